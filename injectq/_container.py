@@ -1,0 +1,711 @@
+"""`InjectQ`, the container: the one place that wires the graph, the lifecycle and the resolver.
+
+``install()`` compiles modules into a new immutable graph and swaps it in atomically.
+Resolution reads the current graph through a per-container dict of compiled factories;
+everything the container creates belongs to a scope (the container's own root for
+singletons), and the ambient scope follows `contextvars`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from contextvars import ContextVar
+from types import TracebackType
+from typing import Any, Final, TypeVar, overload
+
+from injectq._graph import Binding, Graph, compile_graph, empty_graph, extend_graph, suggestions_for
+from injectq._introspect import Param, Signature, read_callable
+from injectq._keys import Key, describe, key_problem
+from injectq._lifecycle import ACTIVE_CONTAINER, ScopeState
+from injectq._module import (
+    REQUEST,
+    SINGLETON,
+    TRANSIENT,
+    BindingRecord,
+    Module,
+    collect,
+)
+from injectq._resolver import Resolver, trace
+from injectq._source import caller_source
+from injectq.errors import (
+    BindingError,
+    ContainerClosedError,
+    InjectQError,
+    MissingBindingError,
+    ResolutionError,
+    UsageError,
+)
+
+__all__ = ["InjectQ", "Scope"]
+
+T = TypeVar("T")
+_GRAPH: Final = object()  # the key under which the factory dict remembers its graph
+_UNSET: Any = object()
+
+
+class _OneBinding(Module):
+    """The module ``container.bind(...)`` installs."""
+
+    def __init__(self, key: Any, target: Any, name: str | None, scope: str | None) -> None:
+        self.key = key
+        self.target = target
+        self.name = name
+        self.scope = scope
+
+    def configure(self) -> None:
+        record = self.bind(self.key, self.target, name=self.name)
+        if self.scope == SINGLETON:
+            record.singleton()
+        elif self.scope == TRANSIENT:
+            record.transient()
+        elif self.scope is not None:
+            record.scoped(self.scope)
+
+
+class Scope(ScopeState):
+    """An entered scope: ``with container.scope() as scope:`` (also ``async with``).
+
+    Instances of bindings scoped with its name are created once per scope and disposed,
+    in reverse creation order, when it ends. Inside it, ``container.get(...)`` serves the
+    scope too, as do asyncio tasks and `contextvars.copy_context()` threads started inside.
+    """
+
+    __slots__ = ("_container", "_entered", "_token", "_token_active")
+
+    def __init__(self, container: InjectQ, name: str) -> None:
+        super().__init__(name, None)
+        self._container = container
+        self._entered = False
+        self._token: Any = None
+        self._token_active: Any = None
+
+    def get(self, key: type[T], *, name: str | None = None) -> T:
+        """Resolve ``key`` in this scope (see `InjectQ.get`)."""
+        self._check_usable()
+        return self._container._resolve(key, name, self)  # noqa: SLF001
+
+    async def aget(self, key: type[T], *, name: str | None = None) -> T:
+        """Resolve ``key`` in this scope, awaiting async providers (see `InjectQ.aget`)."""
+        self._check_usable()
+        return await self._container._aresolve(key, name, self)  # noqa: SLF001
+
+    def get_all(self, key: type[T]) -> dict[str, T]:
+        """Every named binding of ``key`` in this scope (see `InjectQ.get_all`)."""
+        self._check_usable()
+        return self._container._get_all(key, self)  # noqa: SLF001
+
+    def _check_usable(self) -> None:
+        if not self._entered:
+            msg = (f'The scope "{self.name}" has not been entered. Hint: use it as '
+                   f'`with container.scope("{self.name}") as scope:`.')
+            raise UsageError(msg)
+        if self.closed:
+            msg = (f'The scope "{self.name}" is closed; nothing can be resolved from it. '
+                   "Hint: resolve inside the `with` block, or enter a new scope.")
+            raise ContainerClosedError(msg)
+
+    def _enter(self) -> None:
+        if self._entered:
+            msg = (f'This scope "{self.name}" object was entered already. Hint: call '
+                   "container.scope() again for each new scope.")
+            raise UsageError(msg)
+        container = self._container
+        container._check_open()  # noqa: SLF001
+        self._entered = True
+        self.parent = container._scope_var.get()  # noqa: SLF001
+        self._token = container._scope_var.set(self)  # noqa: SLF001
+        self._token_active = ACTIVE_CONTAINER.set(container)
+
+    def _leave(self) -> None:
+        var = self._container._scope_var  # noqa: SLF001
+        try:
+            var.reset(self._token)
+        except ValueError:  # left in another context than it was entered in
+            var.set(self.parent)  # type: ignore[arg-type]
+        try:
+            ACTIVE_CONTAINER.reset(self._token_active)
+        except ValueError:
+            pass
+
+    def __enter__(self) -> Scope:
+        self._enter()
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._leave()
+        self.close(exc, how=f'`async with container.scope("{self.name}")`')
+
+    async def __aenter__(self) -> Scope:
+        self._enter()
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._leave()
+        await self.aclose(exc)
+
+    def __repr__(self) -> str:
+        return (f"<Scope {self.name!r} instances={len(self.cache)} "
+                f"teardowns={self.pending_teardowns} closed={self.closed}>")
+
+
+class _Activation:
+    """The context manager ``container.activate()`` returns."""
+
+    __slots__ = ("_container", "_tokens")
+
+    def __init__(self, container: InjectQ) -> None:
+        self._container = container
+        self._tokens: list[Any] = []
+
+    def __enter__(self) -> InjectQ:
+        self._tokens.append(ACTIVE_CONTAINER.set(self._container))
+        return self._container
+
+    def __exit__(self, *exc: object) -> None:
+        ACTIVE_CONTAINER.reset(self._tokens.pop())
+
+    async def __aenter__(self) -> InjectQ:
+        return self.__enter__()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.__exit__()
+
+
+class _Override:
+    """The context manager ``container.override(...)`` returns."""
+
+    def __init__(self, container: InjectQ, records: tuple[BindingRecord, ...]) -> None:
+        self._container = container
+        self._records = records
+        self._saved: Graph | None = None
+        self._graph: Graph | None = None
+
+    def _enter(self) -> None:
+        container = self._container
+        with container._lock:  # noqa: SLF001
+            container._check_open()  # noqa: SLF001
+            saved = container._graph  # noqa: SLF001
+            graph = compile_graph(
+                saved.records, saved.overrides + self._records,
+                modules=(*saved.modules, "override"), strict=saved.strict,
+                container_type=saved.container_type, previous=saved)
+            self._saved, self._graph = saved, graph
+            container._overrides.append(self)  # noqa: SLF001
+            container._swap(graph)  # noqa: SLF001
+
+    def _restore(self) -> set[Binding]:
+        container = self._container
+        with container._lock:  # noqa: SLF001
+            if not container._overrides or container._overrides[-1] is not self:  # noqa: SLF001
+                msg = ("Overrides must end in the reverse order they began. Hint: nest the "
+                       "`with container.override(...)` blocks.")
+                raise UsageError(msg)
+            assert self._saved is not None and self._graph is not None
+            container._overrides.pop()  # noqa: SLF001
+            container._swap(self._saved)  # noqa: SLF001
+            kept = {id(b) for b in self._saved.bindings.values()}
+            added = {b for b in self._graph.bindings.values() if id(b) not in kept}
+            container._resolver.forget(added)  # noqa: SLF001
+            return added
+
+    def __enter__(self) -> InjectQ:
+        self._enter()
+        return self._container
+
+    def __exit__(self, *exc: object) -> None:
+        added = self._restore()
+        root = self._container._root  # noqa: SLF001
+        root.close(exc[1] if isinstance(exc[1], BaseException) else None,
+                   how="`async with container.override(...)`",
+                   only=lambda b: b in added)
+
+    async def __aenter__(self) -> InjectQ:
+        return self.__enter__()
+
+    async def __aexit__(self, *exc: object) -> None:
+        added = self._restore()
+        root = self._container._root  # noqa: SLF001
+        await root.aclose(exc[1] if isinstance(exc[1], BaseException) else None,
+                          only=lambda b: b in added)
+
+
+class InjectQ:
+    """The container: install modules, then resolve what they bind.
+
+    Example:
+        ```python
+        container = InjectQ(AppModule())
+        service = container.get(UserService)
+        ```
+
+    Args:
+        *modules: Modules to install at once (the same as calling `install` with them).
+        strict: Turn off just-in-time construction of unbound concrete classes; needing one
+            becomes an install-time error.
+    """
+
+    def __init__(self, *modules: Module, strict: bool = False) -> None:
+        self._root = ScopeState(SINGLETON, None)
+        self._scope_var: ContextVar[ScopeState] = ContextVar(
+            f"injectq_scope_{id(self):x}", default=self._root)
+        self._resolver = Resolver(self._root, self._provide, self)
+        self._lock = threading.RLock()
+        self._closed = False
+        self._overrides: list[_Override] = []
+        self._graph = empty_graph(InjectQ, strict=strict)
+        self._fast: dict[Any, Any] = {_GRAPH: self._graph}
+        self._named_fast: dict[Any, Any] = {_GRAPH: self._graph}
+        if modules:
+            self.install(*modules)
+
+    # -- installing -------------------------------------------------------------------------
+
+    def install(self, *modules: Module, overrides: Iterable[Module] = ()) -> None:
+        """Compile modules into the graph, validate it and swap it in atomically.
+
+        May be called again to add modules. Bindings in ``overrides`` replace bindings of the
+        same key and name (Guice's ``Modules.override``) and may add new ones.
+
+        Raises:
+            BindingError: Listing every problem found, each with where it was bound.
+            UsageError: When given something that is not a `Module` instance.
+        """
+        if isinstance(overrides, Module):
+            overrides = (overrides,)
+        with self._lock:
+            self._check_open()
+            if self._overrides:
+                msg = ("install() was called while an override is active. Hint: install "
+                       "modules before entering container.override(...).")
+                raise UsageError(msg)
+            base = collect(modules)
+            extra = collect(tuple(overrides))
+            graph = self._graph
+            names = tuple(dict.fromkeys((*graph.modules, *base.modules, *extra.modules)))
+            new = compile_graph(
+                graph.records + base.records, graph.overrides + extra.records,
+                modules=names, strict=graph.strict, container_type=graph.container_type,
+                previous=graph)
+            self._swap(new)
+
+    def bind(
+        self, key: Any, target: Any = None, *, name: str | None = None, scope: str | None = None
+    ) -> None:
+        """Install a module with this one binding (validated at once).
+
+        Args:
+            key: What to bind (see `Module.bind`).
+            target: A class, a provider function, or an instance; None binds the key to itself.
+            name: The binding's name.
+            scope: ``"singleton"``, ``"transient"`` or a scope name such as ``"request"``.
+        """
+        self.install(_OneBinding(key, target, name, scope))
+
+    def _swap(self, graph: Graph) -> None:
+        self._graph = graph
+        self._fast = {_GRAPH: graph}
+        self._named_fast = {_GRAPH: graph}
+
+    # -- resolving --------------------------------------------------------------------------
+
+    @overload
+    def get(self, key: type[T], *, name: str | None = None) -> T: ...
+    @overload
+    def get(self, key: Any, *, name: str | None = None) -> Any: ...
+    def get(self, key: Any, *, name: str | None = None) -> Any:
+        """Resolve ``key`` (and name) in the ambient scope.
+
+        Raises:
+            MissingBindingError: Nothing binds it and it cannot be created just in time.
+            ScopeError: It is scoped and no scope of its name is active.
+            AsyncRequiredError: It needs an await; use `aget`.
+            ContainerClosedError: The container is closed.
+        """
+        if name is None:
+            try:
+                factory = self._fast[key]
+            except (KeyError, TypeError):
+                return self._resolve(key, None, self._scope_var.get())
+            return factory(self._scope_var.get())
+        return self._resolve(key, name, self._scope_var.get())
+
+    @overload
+    async def aget(self, key: type[T], *, name: str | None = None) -> T: ...
+    @overload
+    async def aget(self, key: Any, *, name: str | None = None) -> Any: ...
+    async def aget(self, key: Any, *, name: str | None = None) -> Any:
+        """Resolve ``key`` in the ambient scope, awaiting async providers and resources."""
+        return await self._aresolve(key, name, self._scope_var.get())
+
+    def get_all(self, key: type[T]) -> dict[str, T]:
+        """Every named binding of ``key``, by name, in install order."""
+        return self._get_all(key, self._scope_var.get())
+
+    async def aget_all(self, key: type[T]) -> dict[str, T]:
+        """Every named binding of ``key``, awaiting async ones (see `get_all`)."""
+        self._check_open()
+        state = self._scope_var.get()
+        graph = self._graph
+        return {n: await self._resolver.aresolve(b, state)
+                for n, b in graph.named.get(self._checked_key(key, "aget_all"), ())}
+
+    def _get_all(self, key: Any, state: ScopeState) -> dict[str, Any]:
+        self._check_open()
+        items = self._graph.named.get(self._checked_key(key, "get_all"), ())
+        sync = self._resolver.sync
+        return {n: sync(b)(state) for n, b in items}
+
+    def _resolve(self, key: Any, name: str | None, state: ScopeState) -> Any:
+        fast = self._fast if name is None else self._named_fast
+        lookup = key if name is None else (key, name)
+        try:
+            factory = fast[lookup]
+        except (KeyError, TypeError):
+            binding = self._binding(key, name, fast[_GRAPH])
+            if binding is None:  # the container itself
+                return self
+            factory = self._resolver.sync(binding)
+            if not self._closed:
+                fast[lookup] = factory
+        return factory(state)
+
+    async def _aresolve(self, key: Any, name: str | None, state: ScopeState) -> Any:
+        binding = self._binding(key, name, self._graph)
+        if binding is None:
+            return self
+        return await self._resolver.aresolve(binding, state)
+
+    def _provide(self, key: Key) -> Any:
+        """What calling a `Provider[T]` does: resolve now, in the ambient scope."""
+        state = self._scope_var.get()
+        binding = self._binding(key.tp, key.name, self._graph)
+        if binding is None:
+            return self
+        if binding.needs_async:
+            return self._resolver.async_(binding)(state)
+        return self._resolver.sync(binding)(state)
+
+    def _checked_key(self, key: Any, what: str) -> Any:
+        problem = key_problem(key)
+        if problem is not None:
+            msg = (f"{what}() takes a type, got {type(key).__name__} {key!r}: {problem}. "
+                   f"Hint: pass the class itself, e.g. {what}(Database).")
+            raise UsageError(msg)
+        return key
+
+    def _binding(self, key: Any, name: str | None, graph: Graph) -> Binding | None:
+        """The binding to resolve for ``key`` and ``name``; None means the container itself.
+
+        Adds a just-in-time binding when ``key`` is an unbound concrete class.
+        """
+        self._check_open()
+        self._checked_key(key, "get")
+        if name is not None and (not isinstance(name, str) or not name):
+            msg = f"name= takes a non-empty string, got {name!r}."
+            raise UsageError(msg)
+        k = Key(key, name)
+        binding = graph.bindings.get(k)
+        if binding is not None:
+            return binding
+        if name is None and (key is InjectQ or key is graph.container_type):
+            return None
+        with self._lock:
+            graph = self._graph
+            binding = graph.bindings.get(k)
+            if binding is not None:
+                return binding
+            try:
+                extended = extend_graph(graph, k)
+            except BindingError as exc:
+                msg = (f"{describe(key, name)} is not bound, and creating it just in time "
+                       f"failed:\n{exc}")
+                raise ResolutionError(str(k), msg,
+                                      hint="bind it and its dependencies in a module.") from None
+            if isinstance(extended, str):
+                raise self._missing(k, graph, extended)
+            self._swap(extended)
+            return extended.bindings[k]
+
+    def _missing(self, k: Key, graph: Graph, reason: str) -> MissingBindingError:
+        names = [n for n, _ in graph.named.get(k.tp, ())]
+        found = f"Nothing binds {k}"
+        if k.name is not None and names:
+            found += f"; the names bound for {describe(k.tp)} are: " + ", ".join(
+                f'"{n}"' for n in names)
+        elif k.name is None and names:
+            found += (f"; {describe(k.tp)} is bound only with names: "
+                      + ", ".join(f'"{n}"' for n in names))
+        else:
+            found += f" ({reason})"
+        suggestions = suggestions_for(graph, k)
+        if suggestions and not names:
+            found += ". Did you mean: " + " or ".join(suggestions) + "?"
+        else:
+            found += "."
+        if k.name is not None:
+            hint = (f'bind it in a module: self.bind({describe(k.tp)}, Impl, name="{k.name}"), '
+                    "or ask for one of the names above.")
+        elif names:
+            hint = (f'ask for a name: get({describe(k.tp)}, name="{names[0]}"), or get_all('
+                    f"{describe(k.tp)}) for all of them.")
+        else:
+            hint = f"bind it in a module: self.bind({describe(k.tp)}, Impl)."
+        return MissingBindingError(str(k), found, hint=hint, candidates=suggestions or names,
+                                   path=[str(k)])
+
+    # -- calling functions ------------------------------------------------------------------
+
+    def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Call ``fn``, injecting the parameters the caller did not pass."""
+        sig = self._signature(fn)
+        extra = self._fill(sig, args, kwargs, explicit_only=False)
+        return fn(*args, **kwargs, **extra)
+
+    async def acall(self, fn: Callable[..., Awaitable[T]] | Callable[..., T], /, *args: Any,
+                    **kwargs: Any) -> T:
+        """Call ``fn`` (awaiting it if it is async), injecting what the caller did not pass."""
+        sig = self._signature(fn)
+        extra = await self._afill(sig, args, kwargs, explicit_only=False)
+        result = fn(*args, **kwargs, **extra)
+        if inspect.isawaitable(result):
+            return await result  # type: ignore[no-any-return]
+        return result  # type: ignore[return-value]
+
+    @staticmethod
+    def _signature(fn: Callable[..., Any]) -> Signature:
+        if not callable(fn):
+            msg = f"call() takes a callable, got {type(fn).__name__} {fn!r}."
+            raise UsageError(msg)
+        sig = read_callable(fn)
+        if sig.problem is not None:
+            msg = f"{sig.owner} cannot be called with injection: {sig.problem}."
+            raise ResolutionError(sig.owner, msg, hint="make its annotations importable.")
+        return sig
+
+    def _missing_params(
+        self, sig: Signature, args: tuple[Any, ...], kwargs: Mapping[str, Any], *,
+        explicit_only: bool,
+    ) -> list[Param]:
+        positional = 0
+        out: list[Param] = []
+        for param in sig.params:
+            if not param.keyword and positional < len(args):
+                positional += 1
+                continue
+            if param.name in kwargs or (explicit_only and not param.explicit):
+                continue
+            out.append(param)
+        return out
+
+    def _fill(
+        self, sig: Signature, args: tuple[Any, ...], kwargs: Mapping[str, Any], *,
+        explicit_only: bool,
+    ) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        for param in self._missing_params(sig, args, kwargs, explicit_only=explicit_only):
+            binding = self._param_binding(sig, param)
+            if binding is _SKIP:
+                continue
+            if isinstance(binding, Binding):
+                try:
+                    extra[param.name] = self._resolver.sync(binding)(self._scope_var.get())
+                except Exception as exc:
+                    trace(exc, f"{sig.owner}({param.name})")
+                    raise
+            else:
+                extra[param.name] = binding
+        return extra
+
+    async def _afill(
+        self, sig: Signature, args: tuple[Any, ...], kwargs: Mapping[str, Any], *,
+        explicit_only: bool,
+    ) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        for param in self._missing_params(sig, args, kwargs, explicit_only=explicit_only):
+            binding = self._param_binding(sig, param)
+            if binding is _SKIP:
+                continue
+            if isinstance(binding, Binding):
+                try:
+                    extra[param.name] = await self._resolver.aresolve(
+                        binding, self._scope_var.get())
+                except Exception as exc:
+                    trace(exc, f"{sig.owner}({param.name})")
+                    raise
+            else:
+                extra[param.name] = binding
+        return extra
+
+    def _param_binding(self, sig: Signature, p: Param) -> Any:
+        """The binding a parameter resolves, a ready value, or `_SKIP` (keep its default)."""
+        if not p.annotated or p.problem is not None:
+            if p.has_default:
+                return _SKIP
+            why = "has no type annotation" if not p.annotated else p.problem
+            msg = (f"Parameter '{p.name}' of {sig.owner} was not passed and cannot be "
+                   f"injected: it {why}.")
+            raise ResolutionError(
+                sig.owner, msg, hint=f"pass {p.name}=... or annotate it with the type to inject.")
+        graph = self._graph
+        key = Key(p.tp, p.name_of)
+        if p.provider:
+            return self._resolver.provider_for(key)
+        binding = graph.bindings.get(key)
+        if binding is not None:
+            return binding
+        if p.name_of is None and (p.tp is InjectQ or p.tp is graph.container_type):
+            return self
+        if p.mapping_of is not None and p.name_of is None:
+            return self._get_all(p.mapping_of, self._scope_var.get())
+        if p.has_default:
+            return _SKIP
+        if p.optional:
+            return None
+        try:
+            return self._binding(p.tp, p.name_of, graph)
+        except MissingBindingError as exc:
+            exc.found = f"Parameter '{p.name}' of {sig.owner}: {exc.found}"
+            raise
+
+    # -- scopes and activation --------------------------------------------------------------
+
+    def scope(self, name: str = REQUEST) -> Scope:
+        """A new scope of this name, to enter with ``with`` or ``async with``.
+
+        Scoped bindings of that name get one instance per scope, disposed when it ends.
+        """
+        if not isinstance(name, str) or not name or name in (SINGLETON, TRANSIENT):
+            msg = (f"scope() takes a scope name such as 'request', got {name!r}. Hint: "
+                   "singletons live in the container itself; transients need no scope.")
+            raise UsageError(msg)
+        return Scope(self, name)
+
+    def resource_scope(self, name: str = REQUEST) -> Scope:
+        """The same as `scope`, under the name the InjectQ documents use."""
+        return self.scope(name)
+
+    def activate(self) -> _Activation:
+        """Make this container current for `@inject` functions (``with``/``async with``)."""
+        return _Activation(self)
+
+    @classmethod
+    def current(cls) -> InjectQ:
+        """The innermost container made current by `activate` or an entered scope.
+
+        Raises:
+            InjectQError: When no container is active.
+        """
+        container = ACTIVE_CONTAINER.get()
+        if container is None:
+            msg = ("No injectq container is active. Hint: wrap the call in "
+                   "`with container.activate():` (or inside `with container.scope():`), or "
+                   "use container.call(fn, ...).")
+            raise InjectQError(msg)
+        return container  # type: ignore[no-any-return]
+
+    # -- overrides --------------------------------------------------------------------------
+
+    def override(self, key: Any, replacement: Any = _UNSET, *, name: str | None = None) -> _Override:
+        """Replace a binding, or a module's bindings, while the ``with`` block runs.
+
+        ``override(Key, replacement)`` treats ``replacement`` as ``bind`` treats a target;
+        ``override(SomeModule())`` replaces (or adds) every binding the module makes.
+        Singletons that depend on a replaced binding, directly or not, are built afresh
+        inside; when the block ends the originals come back and what was built inside is
+        disposed.
+        """
+        if isinstance(key, Module):
+            if replacement is not _UNSET:
+                msg = "override(module) takes no replacement. Hint: override(SomeModule())."
+                raise UsageError(msg)
+            records = collect((key,)).records
+        else:
+            if replacement is _UNSET:
+                msg = (f"override({describe(key)}) needs a replacement. Hint: "
+                       f"override({describe(key)}, FakeImpl()) or override(TestModule()).")
+                raise UsageError(msg)
+            records = collect((_OneBinding(key, replacement, name, None),)).records
+            source = caller_source()
+            for record in records:
+                record.source = source.in_modules(("override",))
+        return _Override(self, records)
+
+    # -- closing ----------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            msg = ("This container is closed; nothing can be resolved or installed. Hint: "
+                   "create a new InjectQ(), or resolve before close()/the end of `with`.")
+            raise ContainerClosedError(msg)
+
+    def close(self) -> None:
+        """Dispose the singletons in reverse creation order; closing twice is harmless.
+
+        Raises:
+            InjectQError: When async teardowns are pending (use `aclose`); nothing is disposed.
+            ExceptionGroup: Every teardown that failed, after all of them ran.
+        """
+        self._close(None, "`await container.aclose()`")
+
+    def _close(self, exc: BaseException | None, how: str) -> None:
+        if self._closed:
+            return
+        self._root.check_sync_close(how)
+        self._closed = True
+        self._swap(self._graph)
+        self._root.close(exc, how=how)
+
+    async def aclose(self) -> None:
+        """Dispose the singletons, awaiting async teardowns (see `close`)."""
+        await self._aclose(None)
+
+    async def _aclose(self, exc: BaseException | None) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._swap(self._graph)
+        await self._root.aclose(exc)
+
+    def __enter__(self) -> InjectQ:
+        for binding in self._graph.eager:
+            if binding.needs_async:
+                msg = (f"The eager singleton {binding.key} needs an await, so it cannot be "
+                       "created by a sync `with container:`. Hint: use `async with container:`.")
+                raise InjectQError(msg)
+            self._resolver.sync(binding)(self._root)
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._close(exc, "`async with container:`")
+
+    async def __aenter__(self) -> InjectQ:
+        for binding in self._graph.eager:
+            await self._resolver.aresolve(binding, self._root)
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self._aclose(exc)
+
+    # -- introspection ----------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """Whether the container has been closed."""
+        return self._closed
+
+    def __repr__(self) -> str:
+        return (f"<InjectQ bindings={len(self._graph.bindings)} "
+                f"singletons={len(self._root.cache)}{' closed' if self._closed else ''}>")
+
+
+_SKIP: Final = object()

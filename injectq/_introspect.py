@@ -1,0 +1,316 @@
+"""Read a constructor's or function's signature once into dependency records.
+
+Nothing here decides what a parameter will receive; the graph compiler does that with the
+records made here. Results are cached per callable, so a class used by several bindings is
+read once.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import enum
+import inspect
+import types
+import typing
+import weakref
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+import attrs
+
+from injectq._keys import INJECT_MARKER, Named, Provider, describe
+
+__all__ = ["CallKind", "Param", "Signature", "provided_type", "read_callable", "read_class"]
+
+_EMPTY = inspect.Parameter.empty
+_MAPPING_ORIGINS = (dict, collections.abc.Mapping, typing.Mapping)  # noqa: UP006
+
+
+class CallKind(enum.Enum):
+    """How a provider function returns its value."""
+
+    SYNC = "sync"
+    ASYNC = "async"
+    GENERATOR = "generator"
+    ASYNC_GENERATOR = "async generator"
+
+
+@attrs.frozen
+class Param:
+    """One parameter of a callable, as read from its signature.
+
+    Attributes:
+        name: The parameter name.
+        keyword: Passed by keyword (keyword-only parameters) rather than by position.
+        annotated: Whether it has a type annotation at all.
+        tp: The type asked for, with `Annotated`, `Optional` and `Provider` peeled off.
+        name_of: The binding name from ``Annotated[T, Named(...)]``.
+        optional: Annotated ``T | None``.
+        default: The default value, or `inspect.Parameter.empty`.
+        provider: Annotated ``Provider[T]``.
+        mapping_of: ``T`` for ``dict[str, T]`` / ``Mapping[str, T]``.
+        explicit: Marked with ``Inject[T]``.
+        problem: Why the annotation cannot be injected, if it cannot.
+    """
+
+    name: str
+    keyword: bool
+    annotated: bool
+    tp: Any = None
+    name_of: str | None = None
+    optional: bool = False
+    default: Any = _EMPTY
+    provider: bool = False
+    mapping_of: Any = None
+    explicit: bool = False
+    problem: str | None = None
+    positional_only: bool = False
+
+    @property
+    def has_default(self) -> bool:
+        """Whether the parameter has a default value."""
+        return self.default is not _EMPTY
+
+
+@attrs.frozen
+class Signature:
+    """The injectable view of a callable.
+
+    Attributes:
+        owner: A readable name: ``CheckoutService.__init__`` or ``make_pool``.
+        params: The named parameters, in order.
+        variadic: The names of ``*args`` / ``**kwargs`` parameters.
+        problem: Why the signature could not be read (e.g. an unresolvable forward reference).
+    """
+
+    owner: str
+    params: tuple[Param, ...]
+    variadic: tuple[str, ...] = ()
+    problem: str | None = None
+
+
+_cache: weakref.WeakKeyDictionary[Any, Signature] = weakref.WeakKeyDictionary()
+
+
+def _owner_name(fn: Any) -> str:
+    qualname = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None)
+    return str(qualname) if qualname else repr(fn)
+
+
+def read_class(cls: Any) -> Signature:
+    """Read the constructor of a class (or of the origin of a parametrised generic)."""
+    origin = typing.get_origin(cls) or cls
+    typevars: dict[Any, Any] = {}
+    if origin is not cls:
+        params = getattr(origin, "__parameters__", ())
+        typevars = dict(zip(params, typing.get_args(cls), strict=False))
+    if not typevars:
+        try:
+            return _cache[origin]
+        except (KeyError, TypeError):
+            pass
+    sig = _read_class(origin, typevars)
+    if not typevars:
+        try:
+            _cache[origin] = sig
+        except TypeError:  # pragma: no cover - classes always take weak references
+            pass
+    return sig
+
+
+def _init_function(cls: type) -> Any:
+    for klass in cls.__mro__:
+        if klass is object:
+            break
+        if "__init__" in vars(klass):
+            return vars(klass)["__init__"]
+        if "__new__" in vars(klass):
+            return vars(klass)["__new__"]
+    return None
+
+
+def _read_class(cls: type, typevars: dict[Any, Any]) -> Signature:
+    owner = f"{cls.__qualname__}.__init__"
+    fn = _init_function(cls)
+    if fn is None:
+        return Signature(owner, ())
+    if isinstance(fn, staticmethod | classmethod):
+        fn = fn.__func__
+    fn = inspect.unwrap(fn)
+    owner = f"{cls.__qualname__}.{fn.__name__}" if hasattr(fn, "__name__") else owner
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError) as exc:
+        return Signature(owner, (), problem=f"its signature cannot be read ({exc})")
+    params = list(sig.parameters.values())[1:]  # self / cls
+    localns = {cls.__name__: cls}
+    return _read(fn, owner, params, typevars, localns)
+
+
+def read_callable(fn: Callable[..., Any], owner: str | None = None) -> Signature:
+    """Read a function, method, lambda or `functools.partial`."""
+    try:
+        cached = _cache.get(fn)
+    except TypeError:
+        cached = None
+    if cached is not None:
+        return cached
+    label = owner or _owner_name(fn)
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError) as exc:
+        return Signature(label, (), problem=f"its signature cannot be read ({exc})")
+    result = _read(fn, label, list(sig.parameters.values()), {}, {})
+    try:
+        _cache[fn] = result
+    except TypeError:
+        pass
+    return result
+
+
+def _hints(fn: Any, localns: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    target = fn.func if hasattr(fn, "func") and hasattr(fn, "keywords") else fn
+    try:
+        return typing.get_type_hints(target, localns=localns or None, include_extras=True), None
+    except NameError as exc:
+        return {}, f"a forward reference in its annotations does not resolve ({exc})"
+    except Exception as exc:  # noqa: BLE001 - any failure of user annotations is reported
+        return {}, f"its annotations cannot be evaluated ({type(exc).__name__}: {exc})"
+
+
+def _read(
+    fn: Any,
+    owner: str,
+    params: list[inspect.Parameter],
+    typevars: dict[Any, Any],
+    localns: dict[str, Any],
+) -> Signature:
+    hints, problem = _hints(fn, localns)
+    if problem is not None:
+        return Signature(owner, (), problem=problem)
+    out: list[Param] = []
+    variadic: list[str] = []
+    for p in params:
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            variadic.append(("*" if p.kind is p.VAR_POSITIONAL else "**") + p.name)
+            continue
+        keyword = p.kind is p.KEYWORD_ONLY
+        positional_only = p.kind is p.POSITIONAL_ONLY
+        hint = hints.get(p.name, _EMPTY)
+        if hint is _EMPTY:
+            out.append(Param(p.name, keyword, annotated=False, default=p.default,
+                             positional_only=positional_only))
+            continue
+        parsed = parse_annotation(_substitute(hint, typevars))
+        out.append(attrs.evolve(parsed, name=p.name, keyword=keyword, default=p.default,
+                                positional_only=positional_only))
+    return Signature(owner, tuple(out), tuple(variadic))
+
+
+def _substitute(hint: Any, typevars: dict[Any, Any]) -> Any:
+    if not typevars:
+        return hint
+    if isinstance(hint, TypeVar):
+        return typevars.get(hint, hint)
+    free = getattr(hint, "__parameters__", ())
+    if free and all(tv in typevars for tv in free):
+        try:
+            return hint[tuple(typevars[tv] for tv in free)]
+        except TypeError:
+            return hint
+    return hint
+
+
+def parse_annotation(hint: Any) -> Param:
+    """Peel `Annotated`, ``Optional``, `Provider` and mappings off one annotation."""
+    name_of: str | None = None
+    explicit = False
+    optional = False
+    provider = False
+    tp = hint
+    for _ in range(8):  # the wrappers nest a few levels at most
+        origin = typing.get_origin(tp)
+        if origin is Annotated:
+            for meta in tp.__metadata__:
+                if isinstance(meta, Named):
+                    name_of = meta.name
+                elif meta is INJECT_MARKER:
+                    explicit = True
+            tp = typing.get_args(tp)[0]
+            continue
+        if origin is typing.Union or isinstance(tp, types.UnionType):
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            if len(args) != len(typing.get_args(tp)):
+                optional = True
+            if len(args) != 1:
+                return Param("", False, True, tp=hint, problem=(
+                    f"its annotation {describe(hint)} is a union of several types; "
+                    "injectq injects one type (or T | None)"))
+            tp = args[0]
+            continue
+        if origin is Provider and not provider:
+            provider = True
+            args = typing.get_args(tp)
+            if not args:
+                return Param("", False, True, tp=hint, problem=(
+                    "Provider needs a type argument: Provider[T]"))
+            tp = args[0]
+            continue
+        break
+    if isinstance(tp, str):
+        return Param("", False, True, tp=tp, problem=(
+            f"its annotation is the string {tp!r}, which does not resolve to a type"))
+    mapping_of = None
+    origin = typing.get_origin(tp)
+    if origin in _MAPPING_ORIGINS:
+        args = typing.get_args(tp)
+        if len(args) == 2 and args[0] is str:
+            mapping_of = args[1]
+    return Param("", False, True, tp=tp, name_of=name_of, optional=optional,
+                 provider=provider, mapping_of=mapping_of, explicit=explicit)
+
+
+def provided_type(fn: Callable[..., Any]) -> tuple[Any, CallKind, str | None]:
+    """Return the type a ``@provider`` function provides, its call kind, and any problem.
+
+    Generator providers annotated ``Iterator[T]``, ``AsyncIterator[T]``, ``Generator[T, ...]``
+    or ``AsyncGenerator[T, ...]`` provide ``T``.
+    """
+    kind = call_kind(fn)
+    hints, problem = _hints(fn, {})
+    if problem is not None:
+        return None, kind, problem
+    ret = hints.get("return", _EMPTY)
+    if ret is _EMPTY:
+        return None, kind, "it has no return annotation, so injectq cannot tell what it provides"
+    if kind in (CallKind.GENERATOR, CallKind.ASYNC_GENERATOR):
+        origin = typing.get_origin(ret)
+        args = typing.get_args(ret)
+        if origin not in (
+            collections.abc.Iterator, collections.abc.Generator, collections.abc.Iterable,
+            collections.abc.AsyncIterator, collections.abc.AsyncGenerator,
+            collections.abc.AsyncIterable,
+        ) or not args:
+            return None, kind, (
+                f"it is a generator annotated {describe(ret)}; annotate it Iterator[T] "
+                "(or AsyncIterator[T]) to provide T")
+        ret = args[0]
+    return ret, kind, None
+
+
+def call_kind(fn: Any) -> CallKind:
+    """Tell whether calling ``fn`` returns a value, a coroutine or a generator."""
+    target = inspect.unwrap(fn) if not isinstance(fn, type) else fn
+    if inspect.isasyncgenfunction(target):
+        return CallKind.ASYNC_GENERATOR
+    if inspect.isgeneratorfunction(target):
+        return CallKind.GENERATOR
+    if inspect.iscoroutinefunction(target):
+        return CallKind.ASYNC
+    return CallKind.SYNC
+
+
+def is_mapping_type(tp: Any) -> bool:
+    """Whether ``tp`` is ``dict[str, T]`` or ``Mapping[str, T]``."""
+    return typing.get_origin(tp) in _MAPPING_ORIGINS
+

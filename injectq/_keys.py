@@ -1,0 +1,180 @@
+"""Keys: what a binding is bound to (a type plus an optional name), and their markers."""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Callable
+from typing import Annotated, Any, Generic, Protocol, TypeVar
+
+import attrs
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+__all__ = ["Inject", "Key", "Named", "Provider", "describe", "key_problem"]
+
+
+@attrs.frozen(cache_hash=True)
+class Key:
+    """A binding's identity: a type-like object and an optional name."""
+
+    tp: Any
+    name: str | None = None
+
+    def __str__(self) -> str:
+        return describe(self.tp, self.name)
+
+
+@attrs.frozen
+class Named:
+    """Marks an `Annotated` parameter to receive a named binding.
+
+    Example:
+        ``def __init__(self, handler: Annotated[Handler, Named("email")]) -> None``
+    """
+
+    name: str
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            from injectq.errors import UsageError
+
+            msg = f"Named() takes a non-empty string, got {self.name!r}."
+            raise UsageError(msg)
+
+
+class _InjectMarker:
+    """The metadata `Inject[T]` puts in `Annotated`."""
+
+    def __repr__(self) -> str:
+        return "Inject"
+
+
+INJECT_MARKER = _InjectMarker()
+
+Inject = Annotated[T, INJECT_MARKER]
+"""``Inject[T]`` marks a parameter of an `@inject` function for injection explicitly."""
+
+
+class Provider(Protocol[T_co]):
+    """A zero-argument callable that resolves ``T`` each time it is called.
+
+    A parameter annotated ``Provider[T]`` receives one. It resolves ``T`` in the scope that is
+    active when it is called, which lets a singleton use a scoped service without capturing
+    it. For a binding that needs an ``await``, calling it returns an awaitable.
+    """
+
+    def __call__(self) -> T_co:
+        """Resolve ``T``."""
+        ...
+
+
+_GENERIC_ALIASES: tuple[type, ...] = (
+    types.GenericAlias,
+    type(typing.List[int]),  # noqa: UP006 - the typing flavour of an alias is its own class
+)
+_NEW_TYPE: type = typing.NewType
+
+
+def describe(tp: Any, name: str | None = None) -> str:
+    """Return a short readable name for a key: ``Cache[User]``, ``Handler named "email"``."""
+    text = _type_name(tp)
+    if name is not None:
+        text += f' named "{name}"'
+    return text
+
+
+def _type_name(tp: Any) -> str:
+    if tp is None or tp is type(None):
+        return "None"
+    if isinstance(tp, _GENERIC_ALIASES):
+        origin = typing.get_origin(tp)
+        args = typing.get_args(tp)
+        if origin is typing.Annotated:
+            return _type_name(args[0])
+        if origin in (typing.Union, types.UnionType):
+            return " | ".join(_type_name(a) for a in args)
+        base = _type_name(origin)
+        return f"{base}[{', '.join(_type_name(a) for a in args)}]"
+    if isinstance(tp, types.UnionType):
+        return " | ".join(_type_name(a) for a in typing.get_args(tp))
+    if isinstance(tp, _NEW_TYPE):
+        return str(tp.__name__)
+    if isinstance(tp, type):
+        return tp.__qualname__
+    if isinstance(tp, TypeVar):
+        return tp.__name__
+    if isinstance(tp, list):
+        return "[" + ", ".join(_type_name(a) for a in tp) + "]"
+    if tp is Ellipsis:
+        return "..."
+    if isinstance(tp, str):
+        return repr(tp)
+    name = getattr(tp, "__qualname__", None) or getattr(tp, "__name__", None)
+    return str(name) if name else repr(tp)
+
+
+def key_problem(tp: Any) -> str | None:
+    """Say why ``tp`` cannot be a key, or return None when it can.
+
+    A key is a class (ABCs and Protocols included), a parametrised generic such as
+    ``Cache[User]``, a ``NewType`` or a ``type`` alias statement.
+    """
+    try:
+        hash(tp)
+    except TypeError:
+        return f"{type(tp).__name__} {tp!r} is not hashable"
+    if isinstance(tp, type):
+        return None
+    if isinstance(tp, _GENERIC_ALIASES):
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            return "Annotated[...] is not a key: bind the type and use name=... instead"
+        if origin in (typing.Union, typing.Literal):
+            return f"{describe(tp)} is a union or literal, not a single type"
+        return None
+    if isinstance(tp, _NEW_TYPE):
+        return None
+    if type(tp).__name__ == "TypeAliasType":
+        return None
+    if isinstance(tp, types.UnionType):
+        return f"{describe(tp)} is a union, not a single type"
+    if tp is None:
+        return "None is not a type"
+    if isinstance(tp, str):
+        return f"the string {tp!r} is not a type (forward references are not keys)"
+    return f"{type(tp).__name__} {tp!r} is not a type"
+
+
+def is_callable_target(value: Any) -> bool:
+    """Tell whether ``bind(K, value)`` treats ``value`` as a provider function.
+
+    Functions, lambdas, bound methods, builtins and `functools.partial` objects are providers;
+    any other object (including instances that define ``__call__``) is an instance binding.
+    """
+    import functools
+
+    return isinstance(
+        value,
+        types.FunctionType
+        | types.MethodType
+        | types.BuiltinFunctionType
+        | types.BuiltinMethodType
+        | functools.partial,
+    )
+
+
+class ProviderFn(Generic[T]):
+    """The runtime form of a `Provider[T]`: resolves its key from a container when called."""
+
+    __slots__ = ("_resolve",)
+
+    def __init__(self, resolve: Callable[[], T]) -> None:
+        self._resolve = resolve
+
+    def __call__(self) -> T:
+        return self._resolve()
+
+    def __repr__(self) -> str:
+        return f"<Provider {self._resolve!r}>"

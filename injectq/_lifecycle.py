@@ -1,0 +1,299 @@
+"""Scopes, their caches and teardown stacks, and disposal.
+
+A `ScopeState` owns the instances created for it: its cache maps a compiled `Binding` (by
+identity) to its instance, and its teardown stack lists what must be disposed, in creation
+order. The container's root state is the singleton scope. Scopes chain to the scope that was
+active when they were entered; a scoped binding is served by the nearest scope of its name.
+
+Disposal runs in reverse creation order, never stops at the first failure, and raises every
+failure together as one `ExceptionGroup`.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any, Final
+
+from injectq._graph import Binding
+from injectq.errors import ContainerClosedError, InjectQError
+
+__all__ = ["ACTIVE_CONTAINER", "ScopeState", "Teardown"]
+
+ACTIVE_CONTAINER: ContextVar[Any] = ContextVar("injectq_active_container", default=None)
+"""The innermost container made current by ``activate()`` or an entered scope."""
+
+_LOCK_FOR_LOCKS = threading.Lock()  # only guards the lazy creation of a scope's locks
+
+
+class Teardown:
+    """How an instance is disposed."""
+
+    DISPOSE: Final = 0  # call .dispose()
+    ADISPOSE: Final = 1  # await .dispose()
+    GENERATOR: Final = 2  # resume the generator after its yield
+    AGENERATOR: Final = 3  # resume the async generator after its yield
+
+
+class ScopeState:
+    """The instances and teardowns of one scope (or of the container, for singletons).
+
+    Attributes:
+        name: The scope's name; ``"singleton"`` for the container's root.
+        parent: The scope that was active when this one was entered.
+        cache: Instances by binding.
+        closed: Whether the scope has ended.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_async_pending",
+        "_building",
+        "_locks",
+        "_pending",
+        "_teardowns",
+        "cache",
+        "closed",
+        "name",
+        "parent",
+    )
+
+    def __init__(self, name: str, parent: ScopeState | None) -> None:
+        self.name = name
+        self.parent = parent
+        self.cache: dict[Binding, Any] = {}
+        self.closed = False
+        self._teardowns: list[tuple[int, Any, Binding]] = []
+        self._async_pending = 0
+        self._locks: dict[Binding, threading.RLock] | None = None
+        self._pending: dict[Binding, Any] = {}
+        self._building: set[Binding] = set()
+
+    # -- creation bookkeeping ---------------------------------------------------------------
+
+    def lock_for(self, binding: Binding) -> threading.RLock:
+        """The lock that serialises creating ``binding`` in this scope."""
+        locks = self._locks
+        if locks is None:
+            with _LOCK_FOR_LOCKS:
+                if self._locks is None:
+                    self._locks = {}
+                locks = self._locks
+        lock = locks.get(binding)
+        if lock is None:
+            lock = locks.setdefault(binding, threading.RLock())
+        return lock
+
+    @property
+    def pending(self) -> dict[Binding, Any]:
+        """Futures of instances being created asynchronously, by binding."""
+        return self._pending
+
+    @property
+    def building(self) -> set[Binding]:
+        """Bindings whose instance is being created synchronously (re-entrancy guard)."""
+        return self._building
+
+    def find(self, name: str) -> ScopeState | None:
+        """The nearest scope of this name, starting here."""
+        state: ScopeState | None = self
+        while state is not None and state.name != name:
+            state = state.parent
+        return state
+
+    def names(self) -> list[str]:
+        """The names of the active scopes, innermost first."""
+        out: list[str] = []
+        state: ScopeState | None = self
+        while state is not None:
+            out.append(state.name)
+            state = state.parent
+        return out
+
+    def add_teardown(self, kind: int, obj: Any, binding: Binding) -> None:
+        """Register ``obj`` to be disposed when this scope ends."""
+        if self.closed:
+            msg = (f"{binding.key} was created in the {self.describe()}, which is already "
+                   "closed, so nothing could dispose it. Hint: resolve it while the scope is "
+                   "open, or in a new scope.")
+            raise ContainerClosedError(msg)
+        self._teardowns.append((kind, obj, binding))
+        if kind in (Teardown.ADISPOSE, Teardown.AGENERATOR):
+            self._async_pending += 1
+
+    def describe(self) -> str:
+        """``scope "request"`` or ``container``."""
+        return "container" if self.parent is None else f'scope "{self.name}"'
+
+    @property
+    def has_async_teardowns(self) -> bool:
+        """Whether closing needs an ``await``."""
+        return self._async_pending > 0
+
+    @property
+    def pending_teardowns(self) -> int:
+        """How many instances wait to be disposed."""
+        return len(self._teardowns)
+
+    # -- disposal ---------------------------------------------------------------------------
+
+    def _take(self, only: Callable[[Binding], bool] | None) -> list[tuple[int, Any, Binding]]:
+        if only is None:
+            taken, self._teardowns = self._teardowns, []
+            self._async_pending = 0
+            return taken
+        taken = [t for t in self._teardowns if only(t[2])]
+        self._teardowns = [t for t in self._teardowns if not only(t[2])]
+        self._async_pending = sum(
+            1 for t in self._teardowns if t[0] in (Teardown.ADISPOSE, Teardown.AGENERATOR))
+        return taken
+
+    def check_sync_close(self, how: str) -> None:
+        """Raise, disposing nothing, when a sync close would leave async teardowns undone."""
+        if self._async_pending:
+            msg = (f"The {self.describe()} holds {self._async_pending} teardown(s) that need an "
+                   f"await (async dispose() or async generator providers), so it cannot be "
+                   f"closed synchronously; nothing was disposed. Hint: use {how}.")
+            raise InjectQError(msg)
+
+    def close(
+        self,
+        exc: BaseException | None = None,
+        *,
+        how: str = "await container.aclose()",
+        only: Callable[[Binding], bool] | None = None,
+    ) -> None:
+        """Dispose everything in reverse creation order; raise all failures together."""
+        if only is None:
+            if self.closed:
+                return
+            self.check_sync_close(how)
+            self.closed = True
+        else:
+            selected = [t for t in self._teardowns if only(t[2])]
+            if any(t[0] in (Teardown.ADISPOSE, Teardown.AGENERATOR) for t in selected):
+                self.check_sync_close(how)
+        entries = self._take(only)
+        failures: list[BaseException] = []
+        for kind, obj, binding in reversed(entries):
+            try:
+                _dispose_sync(kind, obj, binding, exc)
+            except BaseException as error:  # noqa: BLE001 - every failure is kept
+                failures.append(error)
+        self._forget(only)
+        self._raise(failures, exc)
+
+    async def aclose(
+        self,
+        exc: BaseException | None = None,
+        *,
+        only: Callable[[Binding], bool] | None = None,
+    ) -> None:
+        """Dispose everything, awaiting async teardowns; raise all failures together."""
+        if only is None:
+            if self.closed:
+                return
+            self.closed = True
+        entries = self._take(only)
+        failures: list[BaseException] = []
+        for kind, obj, binding in reversed(entries):
+            try:
+                if kind == Teardown.ADISPOSE:
+                    await obj.dispose()
+                elif kind == Teardown.AGENERATOR:
+                    await _finish_agen(obj, binding, exc)
+                else:
+                    _dispose_sync(kind, obj, binding, exc)
+            except BaseException as error:  # noqa: BLE001 - every failure is kept
+                failures.append(error)
+        self._forget(only)
+        self._raise(failures, exc)
+
+    def _forget(self, only: Callable[[Binding], bool] | None) -> None:
+        if only is None:
+            self.cache.clear()
+            self._pending.clear()
+        else:
+            for binding in [b for b in self.cache if only(b)]:
+                del self.cache[binding]
+
+    def _raise(self, failures: list[BaseException], exc: BaseException | None) -> None:
+        if not failures:
+            return
+        noun = "teardown" if len(failures) == 1 else "teardowns"
+        group = BaseExceptionGroup(
+            f"{len(failures)} {noun} failed while closing the {self.describe()}", failures)
+        if exc is not None:
+            group.__context__ = exc
+        raise group
+
+    def __del__(self) -> None:
+        try:
+            if self._teardowns and not self.closed:
+                warnings.warn(
+                    f"the {self.describe()} was garbage-collected with "
+                    f"{len(self._teardowns)} teardown(s) never run; close it (or use 'with')",
+                    ResourceWarning, stacklevel=1)
+        except Exception:  # noqa: BLE001, S110 - never raise from a finalizer
+            pass
+
+    def __repr__(self) -> str:
+        return (f"<ScopeState {self.name!r} instances={len(self.cache)} "
+                f"teardowns={len(self._teardowns)} closed={self.closed}>")
+
+
+def _dispose_sync(kind: int, obj: Any, binding: Binding, exc: BaseException | None) -> None:
+    if kind == Teardown.DISPOSE:
+        obj.dispose()
+    elif kind == Teardown.GENERATOR:
+        _finish_gen(obj, binding, exc)
+    else:  # pragma: no cover - async kinds are refused before a sync close starts
+        msg = f"{binding.key} needs an async teardown"
+        raise InjectQError(msg)
+
+
+def _yielded_twice(binding: Binding) -> InjectQError:
+    msg = (f"The generator provider of {binding.key} ({binding.source}) yielded more than "
+           "once. Hint: a generator provider yields exactly one value; put its teardown after "
+           "that yield.")
+    return InjectQError(msg)
+
+
+def _finish_gen(gen: Any, binding: Binding, exc: BaseException | None) -> None:
+    if exc is None:
+        try:
+            next(gen)
+        except StopIteration:
+            return
+    else:
+        try:
+            gen.throw(exc)
+        except StopIteration:
+            return  # it swallowed the exception; the scope still raises it
+        except BaseException as error:
+            if error is exc:
+                return  # re-raised: not a teardown failure
+            raise
+    gen.close()
+    raise _yielded_twice(binding)
+
+
+async def _finish_agen(gen: Any, binding: Binding, exc: BaseException | None) -> None:
+    if exc is None:
+        try:
+            await gen.__anext__()
+        except StopAsyncIteration:
+            return
+    else:
+        try:
+            await gen.athrow(exc)
+        except StopAsyncIteration:
+            return
+        except BaseException as error:
+            if error is exc:
+                return
+            raise
+    await gen.aclose()
+    raise _yielded_twice(binding)

@@ -1,0 +1,444 @@
+"""The binding DSL: `Module`, its fluent builder, `@provider` and the class decorators.
+
+Everything here only records. A module's ``configure()`` runs when the container collects it,
+and each ``bind(...)`` call leaves a `BindingRecord` holding what was asked and where; the
+graph compiler decides what the records mean and reports what is wrong with them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, Final, TypeVar, overload
+
+import attrs
+
+from injectq._keys import is_callable_target
+from injectq._source import Source, caller_source, object_source
+from injectq.errors import UsageError
+
+__all__ = [
+    "SINGLETON",
+    "TRANSIENT",
+    "BindingRecord",
+    "Module",
+    "ProviderSpec",
+    "class_scope",
+    "collect",
+    "is_resource_class",
+    "provider",
+    "resource",
+    "scoped",
+    "singleton",
+    "transient",
+]
+
+SINGLETON: Final = "singleton"
+TRANSIENT: Final = "transient"
+REQUEST: Final = "request"
+
+C = TypeVar("C", bound=type[Any])
+F = TypeVar("F", bound=Callable[..., Any])
+
+_UNSET: Any = attrs.make_class("_Unset", {}, repr=False)()
+
+
+class TargetKind:
+    """What a binding's target is."""
+
+    SELF: Final = "self"
+    CLASS: Final = "class"
+    INSTANCE: Final = "instance"
+    PROVIDER: Final = "provider"
+
+
+@attrs.define(eq=False)
+class BindingRecord:
+    """What one ``bind(...)`` call (or ``@provider`` method) asked for, and where.
+
+    The fluent methods return the record itself, so calls chain in any order. Misuse is
+    remembered in `problems` and reported by ``install()`` with everything else.
+    """
+
+    key: Any
+    target: Any
+    kind: str
+    source: Source
+    name: str | None = None
+    scopes: list[str] = attrs.field(factory=list)
+    eager_: bool = False
+    default_: bool = False
+    problems: list[str] = attrs.field(factory=list)
+    provider_method: bool = False
+    module: str = ""
+
+    def to(self, target: Any) -> BindingRecord:
+        """Bind to a class (constructor injection) or a provider function."""
+        if isinstance(target, type) or _is_generic_class(target):
+            return self._set_target(target, TargetKind.CLASS, "to")
+        if is_callable_target(target):
+            return self._set_target(target, TargetKind.PROVIDER, "to")
+        self.problems.append(
+            f"to() takes a class or a function, got {type(target).__name__} {target!r}; "
+            "use to_instance() to bind an object as it is")
+        return self
+
+    def to_instance(self, value: Any) -> BindingRecord:
+        """Bind to an object, served as it is (always a singleton)."""
+        return self._set_target(value, TargetKind.INSTANCE, "to_instance")
+
+    def to_provider(self, fn: Callable[..., Any]) -> BindingRecord:
+        """Bind to a function whose parameters are injected and whose result is served."""
+        if not callable(fn):
+            self.problems.append(
+                f"to_provider() takes a callable, got {type(fn).__name__} {fn!r}")
+            return self
+        return self._set_target(fn, TargetKind.PROVIDER, "to_provider")
+
+    def named(self, name: str) -> BindingRecord:
+        """Give the binding a name: ``get(K, name=...)`` and ``get_all(K)`` find it."""
+        if not isinstance(name, str) or not name:
+            self.problems.append(f"named() takes a non-empty string, got {name!r}")
+        elif self.name is not None and self.name != name:
+            self.problems.append(f'the name is set twice: "{self.name}" and "{name}"')
+        else:
+            self.name = name
+        return self
+
+    def singleton(self) -> BindingRecord:
+        """One instance for the container's lifetime, created on first use."""
+        self.scopes.append(SINGLETON)
+        return self
+
+    def scoped(self, scope: str = REQUEST) -> BindingRecord:
+        """One instance per active scope of the given name (``"request"`` by default)."""
+        if not isinstance(scope, str) or not scope or scope in (SINGLETON, TRANSIENT):
+            self.problems.append(
+                f"scoped() takes the name of a scope such as 'request', got {scope!r}; "
+                "use .singleton() or .transient() for those")
+            return self
+        self.scopes.append(scope)
+        return self
+
+    def transient(self) -> BindingRecord:
+        """A new instance on every resolution."""
+        self.scopes.append(TRANSIENT)
+        return self
+
+    def eager(self) -> BindingRecord:
+        """A singleton created when the container is entered (``with container:``)."""
+        self.eager_ = True
+        return self
+
+    def as_default(self) -> BindingRecord:
+        """Let any other module's binding of the same key and name replace this one."""
+        self.default_ = True
+        return self
+
+    def _set_target(self, target: Any, kind: str, method: str) -> BindingRecord:
+        if self.kind != TargetKind.SELF:
+            self.problems.append(
+                f"the target is set twice: {method}() after a target was already given")
+            return self
+        self.target = target
+        self.kind = kind
+        return self
+
+    @property
+    def scope(self) -> str | None:
+        """The scope set on the binding, if exactly one was set."""
+        return self.scopes[-1] if self.scopes else None
+
+
+def _is_generic_class(target: Any) -> bool:
+    import typing
+
+    origin = typing.get_origin(target)
+    return isinstance(origin, type) and origin is not typing.Annotated
+
+
+def _classify(target: Any) -> str:
+    if target is None:
+        return TargetKind.SELF
+    if isinstance(target, type) or _is_generic_class(target):
+        return TargetKind.CLASS
+    if is_callable_target(target):
+        return TargetKind.PROVIDER
+    return TargetKind.INSTANCE
+
+
+@attrs.frozen
+class ProviderSpec:
+    """What ``@provider(...)`` set on a module method."""
+
+    name: str | None = None
+    scope: str | None = None
+
+
+_PROVIDER_ATTR: Final = "__injectq_provider__"
+_SCOPE_ATTR: Final = "__injectq_scope__"
+_RESOURCE_ATTR: Final = "__injectq_resource__"
+
+
+class Module:
+    """A unit of configuration: subclass it and bind in `configure`.
+
+    Example:
+        ```python
+        class AppModule(Module):
+            def configure(self) -> None:
+                self.bind(Database, SqliteDatabase).singleton()
+        ```
+    """
+
+    _recording: list[Any] | None = None
+
+    def configure(self) -> None:
+        """Record this module's bindings; override it. The default binds nothing."""
+
+    def bind(self, key: Any, target: Any = None, *, name: str | None = None) -> BindingRecord:
+        """Bind ``key`` to ``target`` and return a builder to set the name and scope.
+
+        Args:
+            key: The type asked for: a class, ABC, Protocol, ``Cache[User]``, a NewType.
+            target: A class (constructed with its dependencies injected), a function or
+                lambda (a provider: its parameters are injected), or any other object (bound
+                as is, a singleton). None binds the key to itself.
+            name: A name, for several bindings of one type (``get(K, name=...)``).
+
+        Returns:
+            The builder: chain ``.singleton()``, ``.scoped()``, ``.named()``, ``.to()``...
+
+        Raises:
+            UsageError: When called outside ``configure()``.
+        """
+        recording = self._recording
+        if recording is None:
+            msg = (f"{type(self).__name__}.bind() was called outside configure(). "
+                   "Hint: move the bind() calls into configure(self); the container calls it "
+                   "when the module is installed.")
+            raise UsageError(msg)
+        record = BindingRecord(key, target, _classify(target), caller_source(),
+                               module=type(self).__name__)
+        if name is not None:
+            record.named(name)
+        recording.append(record)
+        return record
+
+    def install(self, module: Module) -> None:
+        """Install another module from inside ``configure()``: modules compose."""
+        recording = self._recording
+        if recording is None:
+            msg = (f"{type(self).__name__}.install() was called outside configure(). "
+                   "Hint: call self.install(OtherModule()) inside configure(self), or pass "
+                   "both modules to container.install().")
+            raise UsageError(msg)
+        if not isinstance(module, Module):
+            msg = (f"{type(self).__name__}.install() takes a Module instance, got "
+                   f"{type(module).__name__} {module!r}. Hint: "
+                   + ("instantiate it: install(" + module.__name__ + "())."
+                      if isinstance(module, type) and issubclass(module, Module)
+                      else "pass an instance of a Module subclass."))
+            raise UsageError(msg)
+        recording.append(module)
+
+    def _provider_records(self) -> Iterator[BindingRecord]:
+        from injectq._introspect import provided_type
+
+        seen: set[str] = set()
+        for klass in type(self).__mro__:
+            for attr, value in vars(klass).items():
+                fn = value.__func__ if isinstance(value, staticmethod | classmethod) else value
+                spec = getattr(fn, _PROVIDER_ATTR, None)
+                if attr in seen or not isinstance(spec, ProviderSpec):
+                    continue
+                seen.add(attr)
+                bound = getattr(self, attr)
+                key, _, problem = provided_type(bound)
+                record = BindingRecord(key, bound, TargetKind.PROVIDER, object_source(fn),
+                                       provider_method=True, module=type(self).__name__)
+                if problem is not None:
+                    record.problems.append(f"@provider {type(self).__name__}.{attr}: {problem}")
+                if spec.name is not None:
+                    record.named(spec.name)
+                if spec.scope is not None:
+                    _apply_scope(record, spec.scope)
+                yield record
+
+
+def _apply_scope(record: BindingRecord, scope: str) -> None:
+    if scope == SINGLETON:
+        record.singleton()
+    elif scope == TRANSIENT:
+        record.transient()
+    else:
+        record.scoped(scope)
+
+
+@attrs.frozen
+class Collected:
+    """The records of a set of modules, flattened in install order."""
+
+    records: tuple[BindingRecord, ...]
+    modules: tuple[str, ...]
+
+
+def _dedupe_key(module: Module) -> Any:
+    state = vars(module)
+    try:
+        return (type(module), tuple(sorted(state.items())))
+    except TypeError:
+        return id(module)
+
+
+def collect(modules: tuple[Any, ...]) -> Collected:
+    """Run ``configure()`` of each module (and what it installs) and gather the records.
+
+    A module installed twice (the same instance, or another instance of the same class with
+    equal attributes) is configured once, as Guice does.
+
+    Raises:
+        UsageError: When something that is not a `Module` instance is installed.
+    """
+    records: list[BindingRecord] = []
+    seen: set[Any] = set()
+    names: list[str] = []
+
+    def visit(module: Module, chain: tuple[str, ...]) -> None:
+        key = _dedupe_key(module)
+        if key in seen:
+            return
+        seen.add(key)
+        chain = (type(module).__name__, *chain)
+        recording: list[Any] = []
+        module._recording = recording
+        try:
+            module.configure()
+        except Exception as exc:
+            exc.add_note(f"while configuring {' <- '.join(chain)}")
+            raise
+        finally:
+            module._recording = None
+        recording.extend(module._provider_records())
+        for item in recording:
+            if isinstance(item, Module):
+                visit(item, chain)
+            else:
+                item.source = item.source.in_modules(chain)
+                records.append(item)
+
+    for module in modules:
+        if not isinstance(module, Module):
+            hint = (f"instantiate it: install({module.__name__}())"
+                    if isinstance(module, type) and issubclass(module, Module)
+                    else "pass instances of Module subclasses")
+            msg = (f"install() takes Module instances, got {type(module).__name__} "
+                   f"{module!r}. Hint: {hint}.")
+            raise UsageError(msg)
+        names.append(type(module).__name__)
+        visit(module, ())
+    return Collected(tuple(records), tuple(names))
+
+
+@overload
+def provider(fn: F, /) -> F: ...
+@overload
+def provider(*, name: str | None = None, scope: str | None = None) -> Callable[[F], F]: ...
+def provider(
+    fn: Any = None, /, *, name: str | None = None, scope: str | None = None
+) -> Any:
+    """Mark a module method as a provider of its return annotation's type.
+
+    The method's parameters are injected. It may be sync, ``async``, a generator or an async
+    generator (the code after ``yield`` is its teardown). ``@provider(name=..., scope=...)``
+    names the binding and sets its scope (``"singleton"``, ``"transient"`` or a scope name).
+    """
+    if scope is not None and (not isinstance(scope, str) or not scope):
+        msg = f"@provider(scope=...) takes a scope name string, got {scope!r}."
+        raise UsageError(msg)
+    if name is not None and (not isinstance(name, str) or not name):
+        msg = f"@provider(name=...) takes a non-empty string, got {name!r}."
+        raise UsageError(msg)
+    spec = ProviderSpec(name, scope)
+
+    def mark(f: F) -> F:
+        target = f.__func__ if isinstance(f, staticmethod | classmethod) else f
+        if not callable(target):
+            msg = f"@provider decorates a function, got {type(f).__name__} {f!r}."
+            raise UsageError(msg)
+        setattr(target, _PROVIDER_ATTR, spec)
+        return f
+
+    if fn is None:
+        return mark
+    return mark(fn)
+
+
+def _scope_decorator(scope: str, label: str) -> Callable[[C], C]:
+    def mark(cls: C) -> C:
+        if not isinstance(cls, type):
+            msg = f"@{label} decorates a class, got {type(cls).__name__} {cls!r}."
+            raise UsageError(msg)
+        setattr(cls, _SCOPE_ATTR, scope)
+        return cls
+
+    return mark
+
+
+def singleton(cls: C, /) -> C:
+    """Give a class the singleton scope when it is bound without one (Guice's ``@Singleton``)."""
+    return _scope_decorator(SINGLETON, "singleton")(cls)
+
+
+def transient(cls: C, /) -> C:
+    """Give a class the transient scope when it is bound without one."""
+    return _scope_decorator(TRANSIENT, "transient")(cls)
+
+
+@overload
+def scoped(cls: C, /) -> C: ...
+@overload
+def scoped(scope: str = REQUEST, /) -> Callable[[C], C]: ...
+@overload
+def scoped(*, scope: str = REQUEST) -> Callable[[C], C]: ...
+def scoped(arg: Any = REQUEST, /, *, scope: str | None = None) -> Any:
+    """Give a class a named scope (``"request"`` by default) when bound without one.
+
+    Usable bare (``@scoped``) or with a name (``@scoped("tenant")``, ``@scoped(scope=...)``).
+    """
+    if isinstance(arg, type):
+        return _scope_decorator(REQUEST, "scoped")(arg)
+    name = scope if scope is not None else arg
+    if not isinstance(name, str) or not name or name in (SINGLETON, TRANSIENT):
+        msg = (f"@scoped takes a scope name such as 'request', got {name!r}. "
+               "Hint: use @singleton or @transient for those.")
+        raise UsageError(msg)
+    return _scope_decorator(name, "scoped")
+
+
+def resource(cls: C, /) -> C:
+    """Mark a class whose ``initialize()`` and ``dispose()`` the container calls.
+
+    ``initialize()`` (sync or ``async``) runs once after construction, before anyone receives
+    the instance; ``dispose()`` runs when the scope that owns the instance ends.
+    """
+    if not isinstance(cls, type):
+        msg = f"@resource decorates a class, got {type(cls).__name__} {cls!r}."
+        raise UsageError(msg)
+    setattr(cls, _RESOURCE_ATTR, True)
+    return cls
+
+
+def class_scope(cls: Any) -> str | None:
+    """The scope a class decorator set on ``cls`` itself (not inherited), if any."""
+    import typing
+
+    origin = typing.get_origin(cls) or cls
+    if not isinstance(origin, type):
+        return None
+    value = vars(origin).get(_SCOPE_ATTR)
+    return value if isinstance(value, str) else None
+
+
+def is_resource_class(cls: Any) -> bool:
+    """Whether ``cls`` (or a base) is marked ``@resource``."""
+    return getattr(cls, _RESOURCE_ATTR, False) is True
