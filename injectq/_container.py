@@ -8,7 +8,9 @@ singletons), and the ambient scope follows `contextvars`.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import itertools
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextvars import ContextVar
@@ -81,53 +83,65 @@ class Scope(ScopeState):
         self._token: Any = None
         self._token_active: Any = None
 
-    def get(self, key: type[T], *, name: str | None = None) -> T:
+    @overload
+    def get(self, key: type[T], *, name: str | None = None) -> T: ...
+    @overload
+    def get(self, key: Any, *, name: str | None = None) -> Any: ...
+    def get(self, key: Any, *, name: str | None = None) -> Any:
         """Resolve ``key`` in this scope (see `InjectQ.get`)."""
         self._check_usable()
-        return self._container._resolve(key, name, self)  # noqa: SLF001
+        return self._container._resolve(key, name, self)
 
-    async def aget(self, key: type[T], *, name: str | None = None) -> T:
+    @overload
+    async def aget(self, key: type[T], *, name: str | None = None) -> T: ...
+    @overload
+    async def aget(self, key: Any, *, name: str | None = None) -> Any: ...
+    async def aget(self, key: Any, *, name: str | None = None) -> Any:
         """Resolve ``key`` in this scope, awaiting async providers (see `InjectQ.aget`)."""
         self._check_usable()
-        return await self._container._aresolve(key, name, self)  # noqa: SLF001
+        return await self._container._aresolve(key, name, self)
 
     def get_all(self, key: type[T]) -> dict[str, T]:
         """Every named binding of ``key`` in this scope (see `InjectQ.get_all`)."""
         self._check_usable()
-        return self._container._get_all(key, self)  # noqa: SLF001
+        return self._container._get_all(key, self)
 
     def _check_usable(self) -> None:
         if not self._entered:
-            msg = (f'The scope "{self.name}" has not been entered. Hint: use it as '
-                   f'`with container.scope("{self.name}") as scope:`.')
+            msg = (
+                f'The scope "{self.name}" has not been entered. Hint: use it as '
+                f'`with container.scope("{self.name}") as scope:`.'
+            )
             raise UsageError(msg)
         if self.closed:
-            msg = (f'The scope "{self.name}" is closed; nothing can be resolved from it. '
-                   "Hint: resolve inside the `with` block, or enter a new scope.")
+            msg = (
+                f'The scope "{self.name}" is closed; nothing can be resolved from it. '
+                "Hint: resolve inside the `with` block, or enter a new scope."
+            )
             raise ContainerClosedError(msg)
 
     def _enter(self) -> None:
         if self._entered:
-            msg = (f'This scope "{self.name}" object was entered already. Hint: call '
-                   "container.scope() again for each new scope.")
+            msg = (
+                f'This scope "{self.name}" object was entered already. Hint: call '
+                "container.scope() again for each new scope."
+            )
             raise UsageError(msg)
         container = self._container
-        container._check_open()  # noqa: SLF001
+        container._check_open()
         self._entered = True
-        self.parent = container._scope_var.get()  # noqa: SLF001
-        self._token = container._scope_var.set(self)  # noqa: SLF001
+        self.parent = container._scope_var.get()
+        self._token = container._scope_var.set(self)
         self._token_active = ACTIVE_CONTAINER.set(container)
 
     def _leave(self) -> None:
-        var = self._container._scope_var  # noqa: SLF001
+        var = self._container._scope_var
         try:
             var.reset(self._token)
         except ValueError:  # left in another context than it was entered in
             var.set(self.parent)  # type: ignore[arg-type]
-        try:
+        with contextlib.suppress(ValueError):
             ACTIVE_CONTAINER.reset(self._token_active)
-        except ValueError:
-            pass
 
     def __enter__(self) -> Scope:
         self._enter()
@@ -150,8 +164,10 @@ class Scope(ScopeState):
         await self.aclose(exc)
 
     def __repr__(self) -> str:
-        return (f"<Scope {self.name!r} instances={len(self.cache)} "
-                f"teardowns={self.pending_teardowns} closed={self.closed}>")
+        return (
+            f"<Scope {self.name!r} instances={len(self.cache)} "
+            f"teardowns={self.pending_teardowns} closed={self.closed}>"
+        )
 
 
 class _Activation:
@@ -188,30 +204,37 @@ class _Override:
 
     def _enter(self) -> None:
         container = self._container
-        with container._lock:  # noqa: SLF001
-            container._check_open()  # noqa: SLF001
-            saved = container._graph  # noqa: SLF001
+        with container._lock:
+            container._check_open()
+            saved = container._graph
             graph = compile_graph(
-                saved.records, saved.overrides + self._records,
-                modules=(*saved.modules, "override"), strict=saved.strict,
-                container_type=saved.container_type, previous=saved)
+                saved.records,
+                saved.overrides + self._records,
+                modules=(*saved.modules, "override"),
+                strict=saved.strict,
+                container_type=saved.container_type,
+                previous=saved,
+            )
             self._saved, self._graph = saved, graph
-            container._overrides.append(self)  # noqa: SLF001
-            container._swap(graph)  # noqa: SLF001
+            container._overrides.append(self)
+            container._swap(graph)
 
     def _restore(self) -> set[Binding]:
         container = self._container
-        with container._lock:  # noqa: SLF001
-            if not container._overrides or container._overrides[-1] is not self:  # noqa: SLF001
-                msg = ("Overrides must end in the reverse order they began. Hint: nest the "
-                       "`with container.override(...)` blocks.")
+        with container._lock:
+            if not container._overrides or container._overrides[-1] is not self:
+                msg = (
+                    "Overrides must end in the reverse order they began. Hint: nest the "
+                    "`with container.override(...)` blocks."
+                )
                 raise UsageError(msg)
-            assert self._saved is not None and self._graph is not None
-            container._overrides.pop()  # noqa: SLF001
-            container._swap(self._saved)  # noqa: SLF001
+            assert self._saved is not None
+            assert self._graph is not None
+            container._overrides.pop()
+            container._swap(self._saved)
             kept = {id(b) for b in self._saved.bindings.values()}
             added = {b for b in self._graph.bindings.values() if id(b) not in kept}
-            container._resolver.forget(added)  # noqa: SLF001
+            container._resolver.forget(added)
             return added
 
     def __enter__(self) -> InjectQ:
@@ -220,19 +243,22 @@ class _Override:
 
     def __exit__(self, *exc: object) -> None:
         added = self._restore()
-        root = self._container._root  # noqa: SLF001
-        root.close(exc[1] if isinstance(exc[1], BaseException) else None,
-                   how="`async with container.override(...)`",
-                   only=lambda b: b in added)
+        root = self._container._root
+        root.close(
+            exc[1] if isinstance(exc[1], BaseException) else None,
+            how="`async with container.override(...)`",
+            only=lambda b: b in added,
+        )
 
     async def __aenter__(self) -> InjectQ:
         return self.__enter__()
 
     async def __aexit__(self, *exc: object) -> None:
         added = self._restore()
-        root = self._container._root  # noqa: SLF001
-        await root.aclose(exc[1] if isinstance(exc[1], BaseException) else None,
-                          only=lambda b: b in added)
+        root = self._container._root
+        await root.aclose(
+            exc[1] if isinstance(exc[1], BaseException) else None, only=lambda b: b in added
+        )
 
 
 class InjectQ:
@@ -253,13 +279,20 @@ class InjectQ:
     def __init__(self, *modules: Module, strict: bool = False) -> None:
         self._root = ScopeState(SINGLETON, None)
         self._scope_var: ContextVar[ScopeState] = ContextVar(
-            f"injectq_scope_{id(self):x}", default=self._root)
-        self._resolver = Resolver(self._root, self._provide, self)
+            f"injectq_scope_{id(self):x}", default=self._root
+        )
+        self._resolver = Resolver(
+            self._root, self._scope_var, self._provide, self, self._singleton_ready
+        )
         self._lock = threading.RLock()
         self._closed = False
         self._overrides: list[_Override] = []
         self._graph = empty_graph(InjectQ, strict=strict)
+        # Compiled factories by key for the current graph (each dict remembers its graph under
+        # _GRAPH, so a swap is one assignment): zero-argument ones for get() (a created
+        # singleton is replaced by a callable returning it), and ones taking a scope.
         self._fast: dict[Any, Any] = {_GRAPH: self._graph}
+        self._sfast: dict[Any, Any] = {_GRAPH: self._graph}
         self._named_fast: dict[Any, Any] = {_GRAPH: self._graph}
         if modules:
             self.install(*modules)
@@ -281,17 +314,23 @@ class InjectQ:
         with self._lock:
             self._check_open()
             if self._overrides:
-                msg = ("install() was called while an override is active. Hint: install "
-                       "modules before entering container.override(...).")
+                msg = (
+                    "install() was called while an override is active. Hint: install "
+                    "modules before entering container.override(...)."
+                )
                 raise UsageError(msg)
             base = collect(modules)
             extra = collect(tuple(overrides))
             graph = self._graph
             names = tuple(dict.fromkeys((*graph.modules, *base.modules, *extra.modules)))
             new = compile_graph(
-                graph.records + base.records, graph.overrides + extra.records,
-                modules=names, strict=graph.strict, container_type=graph.container_type,
-                previous=graph)
+                graph.records + base.records,
+                graph.overrides + extra.records,
+                modules=names,
+                strict=graph.strict,
+                container_type=graph.container_type,
+                previous=graph,
+            )
             self._swap(new)
 
     def bind(
@@ -310,7 +349,15 @@ class InjectQ:
     def _swap(self, graph: Graph) -> None:
         self._graph = graph
         self._fast = {_GRAPH: graph}
+        self._sfast = {_GRAPH: graph}
         self._named_fast = {_GRAPH: graph}
+
+    def _singleton_ready(self, binding: Binding, instance: Any) -> None:
+        """Let get() serve a created singleton without calling its factory."""
+        fast = self._fast
+        key = binding.key
+        if key.name is None and not self._closed and fast[_GRAPH].bindings.get(key) is binding:
+            fast[key.tp] = itertools.repeat(instance).__next__
 
     # -- resolving --------------------------------------------------------------------------
 
@@ -331,9 +378,9 @@ class InjectQ:
             try:
                 factory = self._fast[key]
             except (KeyError, TypeError):
-                return self._resolve(key, None, self._scope_var.get())
-            return factory(self._scope_var.get())
-        return self._resolve(key, name, self._scope_var.get())
+                return self._resolve(key, None, None)
+            return factory()
+        return self._resolve(key, name, None)
 
     @overload
     async def aget(self, key: type[T], *, name: str | None = None) -> T: ...
@@ -341,29 +388,37 @@ class InjectQ:
     async def aget(self, key: Any, *, name: str | None = None) -> Any: ...
     async def aget(self, key: Any, *, name: str | None = None) -> Any:
         """Resolve ``key`` in the ambient scope, awaiting async providers and resources."""
-        return await self._aresolve(key, name, self._scope_var.get())
+        return await self._aresolve(key, name, None)
 
     def get_all(self, key: type[T]) -> dict[str, T]:
         """Every named binding of ``key``, by name, in install order."""
-        return self._get_all(key, self._scope_var.get())
+        return self._get_all(key, None)
 
     async def aget_all(self, key: type[T]) -> dict[str, T]:
         """Every named binding of ``key``, awaiting async ones (see `get_all`)."""
         self._check_open()
         state = self._scope_var.get()
         graph = self._graph
-        return {n: await self._resolver.aresolve(b, state)
-                for n, b in graph.named.get(self._checked_key(key, "aget_all"), ())}
+        return {
+            n: await self._resolver.aresolve(b, state)
+            for n, b in graph.named.get(self._checked_key(key, "aget_all"), ())
+        }
 
-    def _get_all(self, key: Any, state: ScopeState) -> dict[str, Any]:
+    def _get_all(self, key: Any, state: ScopeState | None) -> dict[str, Any]:
         self._check_open()
         items = self._graph.named.get(self._checked_key(key, "get_all"), ())
         sync = self._resolver.sync
         return {n: sync(b)(state) for n, b in items}
 
-    def _resolve(self, key: Any, name: str | None, state: ScopeState) -> Any:
-        fast = self._fast if name is None else self._named_fast
-        lookup = key if name is None else (key, name)
+    def _resolve(self, key: Any, name: str | None, state: ScopeState | None) -> Any:
+        """Resolve in ``state``, or in the ambient scope when it is None."""
+        lookup: Any = key
+        if name is not None:
+            fast, lookup = self._named_fast, (key, name)
+        elif state is None:
+            fast = self._fast
+        else:
+            fast = self._sfast
         try:
             factory = fast[lookup]
         except (KeyError, TypeError):
@@ -375,7 +430,7 @@ class InjectQ:
                 fast[lookup] = factory
         return factory(state)
 
-    async def _aresolve(self, key: Any, name: str | None, state: ScopeState) -> Any:
+    async def _aresolve(self, key: Any, name: str | None, state: ScopeState | None) -> Any:
         binding = self._binding(key, name, self._graph)
         if binding is None:
             return self
@@ -383,19 +438,20 @@ class InjectQ:
 
     def _provide(self, key: Key) -> Any:
         """What calling a `Provider[T]` does: resolve now, in the ambient scope."""
-        state = self._scope_var.get()
         binding = self._binding(key.tp, key.name, self._graph)
         if binding is None:
             return self
         if binding.needs_async:
-            return self._resolver.async_(binding)(state)
-        return self._resolver.sync(binding)(state)
+            return self._resolver.async_(binding)(None)
+        return self._resolver.sync(binding)(None)
 
     def _checked_key(self, key: Any, what: str) -> Any:
         problem = key_problem(key)
         if problem is not None:
-            msg = (f"{what}() takes a type, got {type(key).__name__} {key!r}: {problem}. "
-                   f"Hint: pass the class itself, e.g. {what}(Database).")
+            msg = (
+                f"{what}() takes a type, got {type(key).__name__} {key!r}: {problem}. "
+                f"Hint: pass the class itself, e.g. {what}(Database)."
+            )
             raise UsageError(msg)
         return key
 
@@ -423,10 +479,13 @@ class InjectQ:
             try:
                 extended = extend_graph(graph, k)
             except BindingError as exc:
-                msg = (f"{describe(key, name)} is not bound, and creating it just in time "
-                       f"failed:\n{exc}")
-                raise ResolutionError(str(k), msg,
-                                      hint="bind it and its dependencies in a module.") from None
+                msg = (
+                    f"{describe(key, name)} is not bound, and creating it just in time "
+                    f"failed:\n{exc}"
+                )
+                raise ResolutionError(
+                    str(k), msg, hint="bind it and its dependencies in a module."
+                ) from None
             if isinstance(extended, str):
                 raise self._missing(k, graph, extended)
             self._swap(extended)
@@ -437,10 +496,12 @@ class InjectQ:
         found = f"Nothing binds {k}"
         if k.name is not None and names:
             found += f"; the names bound for {describe(k.tp)} are: " + ", ".join(
-                f'"{n}"' for n in names)
+                f'"{n}"' for n in names
+            )
         elif k.name is None and names:
-            found += (f"; {describe(k.tp)} is bound only with names: "
-                      + ", ".join(f'"{n}"' for n in names))
+            found += f"; {describe(k.tp)} is bound only with names: " + ", ".join(
+                f'"{n}"' for n in names
+            )
         else:
             found += f" ({reason})"
         suggestions = suggestions_for(graph, k)
@@ -449,15 +510,20 @@ class InjectQ:
         else:
             found += "."
         if k.name is not None:
-            hint = (f'bind it in a module: self.bind({describe(k.tp)}, Impl, name="{k.name}"), '
-                    "or ask for one of the names above.")
+            hint = (
+                f'bind it in a module: self.bind({describe(k.tp)}, Impl, name="{k.name}"), '
+                "or ask for one of the names above."
+            )
         elif names:
-            hint = (f'ask for a name: get({describe(k.tp)}, name="{names[0]}"), or get_all('
-                    f"{describe(k.tp)}) for all of them.")
+            hint = (
+                f'ask for a name: get({describe(k.tp)}, name="{names[0]}"), or get_all('
+                f"{describe(k.tp)}) for all of them."
+            )
         else:
             hint = f"bind it in a module: self.bind({describe(k.tp)}, Impl)."
-        return MissingBindingError(str(k), found, hint=hint, candidates=suggestions or names,
-                                   path=[str(k)])
+        return MissingBindingError(
+            str(k), found, hint=hint, candidates=suggestions or names, path=[str(k)]
+        )
 
     # -- calling functions ------------------------------------------------------------------
 
@@ -467,15 +533,16 @@ class InjectQ:
         extra = self._fill(sig, args, kwargs, explicit_only=False)
         return fn(*args, **kwargs, **extra)
 
-    async def acall(self, fn: Callable[..., Awaitable[T]] | Callable[..., T], /, *args: Any,
-                    **kwargs: Any) -> T:
+    async def acall(
+        self, fn: Callable[..., Awaitable[T]] | Callable[..., T], /, *args: Any, **kwargs: Any
+    ) -> T:
         """Call ``fn`` (awaiting it if it is async), injecting what the caller did not pass."""
         sig = self._signature(fn)
         extra = await self._afill(sig, args, kwargs, explicit_only=False)
         result = fn(*args, **kwargs, **extra)
         if inspect.isawaitable(result):
-            return await result  # type: ignore[no-any-return]
-        return result  # type: ignore[return-value]
+            return await result
+        return result
 
     @staticmethod
     def _signature(fn: Callable[..., Any]) -> Signature:
@@ -489,7 +556,11 @@ class InjectQ:
         return sig
 
     def _missing_params(
-        self, sig: Signature, args: tuple[Any, ...], kwargs: Mapping[str, Any], *,
+        self,
+        sig: Signature,
+        args: tuple[Any, ...],
+        kwargs: Mapping[str, Any],
+        *,
         explicit_only: bool,
     ) -> list[Param]:
         positional = 0
@@ -504,7 +575,11 @@ class InjectQ:
         return out
 
     def _fill(
-        self, sig: Signature, args: tuple[Any, ...], kwargs: Mapping[str, Any], *,
+        self,
+        sig: Signature,
+        args: tuple[Any, ...],
+        kwargs: Mapping[str, Any],
+        *,
         explicit_only: bool,
     ) -> dict[str, Any]:
         extra: dict[str, Any] = {}
@@ -514,7 +589,7 @@ class InjectQ:
                 continue
             if isinstance(binding, Binding):
                 try:
-                    extra[param.name] = self._resolver.sync(binding)(self._scope_var.get())
+                    extra[param.name] = self._resolver.sync(binding)(None)
                 except Exception as exc:
                     trace(exc, f"{sig.owner}({param.name})")
                     raise
@@ -523,7 +598,11 @@ class InjectQ:
         return extra
 
     async def _afill(
-        self, sig: Signature, args: tuple[Any, ...], kwargs: Mapping[str, Any], *,
+        self,
+        sig: Signature,
+        args: tuple[Any, ...],
+        kwargs: Mapping[str, Any],
+        *,
         explicit_only: bool,
     ) -> dict[str, Any]:
         extra: dict[str, Any] = {}
@@ -534,7 +613,8 @@ class InjectQ:
             if isinstance(binding, Binding):
                 try:
                     extra[param.name] = await self._resolver.aresolve(
-                        binding, self._scope_var.get())
+                        binding, self._scope_var.get()
+                    )
                 except Exception as exc:
                     trace(exc, f"{sig.owner}({param.name})")
                     raise
@@ -548,10 +628,13 @@ class InjectQ:
             if p.has_default:
                 return _SKIP
             why = "has no type annotation" if not p.annotated else p.problem
-            msg = (f"Parameter '{p.name}' of {sig.owner} was not passed and cannot be "
-                   f"injected: it {why}.")
+            msg = (
+                f"Parameter '{p.name}' of {sig.owner} was not passed and cannot be "
+                f"injected: it {why}."
+            )
             raise ResolutionError(
-                sig.owner, msg, hint=f"pass {p.name}=... or annotate it with the type to inject.")
+                sig.owner, msg, hint=f"pass {p.name}=... or annotate it with the type to inject."
+            )
         graph = self._graph
         key = Key(p.tp, p.name_of)
         if p.provider:
@@ -562,7 +645,7 @@ class InjectQ:
         if p.name_of is None and (p.tp is InjectQ or p.tp is graph.container_type):
             return self
         if p.mapping_of is not None and p.name_of is None:
-            return self._get_all(p.mapping_of, self._scope_var.get())
+            return self._get_all(p.mapping_of, None)
         if p.has_default:
             return _SKIP
         if p.optional:
@@ -581,8 +664,10 @@ class InjectQ:
         Scoped bindings of that name get one instance per scope, disposed when it ends.
         """
         if not isinstance(name, str) or not name or name in (SINGLETON, TRANSIENT):
-            msg = (f"scope() takes a scope name such as 'request', got {name!r}. Hint: "
-                   "singletons live in the container itself; transients need no scope.")
+            msg = (
+                f"scope() takes a scope name such as 'request', got {name!r}. Hint: "
+                "singletons live in the container itself; transients need no scope."
+            )
             raise UsageError(msg)
         return Scope(self, name)
 
@@ -603,15 +688,19 @@ class InjectQ:
         """
         container = ACTIVE_CONTAINER.get()
         if container is None:
-            msg = ("No injectq container is active. Hint: wrap the call in "
-                   "`with container.activate():` (or inside `with container.scope():`), or "
-                   "use container.call(fn, ...).")
+            msg = (
+                "No injectq container is active. Hint: wrap the call in "
+                "`with container.activate():` (or inside `with container.scope():`), or "
+                "use container.call(fn, ...)."
+            )
             raise InjectQError(msg)
         return container  # type: ignore[no-any-return]
 
     # -- overrides --------------------------------------------------------------------------
 
-    def override(self, key: Any, replacement: Any = _UNSET, *, name: str | None = None) -> _Override:
+    def override(
+        self, key: Any, replacement: Any = _UNSET, *, name: str | None = None
+    ) -> _Override:
         """Replace a binding, or a module's bindings, while the ``with`` block runs.
 
         ``override(Key, replacement)`` treats ``replacement`` as ``bind`` treats a target;
@@ -627,8 +716,10 @@ class InjectQ:
             records = collect((key,)).records
         else:
             if replacement is _UNSET:
-                msg = (f"override({describe(key)}) needs a replacement. Hint: "
-                       f"override({describe(key)}, FakeImpl()) or override(TestModule()).")
+                msg = (
+                    f"override({describe(key)}) needs a replacement. Hint: "
+                    f"override({describe(key)}, FakeImpl()) or override(TestModule())."
+                )
                 raise UsageError(msg)
             records = collect((_OneBinding(key, replacement, name, None),)).records
             source = caller_source()
@@ -640,8 +731,10 @@ class InjectQ:
 
     def _check_open(self) -> None:
         if self._closed:
-            msg = ("This container is closed; nothing can be resolved or installed. Hint: "
-                   "create a new InjectQ(), or resolve before close()/the end of `with`.")
+            msg = (
+                "This container is closed; nothing can be resolved or installed. Hint: "
+                "create a new InjectQ(), or resolve before close()/the end of `with`."
+            )
             raise ContainerClosedError(msg)
 
     def close(self) -> None:
@@ -675,8 +768,10 @@ class InjectQ:
     def __enter__(self) -> InjectQ:
         for binding in self._graph.eager:
             if binding.needs_async:
-                msg = (f"The eager singleton {binding.key} needs an await, so it cannot be "
-                       "created by a sync `with container:`. Hint: use `async with container:`.")
+                msg = (
+                    f"The eager singleton {binding.key} needs an await, so it cannot be "
+                    "created by a sync `with container:`. Hint: use `async with container:`."
+                )
                 raise InjectQError(msg)
             self._resolver.sync(binding)(self._root)
         return self
@@ -704,8 +799,10 @@ class InjectQ:
         return self._closed
 
     def __repr__(self) -> str:
-        return (f"<InjectQ bindings={len(self._graph.bindings)} "
-                f"singletons={len(self._root.cache)}{' closed' if self._closed else ''}>")
+        return (
+            f"<InjectQ bindings={len(self._graph.bindings)} "
+            f"singletons={len(self._root.cache)}{' closed' if self._closed else ''}>"
+        )
 
 
 _SKIP: Final = object()

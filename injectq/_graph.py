@@ -156,8 +156,16 @@ class Graph:
 
 def empty_graph(container_type: Any, *, strict: bool) -> Graph:
     """A graph with no bindings."""
-    return Graph(MappingProxyType({}), MappingProxyType({}), MappingProxyType({}), (), (), (),
-                 strict, container_type)
+    return Graph(
+        MappingProxyType({}),
+        MappingProxyType({}),
+        MappingProxyType({}),
+        (),
+        (),
+        (),
+        strict,
+        container_type,
+    )
 
 
 # --- compiling --------------------------------------------------------------------------
@@ -212,8 +220,6 @@ def _scope_of(node: _Spec | Binding) -> str:
 
 
 def _deps_of(node: _Spec | Binding) -> Iterable[_Spec | Binding]:
-    if isinstance(node, Binding):
-        return [t for d in node.deps for t in d.targets()]
     return [t for d in node.deps for t in d.targets()]
 
 
@@ -242,19 +248,27 @@ class _Compiler:
         groups: dict[Key, list[BindingRecord]] = {}
         for record in records:
             for text in record.problems:
-                self.problems.append(Problem(
-                    "invalid-binding", f"The binding of {describe(record.key)} is invalid: "
-                    f"{text}.", (f"Bound at: {record.source}",),
-                    "fix the bind(...) call at that line."))
+                self.problems.append(
+                    Problem(
+                        "invalid-binding",
+                        f"The binding of {describe(record.key)} is invalid: {text}.",
+                        (f"Bound at: {record.source}",),
+                        "fix the bind(...) call at that line.",
+                    )
+                )
             if record.key is None and record.provider_method:
                 continue  # its missing return annotation is reported above
             problem = key_problem(record.key)
             if problem is not None:
-                self.problems.append(Problem(
-                    "invalid-key", f"{problem}, so it cannot be a binding key.",
-                    (f"Bound at: {record.source}",),
-                    "bind a class, an ABC, a Protocol, a parametrised generic such as "
-                    "Cache[User], or a NewType."))
+                self.problems.append(
+                    Problem(
+                        "invalid-key",
+                        f"{problem}, so it cannot be a binding key.",
+                        (f"Bound at: {record.source}",),
+                        "bind a class, an ABC, a Protocol, a parametrised generic such as "
+                        "Cache[User], or a NewType.",
+                    )
+                )
                 continue
             groups.setdefault(Key(record.key, record.name), []).append(record)
         for key, group in groups.items():
@@ -276,11 +290,16 @@ class _Compiler:
                 self._spec_for(key, record)
             where = tuple(f"Bound at: {r.source}" for r in chosen)
             what = "overrides bind" if overriding else "is bound"
-            self.problems.append(Problem(
-                "duplicate-binding", f"{key} {what} {len(chosen)} times.", where,
-                "keep one of them; to replace a binding from another module, install the "
-                "replacement with install(..., overrides=[...]), or mark the library's binding "
-                ".as_default()."))
+            self.problems.append(
+                Problem(
+                    "duplicate-binding",
+                    f"{key} {what} {len(chosen)} times.",
+                    where,
+                    "keep one of them; to replace a binding from another module, install the "
+                    "replacement with install(..., overrides=[...]), or mark the library's binding "
+                    ".as_default().",
+                )
+            )
             return None
         return chosen[0]
 
@@ -295,30 +314,53 @@ class _Compiler:
         where = (f"Bound at: {record.source}",)
         distinct = list(dict.fromkeys(record.scopes))
         if len(distinct) > 1:
-            self.problems.append(Problem(
-                "scope-conflict", f"{key} is given {len(distinct)} scopes: "
-                + ", ".join(distinct) + ".", where, "keep one scope call on the binding."))
+            self.problems.append(
+                Problem(
+                    "scope-conflict",
+                    f"{key} is given {len(distinct)} scopes: " + ", ".join(distinct) + ".",
+                    where,
+                    "keep one scope call on the binding.",
+                )
+            )
             return None
         scope = distinct[0] if distinct else None
         if record.eager_:
             if scope not in (None, SINGLETON):
-                self.problems.append(Problem(
-                    "scope-conflict", f"{key} is eager but scoped {scope!r}; only singletons "
-                    "can be eager.", where, f"drop .eager() or the .{_scope_call(scope)} call."))
+                self.problems.append(
+                    Problem(
+                        "scope-conflict",
+                        f"{key} is eager but scoped {scope!r}; only singletons can be eager.",
+                        where,
+                        f"drop .eager() or the .{_scope_call(scope)} call.",
+                    )
+                )
                 return None
             scope = SINGLETON
         if kind == TargetKind.INSTANCE:
             if scope not in (None, SINGLETON):
-                self.problems.append(Problem(
-                    "scope-conflict", f"{key} is bound to an instance, which is always a "
-                    f"singleton, but is also scoped {scope!r}.", where,
-                    f"drop the .{_scope_call(scope)} call, or bind a class or provider."))
+                self.problems.append(
+                    Problem(
+                        "scope-conflict",
+                        f"{key} is bound to an instance, which is always a "
+                        f"singleton, but is also scoped {scope!r}.",
+                        where,
+                        f"drop the .{_scope_call(scope)} call, or bind a class or provider.",
+                    )
+                )
                 return None
             scope = SINGLETON
         elif scope is None:
             scope = (class_scope(target) if kind == TargetKind.CLASS else None) or TRANSIENT
-        spec = _Spec(key, record, kind, target, scope, record.source, eager=record.eager_,
-                     default=record.default_)
+        spec = _Spec(
+            key,
+            record,
+            kind,
+            target,
+            scope,
+            record.source,
+            eager=record.eager_,
+            default=record.default_,
+        )
         if not self._check_target(spec):
             return None
         return spec
@@ -329,35 +371,56 @@ class _Compiler:
         if spec.kind == TargetKind.CLASS:
             problem = _construct_problem(target)
             if problem is not None:
-                self.problems.append(Problem(
-                    "abstract-target", f"{key} is bound to {describe(target)}, which {problem}.",
-                    where, f"bind {describe(key.tp)} to a concrete class, e.g. "
-                    f"self.bind({describe(key.tp)}, {describe(key.tp)}Impl), or to a provider "
-                    "function or an instance."))
+                self.problems.append(
+                    Problem(
+                        "abstract-target",
+                        f"{key} is bound to {describe(target)}, which {problem}.",
+                        where,
+                        f"bind {describe(key.tp)} to a concrete class, e.g. "
+                        f"self.bind({describe(key.tp)}, {describe(key.tp)}Impl), or to a provider "
+                        "function or an instance.",
+                    )
+                )
                 return False
             key_cls = typing.get_origin(key.tp) or key.tp
             target_cls = typing.get_origin(target) or target
-            if (isinstance(key_cls, type) and not _is_protocol(key_cls)
-                    and isinstance(target_cls, type)
-                    and not _safe_issubclass(target_cls, key_cls)):
-                self.problems.append(Problem(
-                    "wrong-target-type", f"{key} is bound to {describe(target)}, which is not "
-                    f"a subclass of {describe(key.tp)}.", where,
-                    f"bind {describe(key.tp)} to one of its subclasses, or use to_provider() "
-                    "to build it another way."))
+            if (
+                isinstance(key_cls, type)
+                and not _is_protocol(key_cls)
+                and isinstance(target_cls, type)
+                and not _safe_issubclass(target_cls, key_cls)
+            ):
+                self.problems.append(
+                    Problem(
+                        "wrong-target-type",
+                        f"{key} is bound to {describe(target)}, which is not "
+                        f"a subclass of {describe(key.tp)}.",
+                        where,
+                        f"bind {describe(key.tp)} to one of its subclasses, or use to_provider() "
+                        "to build it another way.",
+                    )
+                )
                 return False
             spec.resource = is_resource_class(target_cls)
             self._resource_hooks(spec, target_cls)
             spec.sig = read_class(target)
         elif spec.kind == TargetKind.INSTANCE:
             key_cls = key.tp
-            if (isinstance(key_cls, type) and not _is_protocol(key_cls)
-                    and not isinstance(target, key_cls)):
-                self.problems.append(Problem(
-                    "wrong-instance-type", f"{key} is bound to the instance {_short(target)}, "
-                    f"of type {describe(type(target))}, which is not a {describe(key_cls)}.",
-                    where, f"bind an instance of {describe(key_cls)}, or use to_provider() "
-                    "with a function that returns one."))
+            if (
+                isinstance(key_cls, type)
+                and not _is_protocol(key_cls)
+                and not isinstance(target, key_cls)
+            ):
+                self.problems.append(
+                    Problem(
+                        "wrong-instance-type",
+                        f"{key} is bound to the instance {_short(target)}, "
+                        f"of type {describe(type(target))}, which is not a {describe(key_cls)}.",
+                        where,
+                        f"bind an instance of {describe(key_cls)}, or use to_provider() "
+                        "with a function that returns one.",
+                    )
+                )
                 return False
             spec.resource = is_resource_class(type(target))
             self._resource_hooks(spec, type(target))
@@ -404,17 +467,26 @@ class _Compiler:
         owner = sig.owner
         where = (f"{describe(spec.key.tp, spec.key.name)} bound at: {spec.source}",)
         if sig.problem is not None:
-            self.problems.append(Problem(
-                "unreadable-signature", f"{owner} cannot be injected: {sig.problem}.", where,
-                "make every annotation importable at module level (a class defined inside a "
-                "function cannot be named by a string annotation), or bind a provider."))
+            self.problems.append(
+                Problem(
+                    "unreadable-signature",
+                    f"{owner} cannot be injected: {sig.problem}.",
+                    where,
+                    "make every annotation importable at module level (a class defined inside a "
+                    "function cannot be named by a string annotation), or bind a provider.",
+                )
+            )
             return
         if sig.variadic and spec.kind == TargetKind.CLASS:
-            self.problems.append(Problem(
-                "variadic-parameter", f"{owner} takes {', '.join(sig.variadic)}, which "
-                "injectq cannot fill.", where,
-                "declare the parameters it needs explicitly, or bind "
-                f"{describe(spec.key.tp)} to a provider function that constructs it."))
+            self.problems.append(
+                Problem(
+                    "variadic-parameter",
+                    f"{owner} takes {', '.join(sig.variadic)}, which injectq cannot fill.",
+                    where,
+                    "declare the parameters it needs explicitly, or bind "
+                    f"{describe(spec.key.tp)} to a provider function that constructs it.",
+                )
+            )
             return
         for param in sig.params:
             dep = self._resolve_param(spec, owner, param, where)
@@ -429,32 +501,50 @@ class _Compiler:
             if p.has_default:
                 return _DepSpec(p.name, p.keyword, Strategy.VALUE, value=p.default)
             if not p.annotated:
-                self.problems.append(Problem(
-                    "missing-annotation", f"Parameter '{p.name}' of {owner} has no type "
-                    "annotation, so injectq cannot tell what to pass.", where,
-                    f"annotate it (e.g. {p.name}: SomeService) or give it a default value."))
+                self.problems.append(
+                    Problem(
+                        "missing-annotation",
+                        f"Parameter '{p.name}' of {owner} has no type "
+                        "annotation, so injectq cannot tell what to pass.",
+                        where,
+                        f"annotate it (e.g. {p.name}: SomeService) or give it a default value.",
+                    )
+                )
             else:
-                self.problems.append(Problem(
-                    "unsupported-annotation", f"Parameter '{p.name}' of {owner} cannot be "
-                    f"injected: {p.problem}.", where,
-                    "annotate it with a single type, or give it a default value."))
+                self.problems.append(
+                    Problem(
+                        "unsupported-annotation",
+                        f"Parameter '{p.name}' of {owner} cannot be injected: {p.problem}.",
+                        where,
+                        "annotate it with a single type, or give it a default value.",
+                    )
+                )
             return None
         key_problem_text = key_problem(p.tp)
         if key_problem_text is not None:
             if p.has_default:
                 return _DepSpec(p.name, p.keyword, Strategy.VALUE, value=p.default)
-            self.problems.append(Problem(
-                "invalid-key", f"Parameter '{p.name}' of {owner} asks for {describe(p.tp)}: "
-                f"{key_problem_text}.", (requested, *where),
-                "annotate it with a class, an ABC, a Protocol or a parametrised generic."))
+            self.problems.append(
+                Problem(
+                    "invalid-key",
+                    f"Parameter '{p.name}' of {owner} asks for {describe(p.tp)}: "
+                    f"{key_problem_text}.",
+                    (requested, *where),
+                    "annotate it with a class, an ABC, a Protocol or a parametrised generic.",
+                )
+            )
             return None
         key = Key(p.tp, p.name_of)
         if p.provider:
             found = self._lookup(key) or self._jit(key, spec)
             if found is None:
                 if p.optional or p.has_default:
-                    return _DepSpec(p.name, p.keyword, Strategy.VALUE,
-                                    value=p.default if p.has_default else None)
+                    return _DepSpec(
+                        p.name,
+                        p.keyword,
+                        Strategy.VALUE,
+                        value=p.default if p.has_default else None,
+                    )
                 self._missing(key, spec, p, owner, where)
                 return None
             return _DepSpec(p.name, p.keyword, Strategy.PROVIDER, key=key, target=found)
@@ -465,8 +555,7 @@ class _Compiler:
             return _DepSpec(p.name, p.keyword, Strategy.CONTAINER)
         if p.mapping_of is not None and p.name_of is None:
             items = self._named_of(p.mapping_of)
-            return _DepSpec(p.name, p.keyword, Strategy.MAPPING, items=items,
-                            key=Key(p.mapping_of))
+            return _DepSpec(p.name, p.keyword, Strategy.MAPPING, items=items, key=Key(p.mapping_of))
         if p.has_default:
             return _DepSpec(p.name, p.keyword, Strategy.VALUE, value=p.default)
         if p.optional:
@@ -506,17 +595,23 @@ class _Compiler:
         target = key.tp
         scope = class_scope(target) or TRANSIENT
         source = object_source(typing.get_origin(target) or target)
-        spec = _Spec(key, None, TargetKind.CLASS, target, scope, source, jit=True,
-                     requested_by=requester.label if requester is not None else "")
+        spec = _Spec(
+            key,
+            None,
+            TargetKind.CLASS,
+            target,
+            scope,
+            source,
+            jit=True,
+            requested_by=requester.label if requester is not None else "",
+        )
         self._check_target(spec)
         self.specs[key] = spec
         self.order.append(key)
         self.pending.append(spec)
         return spec
 
-    def _missing(
-        self, key: Key, spec: _Spec, p: Param, owner: str, where: tuple[str, ...]
-    ) -> None:
+    def _missing(self, key: Key, spec: _Spec, p: Param, owner: str, where: tuple[str, ...]) -> None:
         details = [f"Requested by: parameter '{p.name}' of {owner}", *where]
         suggestions = self.suggestions(key)
         if suggestions:
@@ -524,8 +619,11 @@ class _Compiler:
         reason = self.jit_problem(key)
         if reason is not None and key.name is None and isinstance(key.tp, type):
             details.append(f"Not created just in time: {describe(key.tp)} {reason}.")
-        self.problems.append(Problem(
-            "missing-binding", f"Nothing binds {key}.", tuple(details), _missing_hint(key, p)))
+        self.problems.append(
+            Problem(
+                "missing-binding", f"Nothing binds {key}.", tuple(details), _missing_hint(key, p)
+            )
+        )
 
     def suggestions(self, key: Key) -> list[str]:
         """Bound keys close to ``key``: other names of its type, then similar type names."""
@@ -540,50 +638,57 @@ class _Compiler:
             else:
                 candidates[str(k)] = node
         wanted = str(key)
-        for name in difflib.get_close_matches(wanted, list(candidates), n=3, cutoff=0.75):
-            out.append(f"{name} ({candidates[name].source.location})")
+        close = difflib.get_close_matches(wanted, list(candidates), n=3, cutoff=0.75)
+        out.extend(f"{name} ({candidates[name].source.location})" for name in close)
         return out[:4]
 
     # -- whole-graph checks ---------------------------------------------------------------
 
     def check_cycles(self) -> None:
-        state: dict[int, int] = {}  # 1 = on the stack, 2 = done
-        stack: list[_Spec] = []
+        done: set[int] = set()
         reported: set[frozenset[int]] = set()
-
-        def visit(spec: _Spec) -> None:
-            state[id(spec)] = 1
-            stack.append(spec)
-            for dep in spec.deps:
-                for target in dep.targets():
-                    if not isinstance(target, _Spec):
-                        continue
-                    mark = state.get(id(target))
-                    if mark == 1:
-                        start = next(i for i, s in enumerate(stack) if s is target)
-                        cycle = stack[start:]
-                        ident = frozenset(id(s) for s in cycle)
-                        if ident not in reported:
-                            reported.add(ident)
-                            self._report_cycle(cycle)
-                    elif mark is None:
-                        visit(target)
-            stack.pop()
-            state[id(spec)] = 2
-
         for key in list(self.order):
-            spec = self.specs.get(key)
-            if spec is not None and id(spec) not in state:
-                visit(spec)
+            root = self.specs.get(key)
+            if root is None or id(root) in done:
+                continue
+            # Depth-first with an explicit stack: (spec, its eager targets, next index).
+            path: list[_Spec] = [root]
+            on_path: dict[int, int] = {id(root): 0}
+            stack: list[tuple[_Spec, list[_Spec], int]] = [(root, _spec_targets(root), 0)]
+            while stack:
+                spec, targets, index = stack[-1]
+                if index == len(targets):
+                    stack.pop()
+                    path.pop()
+                    del on_path[id(spec)]
+                    done.add(id(spec))
+                    continue
+                stack[-1] = (spec, targets, index + 1)
+                target = targets[index]
+                if id(target) in on_path:
+                    cycle = path[on_path[id(target)] :]
+                    ident = frozenset(id(s) for s in cycle)
+                    if ident not in reported:
+                        reported.add(ident)
+                        self._report_cycle(cycle)
+                elif id(target) not in done:
+                    on_path[id(target)] = len(path)
+                    path.append(target)
+                    stack.append((target, _spec_targets(target), 0))
 
     def _report_cycle(self, cycle: list[_Spec]) -> None:
         self.has_cycle = True
         path = " -> ".join(s.label for s in [*cycle, cycle[0]])
         details = [f"{s.label} {'defined' if s.jit else 'bound'} at: {s.source}" for s in cycle]
-        self.problems.append(Problem(
-            "cycle", f"Dependency cycle: {path}.", tuple(details),
-            "break the cycle: let one side take Provider[T] (resolved when called) instead "
-            "of T, or move the shared part into a third class."))
+        self.problems.append(
+            Problem(
+                "cycle",
+                f"Dependency cycle: {path}.",
+                tuple(details),
+                "break the cycle: let one side take Provider[T] (resolved when called) instead "
+                "of T, or move the shared part into a third class.",
+            )
+        )
 
     def check_captive(self) -> None:
         for key in self.order:
@@ -595,15 +700,20 @@ class _Compiler:
                 continue
             path, scoped = found
             via = f" (via {' -> '.join(n_label(n) for n in path[1:-1])})" if len(path) > 2 else ""
-            self.problems.append(Problem(
-                "captive-dependency",
-                f'Singleton {spec.label} depends on {n_label(scoped)}, scoped "{scoped.scope}"'
-                f"{via}.",
-                (f"{spec.label} bound at: {spec.source}",
-                 f"{n_label(scoped)} bound at: {scoped.source}"),
-                f'make {spec.label} scoped "{scoped.scope}" too, or take '
-                f"Provider[{describe(scoped.key.tp, scoped.key.name)}] instead, which resolves "
-                "it in the scope active when called."))
+            self.problems.append(
+                Problem(
+                    "captive-dependency",
+                    f'Singleton {spec.label} depends on {n_label(scoped)}, scoped "{scoped.scope}"'
+                    f"{via}.",
+                    (
+                        f"{spec.label} bound at: {spec.source}",
+                        f"{n_label(scoped)} bound at: {scoped.source}",
+                    ),
+                    f'make {spec.label} scoped "{scoped.scope}" too, or take '
+                    f"Provider[{describe(scoped.key.tp, scoped.key.name)}] instead, which resolves "
+                    "it in the scope active when called.",
+                )
+            )
 
     def compute_async(self) -> None:
         for key in self.order:
@@ -621,24 +731,55 @@ class _Compiler:
                 built[key] = self._build(spec)
         return built
 
-    def _build(self, spec: _Spec) -> Binding:
-        if spec.built is not None:
-            return spec.built
-        deps = tuple(self._build_dep(d) for d in spec.deps)
-        prev = self.previous.bindings.get(spec.key) if self.previous is not None else None
-        if prev is not None and _same(prev, spec, deps):
-            spec.built = prev
-            return prev
-        spec.built = Binding(
-            spec.key, spec.scope, spec.kind, spec.target, spec.call, deps, spec.source,
-            spec.resource, spec.async_init, spec.async_teardown, bool(spec.needs_async),
-            spec.eager, spec.jit, spec.record, spec.default)
-        return spec.built
+    def _build(self, root: _Spec) -> Binding:
+        stack: list[tuple[_Spec, bool]] = [(root, False)]
+        while stack:
+            spec, ready = stack.pop()
+            if spec.built is not None:
+                continue
+            if not ready:
+                stack.append((spec, True))
+                stack.extend((t, False) for t in _spec_targets(spec) if t.built is None)
+                continue
+            deps = tuple(self._build_dep(d) for d in spec.deps)
+            prev = self.previous.bindings.get(spec.key) if self.previous is not None else None
+            if prev is not None and _same(prev, spec, deps):
+                spec.built = prev
+                continue
+            spec.built = Binding(
+                spec.key,
+                spec.scope,
+                spec.kind,
+                spec.target,
+                spec.call,
+                deps,
+                spec.source,
+                spec.resource,
+                spec.async_init,
+                spec.async_teardown,
+                bool(spec.needs_async),
+                spec.eager,
+                spec.jit,
+                spec.record,
+                spec.default,
+            )
+        assert root.built is not None
+        return root.built
 
-    def _build_dep(self, d: _DepSpec) -> Dep:
-        target = d.target
-        binding = self._build(target) if isinstance(target, _Spec) else target
-        items = tuple((n, self._build(t) if isinstance(t, _Spec) else t) for n, t in d.items)
+    @staticmethod
+    def _build_dep(d: _DepSpec) -> Dep:
+        def built(node: _Spec | Binding) -> Binding:
+            if isinstance(node, Binding):
+                return node
+            assert node.built is not None
+            return node.built
+
+        # A Provider[T] resolves its key when called, through the graph current then, so
+        # it holds no node (Provider edges may form cycles; the built graph must not).
+        binding = (
+            built(d.target) if d.target is not None and d.strategy == Strategy.BINDING else None
+        )
+        items = tuple((n, built(t)) for n, t in d.items)
         return Dep(d.param, d.keyword, d.strategy, binding, d.value, d.key, items)
 
     def fail(self, modules: tuple[str, ...]) -> None:
@@ -657,15 +798,20 @@ def n_label(node: _Spec | Binding) -> str:
     return str(node.key)
 
 
+def _spec_targets(spec: _Spec) -> list[_Spec]:
+    """The specs (not already built bindings) that ``spec`` resolves eagerly."""
+    return [t for d in spec.deps for t in d.targets() if isinstance(t, _Spec)]
+
+
 def _find_scoped(
     spec: _Spec,
 ) -> tuple[list[_Spec | Binding], _Spec | Binding] | None:
     """Depth-first through transients: the first scoped node a singleton would capture."""
     seen: set[int] = set()
-
-    def walk(node: _Spec | Binding, path: list[_Spec | Binding]) -> tuple[
-            list[_Spec | Binding], _Spec | Binding] | None:
-        for target in _deps_of(node):
+    stack: list[list[_Spec | Binding]] = [[spec]]
+    while stack:
+        path = stack.pop()
+        for target in reversed(list(_deps_of(path[-1]))):
             if id(target) in seen:
                 continue
             seen.add(id(target))
@@ -673,26 +819,31 @@ def _find_scoped(
             if scope not in (SINGLETON, TRANSIENT):
                 return [*path, target], target
             if scope == TRANSIENT:
-                found = walk(target, [*path, target])
-                if found is not None:
-                    return found
-        return None
-
-    return walk(spec, [spec])
+                stack.append([*path, target])
+    return None
 
 
-def _needs_async(node: _Spec | Binding) -> bool:
-    if isinstance(node, Binding):
-        return node.needs_async
-    if node.needs_async is not None:
-        return node.needs_async
-    node.needs_async = False  # breaks recursion on (already reported) cycles
-    result = node.call in (CallKind.ASYNC, CallKind.ASYNC_GENERATOR) or node.async_init
-    for target in _deps_of(node):
-        if _needs_async(target):
-            result = True
-    node.needs_async = result
-    return result
+def _needs_async(root: _Spec | Binding) -> bool:
+    """Whether producing ``root`` needs an await (its own call, or a dependency's)."""
+    if isinstance(root, Binding):
+        return root.needs_async
+    stack: list[tuple[_Spec, bool]] = [(root, False)]
+    while stack:
+        node, ready = stack.pop()
+        if node.needs_async is not None:
+            continue
+        children = list(_deps_of(node))
+        if not ready:
+            stack.append((node, True))
+            stack.extend(
+                (c, False) for c in children if isinstance(c, _Spec) and c.needs_async is None
+            )
+            continue
+        result = node.call in (CallKind.ASYNC, CallKind.ASYNC_GENERATOR) or node.async_init
+        node.needs_async = result or any(
+            (c.needs_async if isinstance(c, Binding) else bool(c.needs_async)) for c in children
+        )
+    return bool(root.needs_async)
 
 
 def _same(prev: Binding, spec: _Spec, deps: tuple[Dep, ...]) -> bool:
@@ -751,10 +902,14 @@ def _construct_problem(tp: Any, *, jit: bool = False) -> str | None:
 def _missing_hint(key: Key, p: Param) -> str:
     t = describe(key.tp)
     if key.name is not None:
-        return (f'bind it: self.bind({t}, Impl, name="{key.name}"), or fix the name in '
-                f"Annotated[{t}, Named(...)].")
-    return (f"bind it, e.g. self.bind({t}, Impl), or make the parameter optional "
-            f"({p.name}: {t} | None = None).")
+        return (
+            f'bind it: self.bind({t}, Impl, name="{key.name}"), or fix the name in '
+            f"Annotated[{t}, Named(...)]."
+        )
+    return (
+        f"bind it, e.g. self.bind({t}, Impl), or make the parameter optional "
+        f"({p.name}: {t} | None = None)."
+    )
 
 
 def _short(value: Any) -> str:
@@ -762,8 +917,12 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _finish(comp: _Compiler, base: tuple[BindingRecord, ...],
-            overrides: tuple[BindingRecord, ...], modules: tuple[str, ...]) -> Graph:
+def _finish(
+    comp: _Compiler,
+    base: tuple[BindingRecord, ...],
+    overrides: tuple[BindingRecord, ...],
+    modules: tuple[str, ...],
+) -> Graph:
     comp.resolve_all()
     comp.check_cycles()
     if not comp.has_cycle:
@@ -781,7 +940,12 @@ def _finish(comp: _Compiler, base: tuple[BindingRecord, ...],
         MappingProxyType(built),
         MappingProxyType(unnamed),
         MappingProxyType({tp: tuple(items) for tp, items in named.items()}),
-        base, overrides, modules, comp.strict, comp.container_type)
+        base,
+        overrides,
+        modules,
+        comp.strict,
+        comp.container_type,
+    )
 
 
 def compile_graph(
@@ -815,17 +979,25 @@ def extend_graph(graph: Graph, key: Key) -> Graph | str:
     Raises:
         BindingError: When the class can be created but its own dependencies are wrong.
     """
-    comp = _Compiler(strict=graph.strict, container_type=graph.container_type,
-                     previous=graph, existing=graph.bindings)
+    comp = _Compiler(
+        strict=graph.strict,
+        container_type=graph.container_type,
+        previous=graph,
+        existing=graph.bindings,
+    )
     reason = comp.jit_problem(key)
     if reason is not None:
         return reason
-    comp._jit(key, None)  # noqa: SLF001 - the compiler's own entry point for one root
+    comp._jit(key, None)
     return _finish(comp, graph.records, graph.overrides, graph.modules)
 
 
 def suggestions_for(graph: Graph, key: Key) -> list[str]:
     """Bound keys close to ``key`` (for a missing-binding message at resolve time)."""
-    comp = _Compiler(strict=graph.strict, container_type=graph.container_type,
-                     previous=graph, existing=graph.bindings)
+    comp = _Compiler(
+        strict=graph.strict,
+        container_type=graph.container_type,
+        previous=graph,
+        existing=graph.bindings,
+    )
     return comp.suggestions(key)

@@ -37,11 +37,13 @@ def inject(fn: F) -> F:
     if isinstance(fn, type):
         init = fn.__dict__.get("__init__")
         if init is None:
-            msg = (f"@inject on {fn.__qualname__}, which defines no __init__ of its own. "
-                   "Hint: decorate the __init__ that takes the dependencies.")
+            msg = (
+                f"@inject on {fn.__qualname__}, which defines no __init__ of its own. "
+                "Hint: decorate the __init__ that takes the dependencies."
+            )
             raise UsageError(msg)
         fn.__init__ = inject(init)  # type: ignore[misc]
-        return fn  # type: ignore[return-value]
+        return fn
     if not callable(fn):
         msg = f"@inject decorates a function, got {type(fn).__name__} {fn!r}."
         raise UsageError(msg)
@@ -65,7 +67,7 @@ def inject(fn: F) -> F:
             if _all_passed(sig, args, kwargs, explicit_only=explicit):
                 return await fn(*args, **kwargs)
             container = InjectQ.current()
-            extra = await container._afill(sig, args, kwargs, explicit_only=explicit)  # noqa: SLF001
+            extra = await container._afill(sig, args, kwargs, explicit_only=explicit)
             return await fn(*args, **kwargs, **extra)
 
         return async_wrapper  # type: ignore[return-value]
@@ -76,14 +78,15 @@ def inject(fn: F) -> F:
         if _all_passed(sig, args, kwargs, explicit_only=explicit):
             return fn(*args, **kwargs)
         container = InjectQ.current()
-        extra = container._fill(sig, args, kwargs, explicit_only=explicit)  # noqa: SLF001
+        extra = container._fill(sig, args, kwargs, explicit_only=explicit)
         return fn(*args, **kwargs, **extra)
 
     return wrapper  # type: ignore[return-value]
 
 
-def _all_passed(sig: Signature, args: tuple[Any, ...], kwargs: dict[str, Any], *,
-                explicit_only: bool) -> bool:
+def _all_passed(
+    sig: Signature, args: tuple[Any, ...], kwargs: dict[str, Any], *, explicit_only: bool
+) -> bool:
     positional = 0
     for param in sig.params:
         if not param.keyword and positional < len(args):

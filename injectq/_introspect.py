@@ -8,6 +8,7 @@ read once.
 from __future__ import annotations
 
 import collections.abc
+import contextlib
 import enum
 import inspect
 import types
@@ -23,7 +24,7 @@ from injectq._keys import INJECT_MARKER, Named, Provider, describe
 __all__ = ["CallKind", "Param", "Signature", "provided_type", "read_callable", "read_class"]
 
 _EMPTY = inspect.Parameter.empty
-_MAPPING_ORIGINS = (dict, collections.abc.Mapping, typing.Mapping)  # noqa: UP006
+_MAPPING_ORIGINS = (dict, collections.abc.Mapping, typing.Mapping)
 
 
 class CallKind(enum.Enum):
@@ -111,10 +112,8 @@ def read_class(cls: Any) -> Signature:
             pass
     sig = _read_class(origin, typevars)
     if not typevars:
-        try:
+        with contextlib.suppress(TypeError):  # a class that takes no weak references
             _cache[origin] = sig
-        except TypeError:  # pragma: no cover - classes always take weak references
-            pass
     return sig
 
 
@@ -161,10 +160,8 @@ def read_callable(fn: Callable[..., Any], owner: str | None = None) -> Signature
     except (TypeError, ValueError) as exc:
         return Signature(label, (), problem=f"its signature cannot be read ({exc})")
     result = _read(fn, label, list(sig.parameters.values()), {}, {})
-    try:
+    with contextlib.suppress(TypeError):
         _cache[fn] = result
-    except TypeError:
-        pass
     return result
 
 
@@ -198,12 +195,26 @@ def _read(
         positional_only = p.kind is p.POSITIONAL_ONLY
         hint = hints.get(p.name, _EMPTY)
         if hint is _EMPTY:
-            out.append(Param(p.name, keyword, annotated=False, default=p.default,
-                             positional_only=positional_only))
+            out.append(
+                Param(
+                    p.name,
+                    keyword,
+                    annotated=False,
+                    default=p.default,
+                    positional_only=positional_only,
+                )
+            )
             continue
         parsed = parse_annotation(_substitute(hint, typevars))
-        out.append(attrs.evolve(parsed, name=p.name, keyword=keyword, default=p.default,
-                                positional_only=positional_only))
+        out.append(
+            attrs.evolve(
+                parsed,
+                name=p.name,
+                keyword=keyword,
+                default=p.default,
+                positional_only=positional_only,
+            )
+        )
     return Signature(owner, tuple(out), tuple(variadic))
 
 
@@ -224,6 +235,7 @@ def _substitute(hint: Any, typevars: dict[Any, Any]) -> Any:
 def parse_annotation(hint: Any) -> Param:
     """Peel `Annotated`, ``Optional``, `Provider` and mappings off one annotation."""
     name_of: str | None = None
+    args: tuple[Any, ...]
     explicit = False
     optional = False
     provider = False
@@ -239,35 +251,61 @@ def parse_annotation(hint: Any) -> Param:
             tp = typing.get_args(tp)[0]
             continue
         if origin is typing.Union or isinstance(tp, types.UnionType):
-            args = [a for a in typing.get_args(tp) if a is not type(None)]
-            if len(args) != len(typing.get_args(tp)):
+            members = [a for a in typing.get_args(tp) if a is not type(None)]
+            if len(members) != len(typing.get_args(tp)):
                 optional = True
-            if len(args) != 1:
-                return Param("", False, True, tp=hint, problem=(
-                    f"its annotation {describe(hint)} is a union of several types; "
-                    "injectq injects one type (or T | None)"))
-            tp = args[0]
+            if len(members) != 1:
+                return Param(
+                    "",
+                    keyword=False,
+                    annotated=True,
+                    tp=hint,
+                    problem=(
+                        f"its annotation {describe(hint)} is a union of several types; "
+                        "injectq injects one type (or T | None)"
+                    ),
+                )
+            tp = members[0]
             continue
         if origin is Provider and not provider:
             provider = True
             args = typing.get_args(tp)
             if not args:
-                return Param("", False, True, tp=hint, problem=(
-                    "Provider needs a type argument: Provider[T]"))
+                return Param(
+                    "",
+                    keyword=False,
+                    annotated=True,
+                    tp=hint,
+                    problem=("Provider needs a type argument: Provider[T]"),
+                )
             tp = args[0]
             continue
         break
     if isinstance(tp, str):
-        return Param("", False, True, tp=tp, problem=(
-            f"its annotation is the string {tp!r}, which does not resolve to a type"))
+        return Param(
+            "",
+            keyword=False,
+            annotated=True,
+            tp=tp,
+            problem=(f"its annotation is the string {tp!r}, which does not resolve to a type"),
+        )
     mapping_of = None
     origin = typing.get_origin(tp)
     if origin in _MAPPING_ORIGINS:
         args = typing.get_args(tp)
         if len(args) == 2 and args[0] is str:
             mapping_of = args[1]
-    return Param("", False, True, tp=tp, name_of=name_of, optional=optional,
-                 provider=provider, mapping_of=mapping_of, explicit=explicit)
+    return Param(
+        "",
+        keyword=False,
+        annotated=True,
+        tp=tp,
+        name_of=name_of,
+        optional=optional,
+        provider=provider,
+        mapping_of=mapping_of,
+        explicit=explicit,
+    )
 
 
 def provided_type(fn: Callable[..., Any]) -> tuple[Any, CallKind, str | None]:
@@ -286,14 +324,26 @@ def provided_type(fn: Callable[..., Any]) -> tuple[Any, CallKind, str | None]:
     if kind in (CallKind.GENERATOR, CallKind.ASYNC_GENERATOR):
         origin = typing.get_origin(ret)
         args = typing.get_args(ret)
-        if origin not in (
-            collections.abc.Iterator, collections.abc.Generator, collections.abc.Iterable,
-            collections.abc.AsyncIterator, collections.abc.AsyncGenerator,
-            collections.abc.AsyncIterable,
-        ) or not args:
-            return None, kind, (
-                f"it is a generator annotated {describe(ret)}; annotate it Iterator[T] "
-                "(or AsyncIterator[T]) to provide T")
+        if (
+            origin
+            not in (
+                collections.abc.Iterator,
+                collections.abc.Generator,
+                collections.abc.Iterable,
+                collections.abc.AsyncIterator,
+                collections.abc.AsyncGenerator,
+                collections.abc.AsyncIterable,
+            )
+            or not args
+        ):
+            return (
+                None,
+                kind,
+                (
+                    f"it is a generator annotated {describe(ret)}; annotate it Iterator[T] "
+                    "(or AsyncIterator[T]) to provide T"
+                ),
+            )
         ret = args[0]
     return ret, kind, None
 
@@ -313,4 +363,3 @@ def call_kind(fn: Any) -> CallKind:
 def is_mapping_type(tp: Any) -> bool:
     """Whether ``tp`` is ``dict[str, T]`` or ``Mapping[str, T]``."""
     return typing.get_origin(tp) in _MAPPING_ORIGINS
-

@@ -100,7 +100,7 @@ def _type_name(tp: Any) -> str:
     if isinstance(tp, types.UnionType):
         return " | ".join(_type_name(a) for a in typing.get_args(tp))
     if isinstance(tp, _NEW_TYPE):
-        return str(tp.__name__)
+        return str(getattr(tp, "__name__", tp))
     if isinstance(tp, type):
         return tp.__qualname__
     if isinstance(tp, TypeVar):

@@ -115,9 +115,11 @@ class ScopeState:
     def add_teardown(self, kind: int, obj: Any, binding: Binding) -> None:
         """Register ``obj`` to be disposed when this scope ends."""
         if self.closed:
-            msg = (f"{binding.key} was created in the {self.describe()}, which is already "
-                   "closed, so nothing could dispose it. Hint: resolve it while the scope is "
-                   "open, or in a new scope.")
+            msg = (
+                f"{binding.key} was created in the {self.describe()}, which is already "
+                "closed, so nothing could dispose it. Hint: resolve it while the scope is "
+                "open, or in a new scope."
+            )
             raise ContainerClosedError(msg)
         self._teardowns.append((kind, obj, binding))
         if kind in (Teardown.ADISPOSE, Teardown.AGENERATOR):
@@ -147,15 +149,18 @@ class ScopeState:
         taken = [t for t in self._teardowns if only(t[2])]
         self._teardowns = [t for t in self._teardowns if not only(t[2])]
         self._async_pending = sum(
-            1 for t in self._teardowns if t[0] in (Teardown.ADISPOSE, Teardown.AGENERATOR))
+            1 for t in self._teardowns if t[0] in (Teardown.ADISPOSE, Teardown.AGENERATOR)
+        )
         return taken
 
     def check_sync_close(self, how: str) -> None:
         """Raise, disposing nothing, when a sync close would leave async teardowns undone."""
         if self._async_pending:
-            msg = (f"The {self.describe()} holds {self._async_pending} teardown(s) that need an "
-                   f"await (async dispose() or async generator providers), so it cannot be "
-                   f"closed synchronously; nothing was disposed. Hint: use {how}.")
+            msg = (
+                f"The {self.describe()} holds {self._async_pending} teardown(s) that need an "
+                f"await (async dispose() or async generator providers), so it cannot be "
+                f"closed synchronously; nothing was disposed. Hint: use {how}."
+            )
             raise InjectQError(msg)
 
     def close(
@@ -224,7 +229,8 @@ class ScopeState:
             return
         noun = "teardown" if len(failures) == 1 else "teardowns"
         group = BaseExceptionGroup(
-            f"{len(failures)} {noun} failed while closing the {self.describe()}", failures)
+            f"{len(failures)} {noun} failed while closing the {self.describe()}", failures
+        )
         if exc is not None:
             group.__context__ = exc
         raise group
@@ -235,13 +241,17 @@ class ScopeState:
                 warnings.warn(
                     f"the {self.describe()} was garbage-collected with "
                     f"{len(self._teardowns)} teardown(s) never run; close it (or use 'with')",
-                    ResourceWarning, stacklevel=1)
+                    ResourceWarning,
+                    stacklevel=1,
+                )
         except Exception:  # noqa: BLE001, S110 - never raise from a finalizer
             pass
 
     def __repr__(self) -> str:
-        return (f"<ScopeState {self.name!r} instances={len(self.cache)} "
-                f"teardowns={len(self._teardowns)} closed={self.closed}>")
+        return (
+            f"<ScopeState {self.name!r} instances={len(self.cache)} "
+            f"teardowns={len(self._teardowns)} closed={self.closed}>"
+        )
 
 
 def _dispose_sync(kind: int, obj: Any, binding: Binding, exc: BaseException | None) -> None:
@@ -255,9 +265,11 @@ def _dispose_sync(kind: int, obj: Any, binding: Binding, exc: BaseException | No
 
 
 def _yielded_twice(binding: Binding) -> InjectQError:
-    msg = (f"The generator provider of {binding.key} ({binding.source}) yielded more than "
-           "once. Hint: a generator provider yields exactly one value; put its teardown after "
-           "that yield.")
+    msg = (
+        f"The generator provider of {binding.key} ({binding.source}) yielded more than "
+        "once. Hint: a generator provider yields exactly one value; put its teardown after "
+        "that yield."
+    )
     return InjectQError(msg)
 
 

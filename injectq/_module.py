@@ -79,7 +79,8 @@ class BindingRecord:
             return self._set_target(target, TargetKind.PROVIDER, "to")
         self.problems.append(
             f"to() takes a class or a function, got {type(target).__name__} {target!r}; "
-            "use to_instance() to bind an object as it is")
+            "use to_instance() to bind an object as it is"
+        )
         return self
 
     def to_instance(self, value: Any) -> BindingRecord:
@@ -89,8 +90,7 @@ class BindingRecord:
     def to_provider(self, fn: Callable[..., Any]) -> BindingRecord:
         """Bind to a function whose parameters are injected and whose result is served."""
         if not callable(fn):
-            self.problems.append(
-                f"to_provider() takes a callable, got {type(fn).__name__} {fn!r}")
+            self.problems.append(f"to_provider() takes a callable, got {type(fn).__name__} {fn!r}")
             return self
         return self._set_target(fn, TargetKind.PROVIDER, "to_provider")
 
@@ -114,7 +114,8 @@ class BindingRecord:
         if not isinstance(scope, str) or not scope or scope in (SINGLETON, TRANSIENT):
             self.problems.append(
                 f"scoped() takes the name of a scope such as 'request', got {scope!r}; "
-                "use .singleton() or .transient() for those")
+                "use .singleton() or .transient() for those"
+            )
             return self
         self.scopes.append(scope)
         return self
@@ -137,7 +138,8 @@ class BindingRecord:
     def _set_target(self, target: Any, kind: str, method: str) -> BindingRecord:
         if self.kind != TargetKind.SELF:
             self.problems.append(
-                f"the target is set twice: {method}() after a target was already given")
+                f"the target is set twice: {method}() after a target was already given"
+            )
             return self
         self.target = target
         self.kind = kind
@@ -153,7 +155,7 @@ def _is_generic_class(target: Any) -> bool:
     import typing
 
     origin = typing.get_origin(target)
-    return isinstance(origin, type) and origin is not typing.Annotated
+    return isinstance(origin, type)
 
 
 def _classify(target: Any) -> str:
@@ -213,12 +215,15 @@ class Module:
         """
         recording = self._recording
         if recording is None:
-            msg = (f"{type(self).__name__}.bind() was called outside configure(). "
-                   "Hint: move the bind() calls into configure(self); the container calls it "
-                   "when the module is installed.")
+            msg = (
+                f"{type(self).__name__}.bind() was called outside configure(). "
+                "Hint: move the bind() calls into configure(self); the container calls it "
+                "when the module is installed."
+            )
             raise UsageError(msg)
-        record = BindingRecord(key, target, _classify(target), caller_source(),
-                               module=type(self).__name__)
+        record = BindingRecord(
+            key, target, _classify(target), caller_source(), module=type(self).__name__
+        )
         if name is not None:
             record.named(name)
         recording.append(record)
@@ -228,16 +233,22 @@ class Module:
         """Install another module from inside ``configure()``: modules compose."""
         recording = self._recording
         if recording is None:
-            msg = (f"{type(self).__name__}.install() was called outside configure(). "
-                   "Hint: call self.install(OtherModule()) inside configure(self), or pass "
-                   "both modules to container.install().")
+            msg = (
+                f"{type(self).__name__}.install() was called outside configure(). "
+                "Hint: call self.install(OtherModule()) inside configure(self), or pass "
+                "both modules to container.install()."
+            )
             raise UsageError(msg)
         if not isinstance(module, Module):
-            msg = (f"{type(self).__name__}.install() takes a Module instance, got "
-                   f"{type(module).__name__} {module!r}. Hint: "
-                   + ("instantiate it: install(" + module.__name__ + "())."
-                      if isinstance(module, type) and issubclass(module, Module)
-                      else "pass an instance of a Module subclass."))
+            msg = (
+                f"{type(self).__name__}.install() takes a Module instance, got "
+                f"{type(module).__name__} {module!r}. Hint: "
+                + (
+                    "instantiate it: install(" + module.__name__ + "())."
+                    if isinstance(module, type) and issubclass(module, Module)
+                    else "pass an instance of a Module subclass."
+                )
+            )
             raise UsageError(msg)
         recording.append(module)
 
@@ -254,8 +265,14 @@ class Module:
                 seen.add(attr)
                 bound = getattr(self, attr)
                 key, _, problem = provided_type(bound)
-                record = BindingRecord(key, bound, TargetKind.PROVIDER, object_source(fn),
-                                       provider_method=True, module=type(self).__name__)
+                record = BindingRecord(
+                    key,
+                    bound,
+                    TargetKind.PROVIDER,
+                    object_source(fn),
+                    provider_method=True,
+                    module=type(self).__name__,
+                )
                 if problem is not None:
                     record.problems.append(f"@provider {type(self).__name__}.{attr}: {problem}")
                 if spec.name is not None:
@@ -283,11 +300,13 @@ class Collected:
 
 
 def _dedupe_key(module: Module) -> Any:
-    state = vars(module)
+    """Equal-state instances of one class share a key; others are told apart by identity."""
     try:
-        return (type(module), tuple(sorted(state.items())))
-    except TypeError:
+        key = (type(module), tuple(sorted(vars(module).items())))
+        hash(key)
+    except TypeError:  # unhashable or unorderable state
         return id(module)
+    return key
 
 
 def collect(modules: tuple[Any, ...]) -> Collected:
@@ -328,11 +347,15 @@ def collect(modules: tuple[Any, ...]) -> Collected:
 
     for module in modules:
         if not isinstance(module, Module):
-            hint = (f"instantiate it: install({module.__name__}())"
-                    if isinstance(module, type) and issubclass(module, Module)
-                    else "pass instances of Module subclasses")
-            msg = (f"install() takes Module instances, got {type(module).__name__} "
-                   f"{module!r}. Hint: {hint}.")
+            hint = (
+                f"instantiate it: install({module.__name__}())"
+                if isinstance(module, type) and issubclass(module, Module)
+                else "pass instances of Module subclasses"
+            )
+            msg = (
+                f"install() takes Module instances, got {type(module).__name__} "
+                f"{module!r}. Hint: {hint}."
+            )
             raise UsageError(msg)
         names.append(type(module).__name__)
         visit(module, ())
@@ -343,9 +366,7 @@ def collect(modules: tuple[Any, ...]) -> Collected:
 def provider(fn: F, /) -> F: ...
 @overload
 def provider(*, name: str | None = None, scope: str | None = None) -> Callable[[F], F]: ...
-def provider(
-    fn: Any = None, /, *, name: str | None = None, scope: str | None = None
-) -> Any:
+def provider(fn: Any = None, /, *, name: str | None = None, scope: str | None = None) -> Any:
     """Mark a module method as a provider of its return annotation's type.
 
     The method's parameters are injected. It may be sync, ``async``, a generator or an async
@@ -409,8 +430,10 @@ def scoped(arg: Any = REQUEST, /, *, scope: str | None = None) -> Any:
         return _scope_decorator(REQUEST, "scoped")(arg)
     name = scope if scope is not None else arg
     if not isinstance(name, str) or not name or name in (SINGLETON, TRANSIENT):
-        msg = (f"@scoped takes a scope name such as 'request', got {name!r}. "
-               "Hint: use @singleton or @transient for those.")
+        msg = (
+            f"@scoped takes a scope name such as 'request', got {name!r}. "
+            "Hint: use @singleton or @transient for those."
+        )
         raise UsageError(msg)
     return _scope_decorator(name, "scoped")
 

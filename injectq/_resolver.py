@@ -15,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
+import typing
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 from injectq._graph import Binding, Dep, Strategy
@@ -25,39 +27,63 @@ from injectq._lifecycle import ScopeState, Teardown
 from injectq._module import SINGLETON, TRANSIENT
 from injectq.errors import AsyncRequiredError, ContainerClosedError, ResolutionError, ScopeError
 
-__all__ = ["Resolver", "trace"]
+__all__ = ["Resolver", "render_path", "trace"]
 
-SyncFactory = Callable[[ScopeState], Any]
-AsyncFactory = Callable[[ScopeState], Awaitable[Any]]
+INLINE_BUDGET = 64
+"""How many transient dependencies one generated factory builds inline before it calls the
+factory of the next one (bounds code size and keeps deep chains off the recursion limit)."""
+
+SyncFactory = Callable[[ScopeState | None], Any]
+AsyncFactory = Callable[[ScopeState | None], Awaitable[Any]]
 
 _NOTE_PREFIX = "injectq resolution path: "
 
 
-def trace(exc: BaseException, label: str) -> None:
-    """Prepend ``label`` to the resolution path carried by ``exc``."""
+def trace(exc: BaseException, *labels: str) -> None:
+    """Prepend ``labels`` (outermost first) to the resolution path carried by ``exc``."""
+    if not labels:
+        return
     if isinstance(exc, ResolutionError):
-        exc.path.insert(0, label)
+        exc.path[:0] = labels
         return
     try:
-        path: list[str] | None = exc.__dict__.get("_injectq_path")
+        state = exc.__dict__
+        path: list[str] | None = state.get("_injectq_path")
         if path is None:
-            path = [label]
-            exc.__dict__["_injectq_path"] = path
-            exc.add_note(_NOTE_PREFIX + label)
-            exc.__dict__["_injectq_note"] = len(exc.__notes__) - 1
+            path = list(labels)
+            state["_injectq_path"] = path
+            exc.add_note(_NOTE_PREFIX + render_path(path))
+            state["_injectq_note"] = len(exc.__notes__) - 1
         else:
-            path.insert(0, label)
-            exc.__notes__[exc.__dict__["_injectq_note"]] = _NOTE_PREFIX + " -> ".join(path)
+            path[:0] = labels
+            exc.__notes__[state["_injectq_note"]] = _NOTE_PREFIX + render_path(path)
     except Exception:  # noqa: BLE001, S110 - an exception without __dict__ keeps no path
         pass
+
+
+def trace_at(exc: BaseException, paths: dict[int, tuple[str, ...]]) -> None:
+    """Prepend the path of the generated line that was running when ``exc`` went through."""
+    tb = exc.__traceback__
+    if tb is not None:
+        trace(exc, *paths.get(tb.tb_lineno, ()))
+
+
+def render_path(path: list[str]) -> str:
+    """``A -> B -> C``, eliding the middle of very long paths."""
+    if len(path) > 12:
+        middle = f"... ({len(path) - 10} more) ..."
+        return " -> ".join([*path[:5], middle, *path[-5:]])
+    return " -> ".join(path)
 
 
 def _first(gen: Any, binding: Binding) -> Any:
     try:
         return next(gen)
     except StopIteration:
-        msg = (f"The generator provider of {binding.key} ({binding.source}) returned without "
-               "yielding a value. Hint: a generator provider yields exactly one value.")
+        msg = (
+            f"The generator provider of {binding.key} ({binding.source}) returned without "
+            "yielding a value. Hint: a generator provider yields exactly one value."
+        )
         raise ResolutionError(str(binding.key), msg, source=str(binding.source)) from None
 
 
@@ -65,8 +91,10 @@ async def _afirst(gen: Any, binding: Binding) -> Any:
     try:
         return await gen.__anext__()
     except StopAsyncIteration:
-        msg = (f"The async generator provider of {binding.key} ({binding.source}) returned "
-               "without yielding a value. Hint: it must yield exactly one value.")
+        msg = (
+            f"The async generator provider of {binding.key} ({binding.source}) returned "
+            "without yielding a value. Hint: it must yield exactly one value."
+        )
         raise ResolutionError(str(binding.key), msg, source=str(binding.source)) from None
 
 
@@ -94,75 +122,90 @@ def async_required(binding: Binding) -> AsyncRequiredError:
     else:
         why = "its initialize() is async"
     via = "" if cause is binding else f" through {cause.key}"
-    msg = (f"{binding.key} cannot be resolved synchronously: it needs an await{via} ({why}, "
-           f"bound at {cause.source}).")
+    msg = (
+        f"{binding.key} cannot be resolved synchronously: it needs an await{via} ({why}, "
+        f"bound at {cause.source})."
+    )
     return AsyncRequiredError(
-        str(binding.key), msg, source=str(binding.source),
+        str(binding.key),
+        msg,
+        source=str(binding.source),
         hint=f"use `await container.aget({describe(binding.key.tp)})` (or `await scope.aget(...)`) "
-        "instead of get().", path=[str(binding.key)])
+        "instead of get().",
+        path=[str(binding.key)],
+    )
 
 
 def scope_error(binding: Binding, state: ScopeState) -> ScopeError:
     """The error for a scoped binding resolved where no scope of its name is active."""
     active = state.names()[:-1]
-    found = ("no scope is active" if not active
-             else "the active scopes are " + ", ".join(f'"{n}"' for n in active))
-    msg = (f'{binding.key} is scoped "{binding.scope}", but no "{binding.scope}" scope is '
-           f"active ({found}).")
-    hint = (f'resolve it inside `with container.scope("{binding.scope}"):` (or `async with`), '
-            "or take Provider[...] in a singleton and call it inside the scope.")
-    return ScopeError(str(binding.key), msg, source=str(binding.source), hint=hint,
-                      path=[str(binding.key)])
+    found = (
+        "no scope is active"
+        if not active
+        else "the active scopes are " + ", ".join(f'"{n}"' for n in active)
+    )
+    msg = (
+        f'{binding.key} is scoped "{binding.scope}", but no "{binding.scope}" scope is '
+        f"active ({found})."
+    )
+    hint = (
+        f'resolve it inside `with container.scope("{binding.scope}"):` (or `async with`), '
+        "or take Provider[...] in a singleton and call it inside the scope."
+    )
+    return ScopeError(
+        str(binding.key), msg, source=str(binding.source), hint=hint, path=[str(binding.key)]
+    )
 
 
 class Resolver:
-    """Compiles bindings into factories and runs them; one per container."""
+    """Compiles bindings into factories and runs them; one per container.
+
+    A factory takes the scope to resolve in, or none for the ambient one (read from the
+    container's context variable). Singletons and scoped instances are created through a
+    slow path that takes a per-binding lock; everything else is a straight-line function.
+    Compiling never recurses: a generated function names the factories it calls, and a
+    work list compiles them and fills the names in before the first call.
+    """
 
     def __init__(
         self,
         root: ScopeState,
+        ambient: ContextVar[ScopeState],
         provide: Callable[[Key], Any],
         container: Any,
+        on_singleton: Callable[[Binding, Any], None],
     ) -> None:
         self.root = root
+        self.ambient = ambient
+        self.container = container
         self._provide = provide
-        self._container = container
-        self._sync: dict[Binding, SyncFactory] = {}
-        self._async: dict[Binding, AsyncFactory] = {}
+        self._on_singleton = on_singleton
+        self._compiled: dict[tuple[str, Binding], Any] = {}
         self._providers: dict[Key, ProviderFn[Any]] = {}
 
     def forget(self, bindings: set[Binding]) -> None:
-        """Drop the compiled factories of bindings no longer in use."""
-        for binding in bindings:
-            self._sync.pop(binding, None)
-            self._async.pop(binding, None)
+        """Drop the compiled functions of bindings no longer in use."""
+        for item in [item for item in self._compiled if item[1] in bindings]:
+            del self._compiled[item]
 
     # -- entry points -----------------------------------------------------------------------
 
     def sync(self, binding: Binding) -> SyncFactory:
-        """The sync factory of ``binding`` (compiling it and its dependencies if needed)."""
-        factory = self._sync.get(binding)
+        """The sync factory of ``binding``, compiled on first use."""
+        factory = self._compiled.get((SYNC, binding))
         if factory is None:
-            for node in _post_order(binding):
-                if node not in self._sync:
-                    self._sync[node] = self._compile(node, is_async=False)
-            factory = self._sync[binding]
-        return factory
+            factory = self._ensure(SYNC, binding)
+        return factory  # type: ignore[no-any-return]
 
     def async_(self, binding: Binding) -> AsyncFactory:
-        """The async factory of ``binding`` (only for bindings that need an await)."""
-        factory = self._async.get(binding)
+        """The async factory of ``binding`` (for bindings that need an await)."""
+        factory = self._compiled.get((ASYNC, binding))
         if factory is None:
-            for node in _post_order(binding):
-                if node.needs_async and node not in self._async:
-                    self._async[node] = self._compile(node, is_async=True)
-                elif not node.needs_async and node not in self._sync:
-                    self._sync[node] = self._compile(node, is_async=False)
-            factory = self._async[binding]
-        return factory
+            factory = self._ensure(ASYNC, binding)
+        return factory  # type: ignore[no-any-return]
 
-    async def aresolve(self, binding: Binding, state: ScopeState) -> Any:
-        """Resolve ``binding`` in ``state``, awaiting what needs it."""
+    async def aresolve(self, binding: Binding, state: ScopeState | None = None) -> Any:
+        """Resolve ``binding`` in ``state`` (default: the ambient scope), awaiting as needed."""
         if binding.needs_async:
             return await self.async_(binding)(state)
         return self.sync(binding)(state)
@@ -177,123 +220,222 @@ class Resolver:
 
     # -- compiling --------------------------------------------------------------------------
 
-    def _compile(self, b: Binding, *, is_async: bool) -> Any:
+    def _ensure(self, kind: str, binding: Binding) -> Any:
+        """Compile ``(kind, binding)`` and everything its code calls, without recursion."""
+        work = [(kind, binding)]
+        fills: list[tuple[dict[str, Any], str, tuple[str, Binding]]] = []
+        while work:
+            item = work.pop()
+            if item in self._compiled:
+                continue
+            compiled, needs = self._compile_one(*item)
+            self._compiled[item] = compiled
+            for ns, name, need in needs:
+                fills.append((ns, name, need))
+                if need not in self._compiled:
+                    work.append(need)
+        for ns, name, need in fills:
+            ns[name] = self._compiled[need]
+        return self._compiled[(kind, binding)]
+
+    def _compile_one(self, kind: str, b: Binding) -> tuple[Any, list[_Need]]:
+        is_async = kind in (ASYNC, ACREATE)
+        emitter = _Emitter(self, is_async=is_async)
+        if kind in (CREATE, ACREATE):
+            make = emitter.function("make", emitter.construct(b, ()), prologue=False)
+            on_created = self._on_singleton if b.scope == SINGLETON else None
+            create = _create_async if is_async else _create_sync
+            return functools.partial(create, b, make, on_created), emitter.needs
         if not is_async and b.needs_async:
-            error_binding = b
+            error = async_required(b)
 
-            def needs_await(_: ScopeState) -> Any:
-                raise async_required(error_binding)
+            def needs_await(_: ScopeState | None = None) -> Any:
+                raise error.with_traceback(None)
 
-            return needs_await
-        ns: dict[str, Any] = {"B": b, "LABEL": str(b.key), "trace": trace}
-        make_src = self._make_source(b, ns, is_async=is_async)
-        if b.scope == TRANSIENT:
-            src = _TRANSIENT_ASYNC if is_async else _TRANSIENT_SYNC
-        else:
-            ns["create"] = self._creator(b, ns, make_src, is_async=is_async)
-            if b.scope == SINGLETON:
-                ns["cache"] = self.root.cache
-                ns["ROOT"] = self.root
-                src = _SINGLETON_ASYNC if is_async else _SINGLETON_SYNC
-            else:
-                ns["NAME"] = b.scope
-                ns["scope_error"] = scope_error
-                src = _SCOPED_ASYNC if is_async else _SCOPED_SYNC
-        src = src.replace("MAKE", _indent(make_src, 8))
-        exec(compile(src, f"<injectq factory {b.key}>", "exec"), ns)  # noqa: S102
-        return ns["factory"]
-
-    def _make_source(self, b: Binding, ns: dict[str, Any], *, is_async: bool) -> str:
-        """Statements that leave the new instance in ``v`` (s = the owning scope)."""
-        lines: list[str] = []
-        if b.kind == "instance":
+            return needs_await, []
+        ns = emitter.ns
+        ns["B"] = b
+        if b.kind == "instance" and not b.resource:
             ns["INSTANCE"] = b.target
-            lines.append("v = INSTANCE")
-            cls: Any = type(b.target)
+            src = "def factory(s=None):\n    return INSTANCE\n"
+            return emitter.exec_source(src, "factory"), []
+        if b.scope == TRANSIENT:
+            factory = emitter.function("factory", emitter.construct(b, ()), prologue=True)
+            return factory, emitter.needs
+        ns["create"] = None
+        emitter.needs.append((ns, "create", (ACREATE if is_async else CREATE, b)))
+        ns["ROOT"] = self.root
+        ns["VAR"] = self.ambient
+        fmt = {"a": "async " if is_async else "", "aw": "await " if is_async else ""}
+        if b.scope == SINGLETON:
+            ns["cache"] = self.root.cache
+            src = _SINGLETON.format(**fmt)
         else:
-            ns["T"] = b.target
-            call = f"T({self._args(b.deps, ns, is_async=is_async)})"
+            ns["NAME"] = b.scope
+            ns["scope_error"] = scope_error
+            src = _SCOPED.format(**fmt)
+        return emitter.exec_source(src, "factory"), emitter.needs
+
+
+SYNC = "sync"
+ASYNC = "async"
+CREATE = "create"
+ACREATE = "acreate"
+_Need = tuple[dict[str, Any], str, tuple[str, Binding]]
+
+
+class _Emitter:
+    """Writes one generated function: straight-line statements, one per line.
+
+    Transient dependencies are built inline (up to `INLINE_BUDGET` of them); singletons are
+    an inline cache probe; scoped dependencies call their own factory. Each line remembers
+    the resolution path it serves, so a failure is traced from the traceback's line number.
+    """
+
+    def __init__(self, resolver: Resolver, *, is_async: bool) -> None:
+        self.resolver = resolver
+        self.is_async = is_async
+        self.ns: dict[str, Any] = {"trace_at": trace_at}
+        self.lines: list[str] = []
+        self.paths: dict[int, tuple[str, ...]] = {}
+        self.needs: list[_Need] = []
+        self.count = 0
+        self.budget = INLINE_BUDGET
+
+    def name(self, prefix: str, value: Any) -> str:
+        self.count += 1
+        name = f"{prefix}{self.count}"
+        self.ns[name] = value
+        return name
+
+    def need(self, kind: str, b: Binding) -> str:
+        """A name that will hold the compiled ``kind`` function of ``b``."""
+        name = self.name("f", None)
+        self.needs.append((self.ns, name, (kind, b)))
+        return name
+
+    def emit(self, line: str, path: tuple[str, ...]) -> None:
+        self.lines.append(line)
+        self.paths[len(self.lines)] = path
+
+    def construct(self, b: Binding, path: tuple[str, ...]) -> str:
+        """Emit statements building a new instance of ``b`` in scope ``s``; return its var."""
+        path = (*path, str(b.key))
+        if b.kind == "instance":
+            var = self.name("i", b.target)
+        else:
+            args = []
+            for d in b.deps:
+                expr = self.dep(d, path)
+                args.append(f"{d.param}={expr}" if d.keyword else expr)
+            call = f"{self.name('T', b.target)}({', '.join(args)})"
+            var = f"v{self.count}"
+            binding = self.name("B", b)
             if b.call is CallKind.ASYNC:
-                lines.append(f"v = await {call}")
+                self.emit(f"{var} = await {call}", path)
             elif b.call is CallKind.GENERATOR:
-                ns["first"] = _first
-                lines += [f"g = {call}", "v = first(g, B)",
-                          f"s.add_teardown({Teardown.GENERATOR}, g, B)"]
+                self.ns["first"] = _first
+                self.emit(f"g{var} = {call}", path)
+                self.emit(f"{var} = first(g{var}, {binding})", path)
+                self.emit(f"s.add_teardown({Teardown.GENERATOR}, g{var}, {binding})", path)
             elif b.call is CallKind.ASYNC_GENERATOR:
-                ns["afirst"] = _afirst
-                lines += [f"g = {call}", "v = await afirst(g, B)",
-                          f"s.add_teardown({Teardown.AGENERATOR}, g, B)"]
+                self.ns["afirst"] = _afirst
+                self.emit(f"g{var} = {call}", path)
+                self.emit(f"{var} = await afirst(g{var}, {binding})", path)
+                self.emit(f"s.add_teardown({Teardown.AGENERATOR}, g{var}, {binding})", path)
             else:
-                lines.append(f"v = {call}")
-            cls = b.target if b.kind == "class" else b.key.tp
+                self.emit(f"{var} = {call}", path)
         if b.resource and b.call in (CallKind.SYNC, CallKind.ASYNC):
-            import typing
+            self._lifecycle(b, var, path)
+        return var
 
-            cls = typing.get_origin(cls) or cls
-            if getattr(cls, "initialize", None) is not None:
-                lines.append("await v.initialize()" if b.async_init else "v.initialize()")
-            if getattr(cls, "dispose", None) is not None:
-                kind = Teardown.ADISPOSE if b.async_teardown else Teardown.DISPOSE
-                lines.append(f"s.add_teardown({kind}, v, B)")
-        return "\n".join(lines)
+    def _lifecycle(self, b: Binding, var: str, path: tuple[str, ...]) -> None:
+        if b.kind == "instance":
+            cls = type(b.target)
+        else:
+            cls = b.target if b.kind == "class" else b.key.tp
+        cls = typing.get_origin(cls) or cls
+        binding = self.name("B", b)
+        if getattr(cls, "initialize", None) is not None:
+            self.emit(f"{'await ' if b.async_init else ''}{var}.initialize()", path)
+        if getattr(cls, "dispose", None) is not None:
+            kind = Teardown.ADISPOSE if b.async_teardown else Teardown.DISPOSE
+            self.emit(f"s.add_teardown({kind}, {var}, {binding})", path)
 
-    def _args(self, deps: tuple[Dep, ...], ns: dict[str, Any], *, is_async: bool) -> str:
-        parts: list[str] = []
-        for i, dep in enumerate(deps):
-            expr = self._dep_expr(i, dep, ns, is_async=is_async)
-            parts.append(f"{dep.param}={expr}" if dep.keyword else expr)
-        return ", ".join(parts)
-
-    def _dep_expr(self, i: int, dep: Dep, ns: dict[str, Any], *, is_async: bool) -> str:
-        strategy = dep.strategy
+    def dep(self, d: Dep, path: tuple[str, ...]) -> str:
+        """An expression for one parameter's value (emitting statements it needs first)."""
+        strategy = d.strategy
         if strategy == Strategy.BINDING:
-            assert dep.binding is not None
-            return self._call_dep(f"d{i}", dep.binding, ns, is_async=is_async)
+            assert d.binding is not None
+            return self.binding(d.binding, path)
         if strategy == Strategy.VALUE:
-            ns[f"v{i}"] = dep.value
-            return f"v{i}"
+            return self.name("c", d.value)
         if strategy == Strategy.PROVIDER:
-            assert dep.key is not None
-            ns[f"p{i}"] = self.provider_for(dep.key)
-            return f"p{i}"
+            assert d.key is not None
+            return self.name("p", self.resolver.provider_for(d.key))
         if strategy == Strategy.CONTAINER:
-            ns["container"] = self._container
-            return "container"
-        items = []
-        for j, (name, binding) in enumerate(dep.items):
-            ns[f"n{i}_{j}"] = name
-            items.append(f"n{i}_{j}: " + self._call_dep(f"m{i}_{j}", binding, ns,
-                                                         is_async=is_async))
+            return self.name("container", self.resolver.container)
+        items = [f"{self.name('n', n)}: {self.binding(b, path)}" for n, b in d.items]
         return "{" + ", ".join(items) + "}"
 
-    def _call_dep(self, name: str, binding: Binding, ns: dict[str, Any], *, is_async: bool) -> str:
-        if is_async and binding.needs_async:
-            ns[name] = self._async[binding]
-            return f"(await {name}(s))"
-        ns[name] = self._sync[binding]
-        return f"{name}(s)"
+    def binding(self, b: Binding, path: tuple[str, ...]) -> str:
+        """An expression for a dependency's instance."""
+        is_async = self.is_async and b.needs_async
+        aw = "await " if is_async else ""
+        if b.kind == "instance" and not b.resource:
+            return self.name("i", b.target)
+        if b.scope == TRANSIENT and self.budget > 0:
+            self.budget -= 1
+            return self.construct(b, path)
+        if b.scope == SINGLETON:
+            key = self.name("B", b)
+            create = self.need(ACREATE if is_async else CREATE, b)
+            var = f"v{self.count}"
+            self.ns["cache"] = self.resolver.root.cache
+            self.ns["ROOT"] = self.resolver.root
+            self.emit("try:", path)
+            self.emit(f"    {var} = cache[{key}]", path)
+            self.emit("except KeyError:", path)
+            self.emit(f"    {var} = {aw}{create}(ROOT)", path)
+            return var
+        return f"({aw}{self.need(ASYNC if is_async else SYNC, b)}(s))"
 
-    def _creator(self, b: Binding, ns: dict[str, Any], make_src: str, *, is_async: bool) -> Any:
-        """The slow path: create the instance once per owning scope, under its lock."""
-        src = (_MAKE_ASYNC if is_async else _MAKE_SYNC).replace("MAKE", _indent(make_src, 4))
-        exec(compile(src, f"<injectq maker {b.key}>", "exec"), ns)  # noqa: S102
-        make = ns.pop("make")
-        label = str(b.key)
-        if is_async:
-            return functools.partial(_create_async, b, make, label)
-        return functools.partial(_create_sync, b, make, label)
+    def function(self, name: str, result: str, *, prologue: bool) -> Any:
+        """Wrap the emitted statements into a function returning ``result``."""
+        head = f"{'async ' if self.is_async else ''}def {name}(s{'=None' if prologue else ''}):"
+        out = [head]
+        if prologue:
+            self.ns["VAR"] = self.resolver.ambient
+            out += ["    if s is None:", "        s = VAR.get()"]
+        out.append("    try:")
+        offset = len(out)
+        out += [f"        {line}" for line in self.lines]
+        out += [
+            f"        return {result}",
+            "    except Exception as e:",
+            "        trace_at(e, PATHS)",
+            "        raise",
+        ]
+        self.ns["PATHS"] = {line + offset: p for line, p in self.paths.items()}
+        return self.exec_source("\n".join(out) + "\n", name)
+
+    def exec_source(self, src: str, name: str) -> Any:
+        exec(compile(src, "<injectq>", "exec"), self.ns)  # noqa: S102
+        return self.ns[name]
 
 
 def _closed(b: Binding, owner: ScopeState) -> ContainerClosedError:
-    msg = (f"Cannot resolve {b.key}: the {owner.describe()} is closed. Hint: resolve inside "
-           "the `with` block, or from a container that is still open.")
+    msg = (
+        f"Cannot resolve {b.key}: the {owner.describe()} is closed. Hint: resolve inside "
+        "the `with` block, or from a container that is still open."
+    )
     return ContainerClosedError(msg)
 
 
 def _create_sync(
     b: Binding,
     make: Callable[[ScopeState], Any],
-    label: str,
+    on_created: Callable[[Binding, Any], None] | None,
     owner: ScopeState,
 ) -> Any:
     cache = owner.cache
@@ -305,27 +447,33 @@ def _create_sync(
         if owner.closed:
             raise _closed(b, owner)
         if b in owner.building:
-            msg = (f"{b.key} was asked for again while it was being created (a cycle through "
-                   "Provider[...] or container.get() in a constructor).")
-            raise ResolutionError(label, msg, source=str(b.source),
-                                  hint="call the provider later, not in the constructor.",
-                                  path=[label])
+            label = str(b.key)
+            msg = (
+                f"{b.key} was asked for again while it was being created (a cycle through "
+                "Provider[...] or container.get() in a constructor)."
+            )
+            raise ResolutionError(
+                label,
+                msg,
+                source=str(b.source),
+                hint="call the provider later, not in the constructor.",
+                path=[label],
+            )
         owner.building.add(b)
         try:
             value = make(owner)
-        except Exception as exc:
-            trace(exc, label)
-            raise
         finally:
             owner.building.discard(b)
         cache[b] = value
+    if on_created is not None:
+        on_created(b, value)
     return value
 
 
 async def _create_async(
     b: Binding,
     make: Callable[[ScopeState], Awaitable[Any]],
-    label: str,
+    on_created: Callable[[Binding, Any], None] | None,
     owner: ScopeState,
 ) -> Any:
     cache = owner.cache
@@ -346,8 +494,6 @@ async def _create_async(
     try:
         value = await make(owner)
     except BaseException as exc:
-        if isinstance(exc, Exception):
-            trace(exc, label)
         with owner.lock_for(b):
             owner.pending.pop(b, None)
         future.set_exception(exc)
@@ -356,71 +502,23 @@ async def _create_async(
         cache[b] = value
         owner.pending.pop(b, None)
     future.set_result(value)
+    if on_created is not None:
+        on_created(b, value)
     return value
 
 
-def _post_order(root: Binding) -> list[Binding]:
-    """``root`` and everything it resolves eagerly, dependencies first (no recursion)."""
-    out: list[Binding] = []
-    seen: set[int] = {id(root)}
-    stack: list[tuple[Binding, int]] = [(root, 0)]
-    while stack:
-        node, index = stack.pop()
-        targets = [t for d in node.deps for t in d.targets()]
-        if index < len(targets):
-            stack.append((node, index + 1))
-            child = targets[index]
-            if id(child) not in seen:
-                seen.add(id(child))
-                stack.append((child, 0))
-        else:
-            out.append(node)
-    return out
-
-
-def _indent(src: str, width: int) -> str:
-    pad = " " * width
-    return "\n".join(pad + line if line else line for line in src.splitlines()).lstrip()
-
-
-_TRANSIENT_SYNC = """
-def factory(s):
-    try:
-        MAKE
-        return v
-    except Exception as e:
-        trace(e, LABEL)
-        raise
-"""
-
-_TRANSIENT_ASYNC = """
-async def factory(s):
-    try:
-        MAKE
-        return v
-    except Exception as e:
-        trace(e, LABEL)
-        raise
-"""
-
-_SINGLETON_SYNC = """
-def factory(s):
+_SINGLETON = """
+{a}def factory(s=None):
     try:
         return cache[B]
     except KeyError:
-        return create(ROOT)
+        return {aw}create(ROOT)
 """
 
-_SINGLETON_ASYNC = """
-async def factory(s):
-    try:
-        return cache[B]
-    except KeyError:
-        return await create(ROOT)
-"""
-
-_SCOPED_SYNC = """
-def factory(s):
+_SCOPED = """
+{a}def factory(s=None):
+    if s is None:
+        s = VAR.get()
     t = s
     while t.name != NAME:
         t = t.parent
@@ -429,30 +527,5 @@ def factory(s):
     try:
         return t.cache[B]
     except KeyError:
-        return create(t)
-"""
-
-_SCOPED_ASYNC = """
-async def factory(s):
-    t = s
-    while t.name != NAME:
-        t = t.parent
-        if t is None:
-            raise scope_error(B, s)
-    try:
-        return t.cache[B]
-    except KeyError:
-        return await create(t)
-"""
-
-_MAKE_SYNC = """
-def make(s):
-    MAKE
-    return v
-"""
-
-_MAKE_ASYNC = """
-async def make(s):
-    MAKE
-    return v
+        return {aw}create(t)
 """
