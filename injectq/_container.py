@@ -31,6 +31,7 @@ from injectq._module import (
 )
 from injectq._resolver import Resolver, trace
 from injectq._source import caller_source
+from injectq._view import GraphView
 from injectq.errors import (
     BindingError,
     ContainerClosedError,
@@ -792,6 +793,11 @@ class InjectQ:
         await self._aclose(exc)
 
     # -- introspection ----------------------------------------------------------------------
+
+    @property
+    def graph(self) -> GraphView:
+        """A read-only view of the installed bindings, for tools and diagnostics."""
+        return GraphView(self._graph)
 
     @property
     def closed(self) -> bool:
