@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import itertools
+import os
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextvars import ContextVar
@@ -275,15 +276,20 @@ class InjectQ:
         *modules: Modules to install at once (the same as calling `install` with them).
         strict: Turn off just-in-time construction of unbound concrete classes; needing one
             becomes an install-time error.
+        debug: Log every construction, with its time and resolution path, to the
+            ``injectq`` logger at DEBUG level. Off by default, and then free: factories are
+            generated without it. The environment variable ``INJECTQ_DEBUG=1`` turns it on.
     """
 
-    def __init__(self, *modules: Module, strict: bool = False) -> None:
+    def __init__(self, *modules: Module, strict: bool = False, debug: bool | None = None) -> None:
+        if debug is None:
+            debug = os.environ.get("INJECTQ_DEBUG", "") not in ("", "0")
         self._root = ScopeState(SINGLETON, None)
         self._scope_var: ContextVar[ScopeState] = ContextVar(
             f"injectq_scope_{id(self):x}", default=self._root
         )
         self._resolver = Resolver(
-            self._root, self._scope_var, self._provide, self, self._singleton_ready
+            self._root, self._scope_var, self._provide, self, self._singleton_ready, debug=debug
         )
         self._lock = threading.RLock()
         self._closed = False

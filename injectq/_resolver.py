@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
+import logging
+import time
 import typing
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
@@ -66,6 +68,21 @@ def trace_at(exc: BaseException, paths: dict[int, tuple[str, ...]]) -> None:
     tb = exc.__traceback__
     if tb is not None:
         trace(exc, *paths.get(tb.tb_lineno, ()))
+
+
+LOGGER = logging.getLogger("injectq")
+
+
+def log_built(binding: Binding, seconds: float, path: tuple[str, ...]) -> None:
+    """Log one construction (only called by factories compiled with debug on)."""
+    LOGGER.debug(
+        "built %s (%s, %s) in %.3f ms via %s",
+        binding.key,
+        binding.scope,
+        binding.source,
+        seconds * 1000,
+        render_path(list(path)),
+    )
 
 
 def render_path(path: list[str]) -> str:
@@ -174,8 +191,11 @@ class Resolver:
         provide: Callable[[Key], Any],
         container: Any,
         on_singleton: Callable[[Binding, Any], None],
+        *,
+        debug: bool = False,
     ) -> None:
         self.root = root
+        self.debug = debug
         self.ambient = ambient
         self.container = container
         self._provide = provide
@@ -331,6 +351,9 @@ class _Emitter:
             call = f"{self.name('T', b.target)}({', '.join(args)})"
             var = f"v{self.count}"
             binding = self.name("B", b)
+            if self.resolver.debug:
+                self.ns["clock"] = time.perf_counter
+                self.emit(f"t{var} = clock()", path)
             if b.call is CallKind.ASYNC:
                 self.emit(f"{var} = await {call}", path)
             elif b.call is CallKind.GENERATOR:
@@ -345,6 +368,9 @@ class _Emitter:
                 self.emit(f"s.add_teardown({Teardown.AGENERATOR}, g{var}, {binding})", path)
             else:
                 self.emit(f"{var} = {call}", path)
+            if self.resolver.debug:
+                self.ns["built"] = log_built
+                self.emit(f"built({binding}, clock() - t{var}, {self.name('path', path)})", path)
         if b.resource and b.call in (CallKind.SYNC, CallKind.ASYNC):
             self._lifecycle(b, var, path)
         return var
