@@ -8,7 +8,6 @@ singletons), and the ambient scope follows `contextvars`.
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import itertools
 import os
@@ -76,12 +75,19 @@ class Scope(ScopeState):
     scope too, as do asyncio tasks and `contextvars.copy_context()` threads started inside.
     """
 
-    __slots__ = ("_container", "_entered", "_token", "_token_active")
+    __slots__ = ("_container", "_open", "_token", "_token_active")
 
     def __init__(self, container: InjectQ, name: str) -> None:
-        super().__init__(name, None)
+        # Fields set directly rather than through super().__init__: entering a scope is on
+        # every request's path.
+        self.name = name
+        self.parent = None
+        self.cache = {}
+        self.closed = False
+        self._teardowns = None
+        self._extra = None
         self._container = container
-        self._entered = False
+        self._open = False
         self._token: Any = None
         self._token_active: Any = None
 
@@ -91,7 +97,14 @@ class Scope(ScopeState):
     def get(self, key: Any, *, name: str | None = None) -> Any: ...
     def get(self, key: Any, *, name: str | None = None) -> Any:
         """Resolve ``key`` in this scope (see `InjectQ.get`)."""
-        self._check_usable()
+        if not self._open:
+            self._unusable()
+        if name is None:
+            try:
+                factory = self._container._sfast[key]
+            except (KeyError, TypeError):
+                return self._container._resolve(key, None, self)
+            return factory(self)
         return self._container._resolve(key, name, self)
 
     @overload
@@ -100,64 +113,71 @@ class Scope(ScopeState):
     async def aget(self, key: Any, *, name: str | None = None) -> Any: ...
     async def aget(self, key: Any, *, name: str | None = None) -> Any:
         """Resolve ``key`` in this scope, awaiting async providers (see `InjectQ.aget`)."""
-        self._check_usable()
+        if not self._open:
+            self._unusable()
         return await self._container._aresolve(key, name, self)
 
     def get_all(self, key: type[T]) -> dict[str, T]:
         """Every named binding of ``key`` in this scope (see `InjectQ.get_all`)."""
-        self._check_usable()
+        if not self._open:
+            self._unusable()
         return self._container._get_all(key, self)
 
-    def _check_usable(self) -> None:
-        if not self._entered:
-            msg = (
-                f'The scope "{self.name}" has not been entered. Hint: use it as '
-                f'`with container.scope("{self.name}") as scope:`.'
-            )
-            raise UsageError(msg)
+    def _unusable(self) -> None:
         if self.closed:
             msg = (
                 f'The scope "{self.name}" is closed; nothing can be resolved from it. '
                 "Hint: resolve inside the `with` block, or enter a new scope."
             )
             raise ContainerClosedError(msg)
-
-    def _enter(self) -> None:
-        if self._entered:
-            msg = (
-                f'This scope "{self.name}" object was entered already. Hint: call '
-                "container.scope() again for each new scope."
-            )
-            raise UsageError(msg)
-        container = self._container
-        container._check_open()
-        self._entered = True
-        self.parent = container._scope_var.get()
-        self._token = container._scope_var.set(self)
-        self._token_active = ACTIVE_CONTAINER.set(container)
-
-    def _leave(self) -> None:
-        var = self._container._scope_var
-        try:
-            var.reset(self._token)
-        except ValueError:  # left in another context than it was entered in
-            var.set(self.parent)  # type: ignore[arg-type]
-        with contextlib.suppress(ValueError):
-            ACTIVE_CONTAINER.reset(self._token_active)
+        msg = (
+            f'The scope "{self.name}" has not been entered. Hint: use it as '
+            f'`with container.scope("{self.name}") as scope:`.'
+        )
+        raise UsageError(msg)
 
     def __enter__(self) -> Scope:
-        self._enter()
+        container = self._container
+        if self._open or self.closed or container._closed:
+            self._cannot_enter()
+        var = container._scope_var
+        self.parent = var.get()
+        self._token = var.set(self)
+        self._token_active = ACTIVE_CONTAINER.set(container)
+        self._open = True
         return self
+
+    def _cannot_enter(self) -> None:
+        self._container._check_open()
+        msg = (
+            f'This scope "{self.name}" object was entered already. Hint: call '
+            "container.scope() again for each new scope."
+        )
+        raise UsageError(msg)
+
+    def _leave(self) -> None:
+        self._open = False
+        try:
+            self._container._scope_var.reset(self._token)
+        except ValueError:  # left in another context than it was entered in
+            self._container._scope_var.set(self.parent)  # type: ignore[arg-type]
+        try:
+            ACTIVE_CONTAINER.reset(self._token_active)
+        except ValueError:  # left in another context than it was entered in
+            ACTIVE_CONTAINER.set(None)
 
     def __exit__(
         self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._leave()
+        if not self._teardowns:
+            self.closed = True
+            self.cache.clear()
+            return
         self.close(exc, how=f'`async with container.scope("{self.name}")`')
 
     async def __aenter__(self) -> Scope:
-        self._enter()
-        return self
+        return self.__enter__()
 
     async def __aexit__(
         self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

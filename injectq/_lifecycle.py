@@ -40,6 +40,9 @@ class Teardown:
 class ScopeState:
     """The instances and teardowns of one scope (or of the container, for singletons).
 
+    Entering a scope allocates this object and its cache; the teardown stack and the
+    bookkeeping for concurrent creation are made only when first needed.
+
     Attributes:
         name: The scope's name; ``"singleton"`` for the container's root.
         parent: The scope that was active when this one was entered.
@@ -47,40 +50,32 @@ class ScopeState:
         closed: Whether the scope has ended.
     """
 
-    __slots__ = (
-        "__weakref__",
-        "_async_pending",
-        "_building",
-        "_locks",
-        "_pending",
-        "_teardowns",
-        "cache",
-        "closed",
-        "name",
-        "parent",
-    )
+    __slots__ = ("__weakref__", "_extra", "_teardowns", "cache", "closed", "name", "parent")
 
     def __init__(self, name: str, parent: ScopeState | None) -> None:
         self.name = name
         self.parent = parent
         self.cache: dict[Binding, Any] = {}
         self.closed = False
-        self._teardowns: list[tuple[int, Any, Binding]] = []
-        self._async_pending = 0
-        self._locks: dict[Binding, threading.RLock] | None = None
-        self._pending: dict[Binding, Any] = {}
-        self._building: set[Binding] = set()
+        self._teardowns: list[tuple[int, Any, Binding]] | None = None
+        self._extra: _Extra | None = None
+
+    @property
+    def extra(self) -> _Extra:
+        """Bookkeeping for concurrent creation, made on first use."""
+        extra = self._extra
+        if extra is None:
+            with _LOCK_FOR_LOCKS:
+                extra = self._extra
+                if extra is None:
+                    extra = self._extra = _Extra()
+        return extra
 
     # -- creation bookkeeping ---------------------------------------------------------------
 
     def lock_for(self, binding: Binding) -> threading.RLock:
         """The lock that serialises creating ``binding`` in this scope."""
-        locks = self._locks
-        if locks is None:
-            with _LOCK_FOR_LOCKS:
-                if self._locks is None:
-                    self._locks = {}
-                locks = self._locks
+        locks = self.extra.locks
         lock = locks.get(binding)
         if lock is None:
             lock = locks.setdefault(binding, threading.RLock())
@@ -89,12 +84,12 @@ class ScopeState:
     @property
     def pending(self) -> dict[Binding, Any]:
         """Futures of instances being created asynchronously, by binding."""
-        return self._pending
+        return self.extra.pending
 
     @property
     def building(self) -> set[Binding]:
         """Bindings whose instance is being created synchronously (re-entrancy guard)."""
-        return self._building
+        return self.extra.building
 
     def find(self, name: str) -> ScopeState | None:
         """The nearest scope of this name, starting here."""
@@ -121,43 +116,41 @@ class ScopeState:
                 "open, or in a new scope."
             )
             raise ContainerClosedError(msg)
-        self._teardowns.append((kind, obj, binding))
-        if kind in (Teardown.ADISPOSE, Teardown.AGENERATOR):
-            self._async_pending += 1
+        teardowns = self._teardowns
+        if teardowns is None:
+            teardowns = self._teardowns = []
+        teardowns.append((kind, obj, binding))
 
     def describe(self) -> str:
         """``scope "request"`` or ``container``."""
         return "container" if self.parent is None else f'scope "{self.name}"'
 
     @property
-    def has_async_teardowns(self) -> bool:
-        """Whether closing needs an ``await``."""
-        return self._async_pending > 0
+    def async_teardowns(self) -> int:
+        """How many pending teardowns need an ``await``."""
+        return sum(1 for t in self._teardowns or () if t[0] in _ASYNC_KINDS)
 
     @property
     def pending_teardowns(self) -> int:
         """How many instances wait to be disposed."""
-        return len(self._teardowns)
+        return len(self._teardowns) if self._teardowns else 0
 
     # -- disposal ---------------------------------------------------------------------------
 
     def _take(self, only: Callable[[Binding], bool] | None) -> list[tuple[int, Any, Binding]]:
+        teardowns = self._teardowns or []
         if only is None:
-            taken, self._teardowns = self._teardowns, []
-            self._async_pending = 0
-            return taken
-        taken = [t for t in self._teardowns if only(t[2])]
-        self._teardowns = [t for t in self._teardowns if not only(t[2])]
-        self._async_pending = sum(
-            1 for t in self._teardowns if t[0] in (Teardown.ADISPOSE, Teardown.AGENERATOR)
-        )
-        return taken
+            self._teardowns = None
+            return teardowns
+        self._teardowns = [t for t in teardowns if not only(t[2])]
+        return [t for t in teardowns if only(t[2])]
 
     def check_sync_close(self, how: str) -> None:
         """Raise, disposing nothing, when a sync close would leave async teardowns undone."""
-        if self._async_pending:
+        pending = self.async_teardowns
+        if pending:
             msg = (
-                f"The {self.describe()} holds {self._async_pending} teardown(s) that need an "
+                f"The {self.describe()} holds {pending} teardown(s) that need an "
                 f"await (async dispose() or async generator providers), so it cannot be "
                 f"closed synchronously; nothing was disposed. Hint: use {how}."
             )
@@ -174,11 +167,15 @@ class ScopeState:
         if only is None:
             if self.closed:
                 return
+            if not self._teardowns:  # nothing to dispose: the common request
+                self.closed = True
+                self.cache.clear()
+                return
             self.check_sync_close(how)
             self.closed = True
         else:
-            selected = [t for t in self._teardowns if only(t[2])]
-            if any(t[0] in (Teardown.ADISPOSE, Teardown.AGENERATOR) for t in selected):
+            selected = [t for t in self._teardowns or () if only(t[2])]
+            if any(t[0] in _ASYNC_KINDS for t in selected):
                 self.check_sync_close(how)
         entries = self._take(only)
         failures: list[BaseException] = []
@@ -219,7 +216,7 @@ class ScopeState:
     def _forget(self, only: Callable[[Binding], bool] | None) -> None:
         if only is None:
             self.cache.clear()
-            self._pending.clear()
+            self._extra = None
         else:
             for binding in [b for b in self.cache if only(b)]:
                 del self.cache[binding]
@@ -250,8 +247,22 @@ class ScopeState:
     def __repr__(self) -> str:
         return (
             f"<ScopeState {self.name!r} instances={len(self.cache)} "
-            f"teardowns={len(self._teardowns)} closed={self.closed}>"
+            f"teardowns={self.pending_teardowns} closed={self.closed}>"
         )
+
+
+_ASYNC_KINDS = (Teardown.ADISPOSE, Teardown.AGENERATOR)
+
+
+class _Extra:
+    """A scope's bookkeeping for concurrent creation (most scopes never need it)."""
+
+    __slots__ = ("building", "locks", "pending")
+
+    def __init__(self) -> None:
+        self.locks: dict[Binding, threading.RLock] = {}
+        self.pending: dict[Binding, Any] = {}
+        self.building: set[Binding] = set()
 
 
 def _dispose_sync(kind: int, obj: Any, binding: Binding, exc: BaseException | None) -> None:

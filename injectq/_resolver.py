@@ -282,6 +282,8 @@ class Resolver:
         if b.scope == TRANSIENT:
             factory = emitter.function("factory", emitter.construct(b, ()), prologue=True)
             return factory, emitter.needs
+        if b.scope != SINGLETON and not is_async:
+            return emitter.scoped_function(b, emitter.construct(b, ())), emitter.needs
         ns["create"] = None
         emitter.needs.append((ns, "create", (ACREATE if is_async else CREATE, b)))
         ns["ROOT"] = self.root
@@ -297,6 +299,7 @@ class Resolver:
         return emitter.exec_source(src, "factory"), emitter.needs
 
 
+_MISSING: Any = object()
 SYNC = "sync"
 ASYNC = "async"
 CREATE = "create"
@@ -445,6 +448,49 @@ class _Emitter:
         self.ns["PATHS"] = {line + offset: p for line, p in self.paths.items()}
         return self.exec_source("\n".join(out) + "\n", name)
 
+    def scoped_function(self, b: Binding, result: str) -> Any:
+        """The sync factory of a scoped binding: find its scope, probe, else create inline.
+
+        Two threads sharing one scope may race to create the same instance; both build one,
+        and `dict.setdefault` makes every caller get the first one published.
+        """
+        ns = self.ns
+        ns.update(
+            B=b,
+            NAME=b.scope,
+            VAR=self.resolver.ambient,
+            scope_error=scope_error,
+            closed=_closed,
+            MISSING=_MISSING,
+        )
+        out = [
+            "def factory(s=None):",
+            "    if s is None:",
+            "        s = VAR.get()",
+            "    o = s",
+            "    while s.name != NAME:",
+            "        s = s.parent",
+            "        if s is None:",
+            "            raise scope_error(B, o)",
+            "    c = s.cache",
+            "    v = c.get(B, MISSING)",  # a new scope misses: cheaper than raising KeyError
+            "    if v is not MISSING:",
+            "        return v",
+            "    if s.closed:",
+            "        raise closed(B, s)",
+            "    try:",
+        ]
+        offset = len(out)
+        out += [f"        {line}" for line in self.lines]
+        out += [
+            "    except Exception as e:",
+            "        trace_at(e, PATHS)",
+            "        raise",
+            f"    return c.setdefault(B, {result})",
+        ]
+        ns["PATHS"] = {line + offset: p for line, p in self.paths.items()}
+        return self.exec_source("\n".join(out) + "\n", "factory")
+
     def exec_source(self, src: str, name: str) -> Any:
         exec(compile(src, "<injectq>", "exec"), self.ns)  # noqa: S102
         return self.ns[name]
@@ -542,7 +588,7 @@ _SINGLETON = """
 """
 
 _SCOPED = """
-{a}def factory(s=None):
+{a}def factory(s=None):  # async only: concurrent tasks share one creation
     if s is None:
         s = VAR.get()
     t = s
