@@ -13,14 +13,13 @@ import itertools
 import os
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, Final, TypeVar, overload
 
 from injectq._graph import Binding, Graph, compile_graph, empty_graph, extend_graph, suggestions_for
 from injectq._introspect import Param, Signature, read_callable
 from injectq._keys import Key, describe, key_problem
-from injectq._lifecycle import ACTIVE_CONTAINER, ScopeState
+from injectq._lifecycle import AMBIENT, ScopeState
 from injectq._module import (
     REQUEST,
     SINGLETON,
@@ -75,7 +74,7 @@ class Scope(ScopeState):
     scope too, as do asyncio tasks and `contextvars.copy_context()` threads started inside.
     """
 
-    __slots__ = ("_container", "_open", "_token", "_token_active")
+    __slots__ = ("_container", "_open", "_token")
 
     def __init__(self, container: InjectQ, name: str) -> None:
         # Fields set directly rather than through super().__init__: entering a scope is on
@@ -86,10 +85,11 @@ class Scope(ScopeState):
         self.closed = False
         self._teardowns = None
         self._extra = None
+        self.owner = container
+        self.up = None
         self._container = container
         self._open = False
         self._token: Any = None
-        self._token_active: Any = None
 
     @overload
     def get(self, key: type[T], *, name: str | None = None) -> T: ...
@@ -140,10 +140,10 @@ class Scope(ScopeState):
         container = self._container
         if self._open or self.closed or container._closed:
             self._cannot_enter()
-        var = container._scope_var
-        self.parent = var.get()
-        self._token = var.set(self)
-        self._token_active = ACTIVE_CONTAINER.set(container)
+        up = AMBIENT.get()
+        self.up = up
+        self.parent = container._find_scope(up) if up is not None else container._root
+        self._token = AMBIENT.set(self)
         self._open = True
         return self
 
@@ -158,13 +158,9 @@ class Scope(ScopeState):
     def _leave(self) -> None:
         self._open = False
         try:
-            self._container._scope_var.reset(self._token)
+            AMBIENT.reset(self._token)
         except ValueError:  # left in another context than it was entered in
-            self._container._scope_var.set(self.parent)  # type: ignore[arg-type]
-        try:
-            ACTIVE_CONTAINER.reset(self._token_active)
-        except ValueError:  # left in another context than it was entered in
-            ACTIVE_CONTAINER.set(None)
+            AMBIENT.set(self.up)
 
     def __exit__(
         self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -193,20 +189,30 @@ class Scope(ScopeState):
 
 
 class _Activation:
-    """The context manager ``container.activate()`` returns."""
+    """The context manager ``container.activate()`` returns, and the ambient frame it sets.
 
-    __slots__ = ("_container", "_tokens")
+    As a frame it has no ``owner`` (it is not a scope); it remembers the container's ambient
+    scope at activation, so resolving inside it still sees that scope.
+    """
+
+    __slots__ = ("_tokens", "active", "owner", "scope", "up")
 
     def __init__(self, container: InjectQ) -> None:
-        self._container = container
+        self.active = container
+        self.owner: Any = None
+        self.scope: ScopeState = container._root
+        self.up: Any = None
         self._tokens: list[Any] = []
 
     def __enter__(self) -> InjectQ:
-        self._tokens.append(ACTIVE_CONTAINER.set(self._container))
-        return self._container
+        up = AMBIENT.get()
+        self.up = up
+        self.scope = self.active._find_scope(up) if up is not None else self.active._root
+        self._tokens.append(AMBIENT.set(self))
+        return self.active
 
     def __exit__(self, *exc: object) -> None:
-        ACTIVE_CONTAINER.reset(self._tokens.pop())
+        AMBIENT.reset(self._tokens.pop())
 
     async def __aenter__(self) -> InjectQ:
         return self.__enter__()
@@ -305,11 +311,8 @@ class InjectQ:
         if debug is None:
             debug = os.environ.get("INJECTQ_DEBUG", "") not in ("", "0")
         self._root = ScopeState(SINGLETON, None)
-        self._scope_var: ContextVar[ScopeState] = ContextVar(
-            f"injectq_scope_{id(self):x}", default=self._root
-        )
         self._resolver = Resolver(
-            self._root, self._scope_var, self._provide, self, self._singleton_ready, debug=debug
+            self._root, self._find_scope, self._provide, self, self._singleton_ready, debug=debug
         )
         self._lock = threading.RLock()
         self._closed = False
@@ -373,6 +376,16 @@ class InjectQ:
         """
         self.install(_OneBinding(key, target, name, scope))
 
+    def _find_scope(self, frame: Any) -> ScopeState:
+        """This container's ambient scope, looking down the ambient frames from ``frame``."""
+        while frame is not None:
+            if frame.owner is self:
+                return frame  # type: ignore[no-any-return]
+            if frame.owner is None and frame.active is self:
+                return frame.scope  # type: ignore[no-any-return]
+            frame = frame.up
+        return self._root
+
     def _swap(self, graph: Graph) -> None:
         self._graph = graph
         self._fast = {_GRAPH: graph}
@@ -424,7 +437,7 @@ class InjectQ:
     async def aget_all(self, key: type[T]) -> dict[str, T]:
         """Every named binding of ``key``, awaiting async ones (see `get_all`)."""
         self._check_open()
-        state = self._scope_var.get()
+        state = None
         graph = self._graph
         return {
             n: await self._resolver.aresolve(b, state)
@@ -639,9 +652,7 @@ class InjectQ:
                 continue
             if isinstance(binding, Binding):
                 try:
-                    extra[param.name] = await self._resolver.aresolve(
-                        binding, self._scope_var.get()
-                    )
+                    extra[param.name] = await self._resolver.aresolve(binding)
                 except Exception as exc:
                     trace(exc, f"{sig.owner}({param.name})")
                     raise
@@ -713,7 +724,8 @@ class InjectQ:
         Raises:
             InjectQError: When no container is active.
         """
-        container = ACTIVE_CONTAINER.get()
+        frame = AMBIENT.get()
+        container = None if frame is None else (frame.owner or frame.active)
         if container is None:
             msg = (
                 "No injectq container is active. Hint: wrap the call in "

@@ -20,10 +20,14 @@ from typing import Any, Final
 from injectq._graph import Binding
 from injectq.errors import ContainerClosedError, InjectQError
 
-__all__ = ["ACTIVE_CONTAINER", "ScopeState", "Teardown"]
+__all__ = ["AMBIENT", "ScopeState", "Teardown"]
 
-ACTIVE_CONTAINER: ContextVar[Any] = ContextVar("injectq_active_container", default=None)
-"""The innermost container made current by ``activate()`` or an entered scope."""
+AMBIENT: ContextVar[Any] = ContextVar("injectq_ambient", default=None)
+"""The innermost entered scope or ``activate()`` record, of any container, or None.
+
+Each of those frames links to the frame that was ambient before it (``up``), so one
+variable, set once per scope, tells every container its ambient scope and tells `@inject`
+the current container."""
 
 _LOCK_FOR_LOCKS = threading.Lock()  # only guards the lazy creation of a scope's locks
 
@@ -50,7 +54,17 @@ class ScopeState:
         closed: Whether the scope has ended.
     """
 
-    __slots__ = ("__weakref__", "_extra", "_teardowns", "cache", "closed", "name", "parent")
+    __slots__ = (
+        "__weakref__",
+        "_extra",
+        "_teardowns",
+        "cache",
+        "closed",
+        "name",
+        "owner",
+        "parent",
+        "up",
+    )
 
     def __init__(self, name: str, parent: ScopeState | None) -> None:
         self.name = name
@@ -59,6 +73,8 @@ class ScopeState:
         self.closed = False
         self._teardowns: list[tuple[int, Any, Binding]] | None = None
         self._extra: _Extra | None = None
+        self.owner: Any = None  # the container, for scopes that become ambient frames
+        self.up: Any = None  # the ambient frame this scope was entered over
 
     @property
     def extra(self) -> _Extra:

@@ -19,13 +19,12 @@ import logging
 import time
 import typing
 from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
 from typing import Any
 
 from injectq._graph import Binding, Dep, Strategy
 from injectq._introspect import CallKind
 from injectq._keys import Key, ProviderFn, describe
-from injectq._lifecycle import ScopeState, Teardown
+from injectq._lifecycle import AMBIENT, ScopeState, Teardown
 from injectq._module import SINGLETON, TRANSIENT
 from injectq.errors import AsyncRequiredError, ContainerClosedError, ResolutionError, ScopeError
 
@@ -187,7 +186,7 @@ class Resolver:
     def __init__(
         self,
         root: ScopeState,
-        ambient: ContextVar[ScopeState],
+        find_scope: Callable[[Any], ScopeState],
         provide: Callable[[Key], Any],
         container: Any,
         on_singleton: Callable[[Binding, Any], None],
@@ -196,7 +195,7 @@ class Resolver:
     ) -> None:
         self.root = root
         self.debug = debug
-        self.ambient = ambient
+        self.find_scope = find_scope
         self.container = container
         self._provide = provide
         self._on_singleton = on_singleton
@@ -286,8 +285,7 @@ class Resolver:
             return emitter.scoped_function(b, emitter.construct(b, ())), emitter.needs
         ns["create"] = None
         emitter.needs.append((ns, "create", (ACREATE if is_async else CREATE, b)))
-        ns["ROOT"] = self.root
-        ns["VAR"] = self.ambient
+        ns.update(_prologue_names(self))
         fmt = {"a": "async " if is_async else "", "aw": "await " if is_async else ""}
         if b.scope == SINGLETON:
             ns["cache"] = self.root.cache
@@ -295,8 +293,30 @@ class Resolver:
         else:
             ns["NAME"] = b.scope
             ns["scope_error"] = scope_error
-            src = _SCOPED.format(**fmt)
+            src = _SCOPED.format(prologue="\n".join(_PROLOGUE), **fmt)
         return emitter.exec_source(src, "factory"), emitter.needs
+
+
+def _prologue_names(resolver: Resolver) -> dict[str, Any]:
+    """What the generated prologue that finds the ambient scope refers to."""
+    return {
+        "AMB": AMBIENT,
+        "ROOT": resolver.root,
+        "C": resolver.container,
+        "find": resolver.find_scope,
+    }
+
+
+# Finds the ambient scope of this container: the top frame when it is one of its scopes
+# (one identity check), the root when nothing is ambient, else a walk down the frames.
+_PROLOGUE = [
+    "    if s is None:",
+    "        s = AMB.get()",
+    "        if s is None:",
+    "            s = ROOT",
+    "        elif s.owner is not C:",
+    "            s = find(s)",
+]
 
 
 _MISSING: Any = object()
@@ -434,8 +454,8 @@ class _Emitter:
         head = f"{'async ' if self.is_async else ''}def {name}(s{'=None' if prologue else ''}):"
         out = [head]
         if prologue:
-            self.ns["VAR"] = self.resolver.ambient
-            out += ["    if s is None:", "        s = VAR.get()"]
+            self.ns.update(_prologue_names(self.resolver))
+            out += _PROLOGUE
         out.append("    try:")
         offset = len(out)
         out += [f"        {line}" for line in self.lines]
@@ -458,15 +478,14 @@ class _Emitter:
         ns.update(
             B=b,
             NAME=b.scope,
-            VAR=self.resolver.ambient,
             scope_error=scope_error,
             closed=_closed,
             MISSING=_MISSING,
         )
+        ns.update(_prologue_names(self.resolver))
         out = [
             "def factory(s=None):",
-            "    if s is None:",
-            "        s = VAR.get()",
+            *_PROLOGUE,
             "    o = s",
             "    while s.name != NAME:",
             "        s = s.parent",
@@ -589,8 +608,7 @@ _SINGLETON = """
 
 _SCOPED = """
 {a}def factory(s=None):  # async only: concurrent tasks share one creation
-    if s is None:
-        s = VAR.get()
+{prologue}
     t = s
     while t.name != NAME:
         t = t.parent
