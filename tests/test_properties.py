@@ -1,0 +1,206 @@
+"""Property tests: random binding graphs checked against a small reference model.
+
+Each generated graph is a list of nodes; node ``i`` is a class ``N{i}`` with a scope and
+constructor parameters naming other nodes. Some parameters name a node that is never bound
+(a missing key), some point forward (which can close a cycle). The reference model below
+predicts which problems ``install`` must report; for valid graphs the tests resolve every
+node and check wiring, identity per scope and teardown order.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from injectq import BindingError, CircularDependencyError, InjectQ, Module, resource
+
+SCOPES = ("singleton", "transient", "request")
+
+
+@dataclass
+class Node:
+    scope: str
+    deps: list[int]
+    bound: bool = True
+
+
+@dataclass
+class Model:
+    nodes: list[Node]
+    log: list[tuple[str, int, int]] = field(default_factory=list)  # (event, node, instance)
+
+    # -- the reference model ------------------------------------------------------------
+
+    def edges(self, i: int) -> list[int]:
+        return [d for d in self.nodes[i].deps if self.nodes[d].bound]
+
+    def has_cycle(self) -> bool:
+        state: dict[int, int] = {}
+
+        def visit(i: int) -> bool:
+            state[i] = 1
+            for d in self.edges(i):
+                if state.get(d) == 1 or (d not in state and visit(d)):
+                    return True
+            state[i] = 2
+            return False
+
+        return any(i not in state and visit(i) for i, n in enumerate(self.nodes) if n.bound)
+
+    def has_missing(self) -> bool:
+        return any(not self.nodes[d].bound for n in self.nodes if n.bound for d in n.deps)
+
+    def captive(self) -> bool:
+        """A bound singleton reaching a scoped node through transients only."""
+
+        def reaches_scoped(i: int, seen: set[int]) -> bool:
+            for d in self.edges(i):
+                if d in seen:
+                    continue
+                seen.add(d)
+                scope = self.nodes[d].scope
+                if scope == "request" or (scope == "transient" and reaches_scoped(d, seen)):
+                    return True
+            return False
+
+        return any(
+            n.bound and n.scope == "singleton" and reaches_scoped(i, set())
+            for i, n in enumerate(self.nodes)
+        )
+
+    def expected_codes(self) -> set[str]:
+        codes = set()
+        if self.has_missing():
+            codes.add("missing-binding")
+        if self.has_cycle():
+            codes.add("cycle")
+        elif self.captive():  # captive dependencies are checked on acyclic graphs only
+            codes.add("captive-dependency")
+        return codes
+
+    # -- the classes and module it describes --------------------------------------------
+
+    def build(self) -> tuple[list[type], Module]:
+        namespace: dict[str, Any] = {"__name__": __name__, "log": self.log}
+        source = []
+        for i, node in enumerate(self.nodes):
+            params = "".join(f", p{j}: 'N{d}'" for j, d in enumerate(node.deps))
+            body = "".join(f"        self.p{j} = p{j}\n" for j in range(len(node.deps)))
+            source.append(
+                f"class N{i}:\n"
+                f"    def __init__(self{params}) -> None:\n"
+                f"{body}"
+                f"        log.append(('create', {i}, id(self)))\n"
+                f"    def dispose(self) -> None:\n"
+                f"        log.append(('dispose', {i}, id(self)))\n"
+            )
+        exec("".join(source), namespace)
+        classes = [resource(namespace[f"N{i}"]) for i in range(len(self.nodes))]
+        nodes = self.nodes
+
+        class Generated(Module):
+            def configure(self) -> None:
+                for cls, node in zip(classes, nodes, strict=True):
+                    if not node.bound:
+                        continue
+                    builder = self.bind(cls)
+                    if node.scope == "request":
+                        builder.scoped()
+                    elif node.scope == "singleton":
+                        builder.singleton()
+                    else:
+                        builder.transient()
+
+        return classes, Generated()
+
+
+@st.composite
+def graphs(draw: st.DrawFn, *, allow_problems: bool) -> Model:
+    n = draw(st.integers(min_value=1, max_value=7))
+    nodes = []
+    for i in range(n):
+        scope = draw(st.sampled_from(SCOPES))
+        if allow_problems:
+            deps = draw(st.lists(st.integers(0, n - 1).filter(lambda d, i=i: d != i), max_size=3))
+        else:
+            deps = draw(st.lists(st.integers(0, i - 1), max_size=3)) if i else []
+        nodes.append(Node(scope, deps))
+    if allow_problems and n > 1:
+        for i in draw(st.lists(st.integers(0, n - 1), max_size=2, unique=True)):
+            nodes[i].bound = False
+    model = Model(nodes)
+    if not allow_problems:
+        # Keep valid graphs valid: turn singletons into scoped ones until none is captive.
+        while model.captive():
+            next(node for node in nodes if node.scope == "singleton").scope = "request"
+    return model
+
+
+PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@PROPERTY
+@given(graphs(allow_problems=True))
+def test_install_rejects_exactly_the_invalid_graphs(model: Model) -> None:
+    """install() fails iff the model finds a cycle, a missing key or a captive dependency."""
+    _, module = model.build()
+    expected = model.expected_codes()
+    if not expected:
+        InjectQ(module, strict=True)
+        return
+    with pytest.raises(BindingError) as info:
+        InjectQ(module, strict=True)
+    assert set(info.value.codes) == expected
+    assert isinstance(info.value, CircularDependencyError) == ("cycle" in expected)
+
+
+@PROPERTY
+@given(graphs(allow_problems=False))
+def test_valid_graphs_resolve_with_the_right_wiring_and_identity(model: Model) -> None:
+    """Every dependency is an instance of its node; identity follows each node's scope."""
+    classes, module = model.build()
+    container = InjectQ(module, strict=True)
+    with container.scope() as first:
+        a = [first.get(cls) for cls in classes]
+        b = [first.get(cls) for cls in classes]
+    with container.scope() as second:
+        c = [second.get(cls) for cls in classes]
+    for i, node in enumerate(model.nodes):
+        for j, dep in enumerate(node.deps):
+            assert type(getattr(a[i], f"p{j}")) is classes[dep]
+        if node.scope == "singleton":
+            assert a[i] is b[i] is c[i]
+        elif node.scope == "request":
+            assert a[i] is b[i]
+            assert a[i] is not c[i]
+        else:
+            assert a[i] is not b[i]
+        # Scoped dependencies are shared inside one scope.
+        for j, dep in enumerate(node.deps):
+            if model.nodes[dep].scope != "transient":
+                assert getattr(a[i], f"p{j}") is a[dep]
+    container.close()
+
+
+@PROPERTY
+@given(graphs(allow_problems=False))
+def test_teardown_runs_in_reverse_creation_order(model: Model) -> None:
+    """Each closing disposes what it owns in reverse creation order; everything exactly once."""
+    classes, module = model.build()
+    container = InjectQ(module, strict=True)
+    with container.scope() as scope:
+        for cls in classes:
+            scope.get(cls)
+    created = [(n, i) for event, n, i in model.log if event == "create"]
+    by_scope = [(n, i) for event, n, i in model.log if event == "dispose"]
+    del model.log[:]
+    container.close()
+    by_container = [(n, i) for event, n, i in model.log if event == "dispose"]
+
+    assert by_scope == [c for c in reversed(created) if c in by_scope]
+    assert by_container == [c for c in reversed(created) if c in by_container]
+    assert sorted(by_scope + by_container) == sorted(created)  # each disposed once
+    assert all(model.nodes[n].scope != "singleton" for n, _ in by_scope)
+    assert all(model.nodes[n].scope != "request" for n, _ in by_container)
