@@ -221,6 +221,25 @@ class _Activation:
         self.__exit__()
 
 
+def _record_key(record: BindingRecord) -> Key | None:
+    try:
+        hash(record.key)
+    except TypeError:  # an unhashable key; the compiler reports it
+        return None
+    return Key(record.key, record.name)
+
+
+def _layer(
+    below: tuple[BindingRecord, ...], above: tuple[BindingRecord, ...]
+) -> tuple[BindingRecord, ...]:
+    """Override records with ``above`` laid over ``below``: a key bound above wins.
+
+    Within one layer two records of the same key are still a duplicate.
+    """
+    replaced = {_record_key(r) for r in above} - {None}
+    return (*(r for r in below if _record_key(r) not in replaced), *above)
+
+
 class _Override:
     """The context manager ``container.override(...)`` returns."""
 
@@ -237,7 +256,7 @@ class _Override:
             saved = container._graph
             graph = compile_graph(
                 saved.records,
-                saved.overrides + self._records,
+                _layer(saved.overrides, self._records),
                 modules=(*saved.modules, "override"),
                 strict=saved.strict,
                 container_type=saved.container_type,
