@@ -5,6 +5,7 @@ the container serves instances and disposes resources.
 """
 
 from injectq._container import InjectQ, Scope
+from injectq._discover import discover
 from injectq._inject import inject
 from injectq._keys import Inject, Named, Provider
 from injectq._module import (
@@ -16,6 +17,7 @@ from injectq._module import (
     singleton,
     transient,
 )
+from injectq._view import BindingInfo, DependencyInfo, GraphView
 from injectq.errors import (
     AsyncRequiredError,
     BindingError,
@@ -23,6 +25,7 @@ from injectq.errors import (
     ContainerClosedError,
     InjectQError,
     MissingBindingError,
+    PluginLoadError,
     Problem,
     ResolutionError,
     ScopeError,
@@ -32,21 +35,26 @@ from injectq.errors import (
 __all__ = [
     "AsyncRequiredError",
     "BindingError",
+    "BindingInfo",
     "BindingRecord",
     "CircularDependencyError",
     "ContainerClosedError",
+    "DependencyInfo",
+    "GraphView",
     "Inject",
     "InjectQ",
     "InjectQError",
     "MissingBindingError",
     "Module",
     "Named",
+    "PluginLoadError",
     "Problem",
     "Provider",
     "ResolutionError",
     "Scope",
     "ScopeError",
     "UsageError",
+    "discover",
     "inject",
     "provider",
     "resource",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from injectq._container import InjectQ
 from injectq._introspect import Signature, read_callable
@@ -13,13 +13,20 @@ from injectq.errors import ResolutionError, UsageError
 
 __all__ = ["inject"]
 
-F = TypeVar("F", bound=Callable[..., Any])
+R = TypeVar("R")
+C = TypeVar("C", bound=type[Any])
 
 
-def inject(fn: F) -> F:
+@overload
+def inject(fn: C) -> C: ...
+@overload
+def inject(fn: Callable[..., R]) -> Callable[..., R]: ...
+def inject(fn: Any) -> Any:
     """Inject the parameters the caller did not pass, from `InjectQ.current`.
 
     Works on functions, ``async`` functions and methods; on a class it wraps ``__init__``.
+    For type checkers the decorated function keeps its return type and accepts any
+    arguments, since the injected ones may be left out.
     Every parameter left out by the caller is injected by its annotation, unless some
     parameter is marked ``Inject[T]``: then only the marked ones are. A parameter with a
     default keeps it when its type is unbound. A container is needed only when something is
@@ -70,7 +77,7 @@ def inject(fn: F) -> F:
             extra = await container._afill(sig, args, kwargs, explicit_only=explicit)
             return await fn(*args, **kwargs, **extra)
 
-        return async_wrapper  # type: ignore[return-value]
+        return async_wrapper
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -81,7 +88,7 @@ def inject(fn: F) -> F:
         extra = container._fill(sig, args, kwargs, explicit_only=explicit)
         return fn(*args, **kwargs, **extra)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def _all_passed(

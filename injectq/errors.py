@@ -6,6 +6,7 @@ catch without knowing injectq::
     InjectQError (Exception)
     ├── UsageError (TypeError)            a public function was called with bad arguments
     ├── ContainerClosedError (RuntimeError)  resolving from a closed container or scope
+    ├── PluginLoadError (ImportError)     a discovered plugin failed to load
     ├── BindingError                      install() found problems; lists every one
     │   └── CircularDependencyError       ...and at least one is a cycle
     └── ResolutionError                   raised while building an instance
@@ -32,6 +33,7 @@ __all__ = [
     "ContainerClosedError",
     "InjectQError",
     "MissingBindingError",
+    "PluginLoadError",
     "Problem",
     "ResolutionError",
     "ScopeError",
@@ -49,6 +51,10 @@ class UsageError(InjectQError, TypeError):
 
 class ContainerClosedError(InjectQError, RuntimeError):
     """Something was resolved from a container or scope that has been closed."""
+
+
+class PluginLoadError(InjectQError, ImportError):
+    """A plugin module declared through an entry point could not be loaded."""
 
 
 @attrs.frozen
