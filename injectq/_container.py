@@ -92,7 +92,7 @@ class Scope(ScopeState):
         self._token: Any = None
 
     @overload
-    def get(self, key: type[T], *, name: str | None = None) -> T: ...
+    def get(self, key: Callable[..., T], *, name: str | None = None) -> T: ...
     @overload
     def get(self, key: Any, *, name: str | None = None) -> Any: ...
     def get(self, key: Any, *, name: str | None = None) -> Any:
@@ -108,7 +108,7 @@ class Scope(ScopeState):
         return self._container._resolve(key, name, self)
 
     @overload
-    async def aget(self, key: type[T], *, name: str | None = None) -> T: ...
+    async def aget(self, key: Callable[..., T], *, name: str | None = None) -> T: ...
     @overload
     async def aget(self, key: Any, *, name: str | None = None) -> Any: ...
     async def aget(self, key: Any, *, name: str | None = None) -> Any:
@@ -117,7 +117,7 @@ class Scope(ScopeState):
             self._unusable()
         return await self._container._aresolve(key, name, self)
 
-    def get_all(self, key: type[T]) -> dict[str, T]:
+    def get_all(self, key: Callable[..., T]) -> dict[str, T]:
         """Every named binding of ``key`` in this scope (see `InjectQ.get_all`)."""
         if not self._open:
             self._unusable()
@@ -421,7 +421,7 @@ class InjectQ:
     # -- resolving --------------------------------------------------------------------------
 
     @overload
-    def get(self, key: type[T], *, name: str | None = None) -> T: ...
+    def get(self, key: Callable[..., T], *, name: str | None = None) -> T: ...
     @overload
     def get(self, key: Any, *, name: str | None = None) -> Any: ...
     def get(self, key: Any, *, name: str | None = None) -> Any:
@@ -442,18 +442,18 @@ class InjectQ:
         return self._resolve(key, name, None)
 
     @overload
-    async def aget(self, key: type[T], *, name: str | None = None) -> T: ...
+    async def aget(self, key: Callable[..., T], *, name: str | None = None) -> T: ...
     @overload
     async def aget(self, key: Any, *, name: str | None = None) -> Any: ...
     async def aget(self, key: Any, *, name: str | None = None) -> Any:
         """Resolve ``key`` in the ambient scope, awaiting async providers and resources."""
         return await self._aresolve(key, name, None)
 
-    def get_all(self, key: type[T]) -> dict[str, T]:
+    def get_all(self, key: Callable[..., T]) -> dict[str, T]:
         """Every named binding of ``key``, by name, in install order."""
         return self._get_all(key, None)
 
-    async def aget_all(self, key: type[T]) -> dict[str, T]:
+    async def aget_all(self, key: Callable[..., T]) -> dict[str, T]:
         """Every named binding of ``key``, awaiting async ones (see `get_all`)."""
         self._check_open()
         state = None

@@ -1,0 +1,130 @@
+"""The package's layout keeps its promises: imports flow one way; the public names are pinned."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import injectq
+import injectq.errors
+
+PACKAGE = Path(injectq.__file__).resolve().parent
+
+# record -> compile -> serve: a module may import only from lower layers (layer 0 modules
+# may import each other).
+LAYERS = {
+    "errors": 0,
+    "_keys": 0,
+    "_source": 0,
+    "_introspect": 1,
+    "_module": 2,
+    "_graph": 3,
+    "_view": 4,
+    "_lifecycle": 4,
+    "_resolver": 5,
+    "_container": 6,
+    "_inject": 7,
+    "_discover": 7,
+    "_cli": 8,
+    "__main__": 8,
+    "testing": 8,
+    "integrations": 8,
+    "__init__": 9,
+}
+
+
+def injectq_imports(path: Path) -> set[str]:
+    """The injectq modules a file imports, anywhere in it (functions included)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("injectq"):
+            parts = node.module.split(".")
+            if len(parts) > 1:
+                found.add(parts[1])
+            else:  # `from injectq import x`: the public API
+                found.add("__init__")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                if parts[0] == "injectq":
+                    found.add(parts[1] if len(parts) > 1 else "__init__")
+    return found
+
+
+SOURCES = sorted(p for p in PACKAGE.rglob("*.py"))
+
+
+def layer_of(path: Path) -> int:
+    rel = path.relative_to(PACKAGE)
+    name = rel.parts[0] if len(rel.parts) > 1 else rel.stem
+    return LAYERS[name]
+
+
+def test_every_module_has_a_layer() -> None:
+    """Each source file of the package is placed in the layer table."""
+    for path in SOURCES:
+        layer_of(path)
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_imports_flow_one_way(path: Path) -> None:
+    """A module imports only from layers below it (the public API only from layer 8 up)."""
+    mine = layer_of(path)
+    for target in injectq_imports(path):
+        theirs = LAYERS[target]
+        if target == "__init__":
+            assert mine >= 8, f"{path.name} imports the public package from inside it"
+        else:
+            assert theirs < mine or theirs == mine == 0, (
+                f"{path.name} (layer {mine}) imports {target} (layer {theirs})"
+            )
+
+
+def test_public_names_are_pinned() -> None:
+    """__all__ is exactly the documented public API, and every name in it exists."""
+    assert sorted(injectq.__all__) == [
+        "AsyncRequiredError",
+        "BindingError",
+        "BindingInfo",
+        "BindingRecord",
+        "CircularDependencyError",
+        "ContainerClosedError",
+        "DependencyInfo",
+        "GraphView",
+        "Inject",
+        "InjectQ",
+        "InjectQError",
+        "MissingBindingError",
+        "Module",
+        "Named",
+        "PluginLoadError",
+        "Problem",
+        "Provider",
+        "ResolutionError",
+        "Scope",
+        "ScopeError",
+        "UsageError",
+        "discover",
+        "inject",
+        "provider",
+        "resource",
+        "scoped",
+        "singleton",
+        "transient",
+    ]
+    for name in injectq.__all__:
+        assert getattr(injectq, name) is not None
+
+
+def test_errors_form_one_tree_importable_from_both_places() -> None:
+    """Every error derives from InjectQError and is importable from injectq.errors."""
+    for name in injectq.errors.__all__:
+        error = getattr(injectq.errors, name)
+        if name == "Problem":
+            continue
+        assert issubclass(error, injectq.InjectQError)
+        assert getattr(injectq, name) is error
+    assert issubclass(injectq.MissingBindingError, LookupError)
+    assert issubclass(injectq.UsageError, TypeError)
+    assert issubclass(injectq.CircularDependencyError, injectq.BindingError)
+    assert issubclass(injectq.ScopeError, injectq.ResolutionError)

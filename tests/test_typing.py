@@ -1,0 +1,63 @@
+"""mypy sees the public API with the types users expect."""
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CASES = """
+import abc
+from injectq import InjectQ, Provider
+
+class Service: ...
+
+class Repository(abc.ABC):
+    @abc.abstractmethod
+    def find(self) -> str: ...
+
+from typing import Generic, TypeVar
+T = TypeVar("T")
+class Cache(Generic[T]): ...
+class User: ...
+
+container = InjectQ()
+reveal_type(container.get(Service))
+reveal_type(container.get(Repository))
+reveal_type(container.get(Cache[User]))
+reveal_type(container.get_all(Service))
+async def f() -> None:
+    reveal_type(await container.aget(Service))
+def g(p: Provider[Service]) -> None:
+    reveal_type(p())
+"""
+
+
+def test_revealed_types(tmp_path: Path) -> None:
+    """get/aget/get_all/Provider reveal the bound type (abstract keys included)."""
+    case = tmp_path / "cases.py"
+    case.write_text(textwrap.dedent(CASES), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(case)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    revealed = [
+        line.split("Revealed type is ")[1].strip('"')
+        for line in result.stdout.splitlines()
+        if "Revealed type is" in line
+    ]
+    assert revealed == [
+        "cases.Service",
+        "cases.Repository",
+        "cases.Cache[cases.User]",
+        "dict[str, cases.Service]",
+        "cases.Service",
+        "cases.Service",
+    ], result.stdout
+    errors = [line for line in result.stdout.splitlines() if ": error:" in line]
+    assert errors == [], result.stdout

@@ -1,0 +1,55 @@
+"""Type-checked, never run: what mypy infers for the public API."""
+
+import abc
+from typing import Generic, TypeVar, assert_type
+
+from injectq import InjectQ, Module, Provider, Scope, inject
+
+
+class Service:
+    pass
+
+
+class Repository(abc.ABC):
+    @abc.abstractmethod
+    def find(self) -> str: ...
+
+
+T = TypeVar("T")
+
+
+class Cache(Generic[T]):
+    pass
+
+
+class User:
+    pass
+
+
+async def check(container: InjectQ, provide: Provider[Service]) -> None:
+    assert_type(container.get(Service), Service)
+    assert_type(container.get(Repository), Repository)  # abstract keys keep their type
+    assert_type(container.get(Cache[User]), Cache[User])
+    assert_type(container.get(Service, name="primary"), Service)
+    assert_type(await container.aget(Service), Service)
+    assert_type(container.get_all(Service), dict[str, Service])
+    assert_type(provide(), Service)
+    with container.scope() as scope:
+        assert_type(scope, Scope)
+        assert_type(scope.get(Service), Service)
+        assert_type(await scope.aget(Service), Service)
+
+    def handler(order_id: int, service: Service) -> str:
+        return str(order_id)
+
+    assert_type(container.call(handler, 1), str)
+
+    @inject
+    def injected(order_id: int, service: Service) -> float:
+        return 1.0
+
+    assert_type(injected(1), float)  # injected parameters may be left out
+
+    class M(Module):
+        def configure(self) -> None:
+            self.bind(Service).singleton().named("x")
