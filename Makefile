@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) examples/notifier/app.py
+	$(PY) examples/plugins/app.py
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

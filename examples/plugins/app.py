@@ -1,6 +1,6 @@
 """A notification dispatcher wired from independent plugin modules.
 
-Run it from the repository root with ``make demo`` (or ``python examples/notifier/app.py``).
+Run it from the repository root with ``make demo`` (or ``python examples/plugins/app.py``).
 """
 
 import sys
