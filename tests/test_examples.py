@@ -17,7 +17,7 @@ SCRIPTS = sorted(
 
 def test_there_are_examples():
     """The examples folder holds runnable scripts (the flagship demo among them)."""
-    assert ROOT / "examples" / "notifier" / "app.py" in SCRIPTS
+    assert ROOT / "examples" / "plugins" / "app.py" in SCRIPTS
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: str(p.relative_to(ROOT)))
