@@ -240,22 +240,29 @@ class Resolver:
     # -- compiling --------------------------------------------------------------------------
 
     def _ensure(self, kind: str, binding: Binding) -> Any:
-        """Compile ``(kind, binding)`` and everything its code calls, without recursion."""
+        """Compile ``(kind, binding)`` and everything its code calls, without recursion.
+
+        New functions are published only after every name they call is filled in: another
+        thread may look one up the moment it is published, and must find it complete.
+        """
+        compiled = self._compiled
+        staged: dict[tuple[str, Binding], Any] = {}
         work = [(kind, binding)]
         fills: list[tuple[dict[str, Any], str, tuple[str, Binding]]] = []
         while work:
             item = work.pop()
-            if item in self._compiled:
+            if item in compiled or item in staged:
                 continue
-            compiled, needs = self._compile_one(*item)
-            self._compiled[item] = compiled
+            function, needs = self._compile_one(*item)
+            staged[item] = function
             for ns, name, need in needs:
                 fills.append((ns, name, need))
-                if need not in self._compiled:
+                if need not in compiled and need not in staged:
                     work.append(need)
         for ns, name, need in fills:
-            ns[name] = self._compiled[need]
-        return self._compiled[(kind, binding)]
+            ns[name] = staged[need] if need in staged else compiled[need]
+        compiled.update(staged)
+        return compiled[(kind, binding)]
 
     def _compile_one(self, kind: str, b: Binding) -> tuple[Any, list[_Need]]:
         is_async = kind in (ASYNC, ACREATE)

@@ -1,6 +1,11 @@
 """Regression tests for bugs found while building injectq, one per bug."""
 
-from injectq import InjectQ, Module
+import threading
+
+import pytest
+
+from injectq import BindingError, InjectQ, Module
+from injectq._resolver import Resolver
 
 
 class Greeting:
@@ -24,9 +29,56 @@ def test_module_with_unhashable_state_installs() -> None:
 
 def test_two_modules_with_equal_unhashable_state_are_both_configured() -> None:
     """Modules whose state cannot be compared are never merged: both bind, and clash."""
-    import pytest
-
-    from injectq import BindingError
-
     with pytest.raises(BindingError, match="Greeting is bound 2 times"):
         InjectQ(ListStateModule(["a"]), ListStateModule(["a"]))
+
+
+class Child:
+    pass
+
+
+class Parent:
+    def __init__(self, child: Child) -> None:
+        self.child = child
+
+
+def test_a_factory_is_never_visible_before_its_dependencies_are_filled_in(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another thread asking while a dependency compiles gets a complete factory.
+
+    Compiling published a factory before the names of the factories it calls were filled
+    in; a thread resolving at that moment called None ('NoneType' object is not callable).
+    """
+    original = Resolver._compile_one
+    started = threading.Event()
+    release = threading.Event()
+
+    def slow_compile(self: Resolver, kind: str, binding: object) -> object:
+        if getattr(binding, "key", None) is not None and binding.key.tp is Child:  # type: ignore[attr-defined]
+            started.set()
+            release.wait(5)
+        return original(self, kind, binding)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Resolver, "_compile_one", slow_compile)
+    container = InjectQ()
+    container.bind(Child, scope="request")
+    container.bind(Parent)
+    errors: list[BaseException] = []
+
+    def first() -> None:
+        try:
+            with container.scope() as scope:
+                scope.get(Parent)
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert started.wait(5)
+    other = threading.Thread(target=first)
+    other.start()
+    release.set()
+    thread.join(5)
+    other.join(5)
+    assert errors == []
