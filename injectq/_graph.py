@@ -710,7 +710,7 @@ class _Compiler:
                         f"{n_label(scoped)} bound at: {scoped.source}",
                     ),
                     f'make {spec.label} scoped "{scoped.scope}" too, or take '
-                    f"Provider[{describe(scoped.key.tp, scoped.key.name)}] instead, which resolves "
+                    f"Provider[{_annotation(scoped.key)}] instead, which resolves "
                     "it in the scope active when called.",
                 )
             )
@@ -897,6 +897,13 @@ def _construct_problem(tp: Any, *, jit: bool = False) -> str | None:
         if origin.__module__ in ("typing", "typing_extensions", "collections.abc"):
             return "is a typing construct, not a concrete class"
     return None
+
+
+def _annotation(key: Key) -> str:
+    """How a parameter annotation asks for ``key``: ``T`` or ``Annotated[T, Named("x")]``."""
+    if key.name is None:
+        return describe(key.tp)
+    return f'Annotated[{describe(key.tp)}, Named("{key.name}")]'
 
 
 def _missing_hint(key: Key, p: Param) -> str:

@@ -167,8 +167,11 @@ def read_callable(fn: Callable[..., Any], owner: str | None = None) -> Signature
 
 def _hints(fn: Any, localns: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     target = fn.func if hasattr(fn, "func") and hasattr(fn, "keywords") else fn
+    # Always our own locals mapping: when locals and globals are the same object,
+    # typing reuses a ForwardRef's first evaluation, and typing caches Annotated["X", ...]
+    # across modules, so a string annotation could resolve to another module's X.
     try:
-        return typing.get_type_hints(target, localns=localns or None, include_extras=True), None
+        return typing.get_type_hints(target, localns=dict(localns), include_extras=True), None
     except NameError as exc:
         return {}, f"a forward reference in its annotations does not resolve ({exc})"
     except Exception as exc:  # noqa: BLE001 - any failure of user annotations is reported

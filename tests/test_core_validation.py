@@ -398,3 +398,20 @@ def test_failed_install_leaves_the_previous_graph_in_place() -> None:
         container.install(CycleModule())
     assert container.get(Service) is first
     assert container.graph.get(Alpha) is None
+
+
+def test_captive_hint_for_a_named_binding_is_valid_code() -> None:
+    """The Provider suggestion for a named scoped binding spells the real annotation."""
+
+    class Holder:
+        def __init__(self, ctx: Annotated[RequestContext, Named("current")]) -> None:
+            self.ctx = ctx
+
+    class M(Module):
+        def configure(self) -> None:
+            self.bind(RequestContext, name="current").scoped()
+            self.bind(Holder).singleton()
+
+    with pytest.raises(BindingError) as info:
+        InjectQ(M())
+    assert 'take Provider[Annotated[RequestContext, Named("current")]] instead' in str(info.value)

@@ -8,13 +8,13 @@ node and check wiring, identity per scope and teardown order.
 """
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from injectq import BindingError, CircularDependencyError, InjectQ, Module, resource
+from injectq import BindingError, CircularDependencyError, InjectQ, Module, Named, resource
 
 SCOPES = ("singleton", "transient", "request")
 
@@ -24,6 +24,8 @@ class Node:
     scope: str
     deps: list[int]
     bound: bool = True
+    named: bool = False  # bound under the name "n{i}"; dependents ask for that name
+    via_provider: bool = False  # bound to a provider function instead of the class
 
 
 @dataclass
@@ -83,10 +85,20 @@ class Model:
     # -- the classes and module it describes --------------------------------------------
 
     def build(self) -> tuple[list[type], Module]:
-        namespace: dict[str, Any] = {"__name__": __name__, "log": self.log}
+        namespace: dict[str, Any] = {
+            "__name__": __name__,
+            "log": self.log,
+            "Annotated": Annotated,
+            "Named": Named,
+        }
         source = []
         for i, node in enumerate(self.nodes):
-            params = "".join(f", p{j}: 'N{d}'" for j, d in enumerate(node.deps))
+            params = "".join(
+                f", p{j}: Annotated['N{d}', Named('n{d}')]"
+                if self.nodes[d].named
+                else f", p{j}: 'N{d}'"
+                for j, d in enumerate(node.deps)
+            )
             body = "".join(f"        self.p{j} = p{j}\n" for j in range(len(node.deps)))
             source.append(
                 f"class N{i}:\n"
@@ -95,17 +107,22 @@ class Model:
                 f"        log.append(('create', {i}, id(self)))\n"
                 f"    def dispose(self) -> None:\n"
                 f"        log.append(('dispose', {i}, id(self)))\n"
+                f"def make_N{i}({params[2:]}) -> 'N{i}':\n"
+                f"    return N{i}({', '.join(f'p{j}' for j in range(len(node.deps)))})\n"
             )
         exec("".join(source), namespace)
         classes = [resource(namespace[f"N{i}"]) for i in range(len(self.nodes))]
+        providers = [namespace[f"make_N{i}"] for i in range(len(self.nodes))]
         nodes = self.nodes
 
         class Generated(Module):
             def configure(self) -> None:
-                for cls, node in zip(classes, nodes, strict=True):
+                for i, (cls, node) in enumerate(zip(classes, nodes, strict=True)):
                     if not node.bound:
                         continue
-                    builder = self.bind(cls)
+                    name = f"n{i}" if node.named else None
+                    target = providers[i] if node.via_provider else cls
+                    builder = self.bind(cls, target, name=name)
                     if node.scope == "request":
                         builder.scoped()
                     elif node.scope == "singleton":
@@ -126,7 +143,7 @@ def graphs(draw: st.DrawFn, *, allow_problems: bool) -> Model:
             deps = draw(st.lists(st.integers(0, n - 1).filter(lambda d, i=i: d != i), max_size=3))
         else:
             deps = draw(st.lists(st.integers(0, i - 1), max_size=3)) if i else []
-        nodes.append(Node(scope, deps))
+        nodes.append(Node(scope, deps, named=draw(st.booleans()), via_provider=draw(st.booleans())))
     if allow_problems and n > 1:
         for i in draw(st.lists(st.integers(0, n - 1), max_size=2, unique=True)):
             nodes[i].bound = False
@@ -136,6 +153,14 @@ def graphs(draw: st.DrawFn, *, allow_problems: bool) -> Model:
         while model.captive():
             next(node for node in nodes if node.scope == "singleton").scope = "request"
     return model
+
+
+def resolve_all(scope: Any, model: Model, classes: list[type]) -> list[Any]:
+    """Every node of the graph, resolved in ``scope`` (named nodes by their name)."""
+    return [
+        scope.get(cls, name=f"n{i}" if model.nodes[i].named else None)
+        for i, cls in enumerate(classes)
+    ]
 
 
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -163,10 +188,10 @@ def test_valid_graphs_resolve_with_the_right_wiring_and_identity(model: Model) -
     classes, module = model.build()
     container = InjectQ(module, strict=True)
     with container.scope() as first:
-        a = [first.get(cls) for cls in classes]
-        b = [first.get(cls) for cls in classes]
+        a = resolve_all(first, model, classes)
+        b = resolve_all(first, model, classes)
     with container.scope() as second:
-        c = [second.get(cls) for cls in classes]
+        c = resolve_all(second, model, classes)
     for i, node in enumerate(model.nodes):
         for j, dep in enumerate(node.deps):
             assert type(getattr(a[i], f"p{j}")) is classes[dep]
@@ -191,8 +216,7 @@ def test_teardown_runs_in_reverse_creation_order(model: Model) -> None:
     classes, module = model.build()
     container = InjectQ(module, strict=True)
     with container.scope() as scope:
-        for cls in classes:
-            scope.get(cls)
+        resolve_all(scope, model, classes)
     created = [(n, i) for event, n, i in model.log if event == "create"]
     by_scope = [(n, i) for event, n, i in model.log if event == "dispose"]
     del model.log[:]

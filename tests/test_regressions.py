@@ -82,3 +82,36 @@ def test_a_factory_is_never_visible_before_its_dependencies_are_filled_in(
     thread.join(5)
     other.join(5)
     assert errors == []
+
+
+def test_string_annotations_inside_annotated_resolve_in_their_own_module() -> None:
+    """Two modules' Annotated["Thing", Named("x")] each resolve to their own Thing.
+
+    typing caches Annotated[...] objects, so both modules share one ForwardRef("Thing"),
+    which kept its first evaluation: the second module's provider asked for the first
+    module's class (found by the property tests with generated modules).
+    """
+    from injectq import Named
+
+    def make_module(label: str) -> tuple[type, Module]:
+        namespace: dict[str, object] = {"__name__": f"generated_{label}", "Named": Named}
+        exec(
+            "from typing import Annotated\n"
+            "class Thing:\n"
+            "    pass\n"
+            "def make(thing: Annotated['Thing', Named('x')]) -> str:\n"
+            "    return type(thing).__module__\n",
+            namespace,
+        )
+        thing, make = namespace["Thing"], namespace["make"]
+
+        class M(Module):
+            def configure(self) -> None:
+                self.bind(thing, name="x")
+                self.bind(str, make)
+
+        return thing, M()  # type: ignore[return-value]
+
+    for label in ["first", "second"]:
+        _, module = make_module(label)
+        assert InjectQ(module).get(str) == f"generated_{label}"
