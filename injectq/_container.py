@@ -66,6 +66,9 @@ class _OneBinding(Module):
             record.scoped(self.scope)
 
 
+_OneBinding.__name__ = _OneBinding.__qualname__ = "container.bind"  # how messages name it
+
+
 class Scope(ScopeState):
     """An entered scope: ``with container.scope() as scope:`` (also ``async with``).
 

@@ -415,7 +415,8 @@ class _Compiler:
                     Problem(
                         "wrong-instance-type",
                         f"{key} is bound to the instance {_short(target)}, "
-                        f"of type {describe(type(target))}, which is not a {describe(key_cls)}.",
+                        f"of type {describe(type(target))}, which is not an instance of "
+                        f"{describe(key_cls)}.",
                         where,
                         f"bind an instance of {describe(key_cls)}, or use to_provider() "
                         "with a function that returns one.",

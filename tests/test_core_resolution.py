@@ -14,6 +14,7 @@ from injectq import (
     MissingBindingError,
     Module,
     Named,
+    Provider,
     ScopeError,
     inject,
     provider,
@@ -464,3 +465,51 @@ def test_an_entered_scope_makes_its_container_current() -> None:
     with c.scope():
         assert InjectQ.current() is c
         assert greet("x") == "x@bound"
+
+
+class FakeContainer(InjectQ):
+    pass
+
+
+def test_injectq_parameter_gets_the_binding_when_injectq_is_bound() -> None:
+    """Binding InjectQ itself wins over receiving the container."""
+    fake = FakeContainer()
+    c = InjectQ()
+    c.bind(InjectQ, fake)
+    assert c.get(WantsContainer).container is fake
+    info = c.graph.get(InjectQ)
+    assert info is not None
+    assert info.modules == ("container.bind",)  # how messages name the shorthand
+
+
+class WantsLazyMissing:
+    def __init__(self, later: "Provider[Database]") -> None:
+        self.later = later
+
+
+def test_provider_of_an_unbound_type_is_an_install_time_error() -> None:
+    """Provider[T] of something nothing binds is reported by install, like any missing key."""
+    from injectq import BindingError
+
+    class M(Module):
+        def configure(self) -> None:
+            self.bind(WantsLazyMissing)
+
+    with pytest.raises(BindingError) as info:
+        InjectQ(M())
+    assert info.value.codes == ("missing-binding",)
+    assert "Nothing binds Database." in str(info.value)
+
+
+@scoped(scope="session")
+class SessionThing:
+    pass
+
+
+def test_scoped_decorator_keyword_form() -> None:
+    """@scoped(scope=...) names the scope like the positional form."""
+    c = InjectQ()
+    with pytest.raises(ScopeError, match='scoped "session"'):
+        c.get(SessionThing)
+    with c.scope("session") as session:
+        assert session.get(SessionThing) is c.get(SessionThing)

@@ -545,3 +545,32 @@ def test_ten_thousand_scopes_leave_nothing_alive_and_memory_flat() -> None:
         tracemalloc.stop()
     assert all(ref() is None for ref in refs)
     assert final - baseline < 64 * 1024  # flat: a few KiB of noise at most
+
+
+class Remote:
+    pass
+
+
+class UsesRemoteLater:
+    def __init__(self, remote: Provider[Remote]) -> None:
+        self.remote = remote
+
+
+async def test_provider_of_an_async_binding_returns_an_awaitable() -> None:
+    """Calling Provider[T] for a binding that needs an await gives something to await."""
+
+    class M(Module):
+        def configure(self) -> None:
+            self.bind(UsesRemoteLater).singleton()
+
+        @provider(scope="singleton")
+        async def remote(self) -> Remote:
+            await asyncio.sleep(0)
+            return Remote()
+
+    c = InjectQ(M())
+    holder = c.get(UsesRemoteLater)  # fine synchronously: the provider is lazy
+    pending = holder.remote()
+    assert asyncio.iscoroutine(pending)
+    remote = await pending
+    assert remote is await c.aget(Remote)
