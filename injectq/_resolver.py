@@ -16,6 +16,7 @@ import asyncio
 import concurrent.futures
 import functools
 import logging
+import re
 import time
 import typing
 from collections.abc import Awaitable, Callable
@@ -326,6 +327,7 @@ _PROLOGUE = [
 ]
 
 
+_USES_SCOPE = re.compile(r"\bs\b")
 _MISSING: Any = object()
 SYNC = "sync"
 ASYNC = "async"
@@ -460,7 +462,9 @@ class _Emitter:
         """Wrap the emitted statements into a function returning ``result``."""
         head = f"{'async ' if self.is_async else ''}def {name}(s{'=None' if prologue else ''}):"
         out = [head]
-        if prologue:
+        # The ambient scope is looked up only when the body uses it (a resource to register,
+        # a scoped dependency): a plain transient tree never pays for it.
+        if prologue and any(_USES_SCOPE.search(line) for line in self.lines):
             self.ns.update(_prologue_names(self.resolver))
             out += _PROLOGUE
         out.append("    try:")

@@ -172,3 +172,160 @@ class GraphView:
 
     def __repr__(self) -> str:
         return f"<GraphView bindings={len(self)}>"
+
+    # -- exports ----------------------------------------------------------------------------
+
+    def _ids(self) -> dict[Key, str]:
+        return {key: f"n{i}" for i, key in enumerate(self._all())}
+
+    def _edges(self) -> list[tuple[str, str, str, bool]]:
+        """(from id, to id, parameter, through a Provider) for every dependency edge."""
+        ids = self._ids()
+        edges = []
+        for key, info in self._all().items():
+            for dep in info.dependencies:
+                if dep.strategy in ("binding", "provider") and dep.key is not None:
+                    target = ids.get(Key(dep.key, dep.name))
+                    if target is not None:
+                        edges.append((ids[key], target, dep.parameter, dep.strategy == "provider"))
+                elif dep.strategy == "mapping":
+                    for name in dep.names:
+                        target = ids.get(Key(dep.key, name))
+                        if target is not None:
+                            edges.append((ids[key], target, f"{dep.parameter}[{name}]", False))
+        return edges
+
+    def _by_scope(self) -> dict[str, list[tuple[str, BindingInfo]]]:
+        groups: dict[str, list[tuple[str, BindingInfo]]] = {}
+        ids = self._ids()
+        for key, info in self._all().items():
+            groups.setdefault(info.scope, []).append((ids[key], info))
+        return groups
+
+    def to_dot(self) -> str:
+        """The graph in Graphviz DOT: one cluster per scope, dashed edges for Provider[T]."""
+        lines = [
+            "digraph injectq {",
+            "  rankdir=LR;",
+            '  node [shape=box, style="rounded,filled", fontname="Helvetica"];',
+        ]
+        for scope, members in self._by_scope().items():
+            colour = _COLOURS.get(scope, _COLOURS["scoped"])
+            lines.append(f"  subgraph cluster_{_ident(scope)} {{")
+            lines.append(f'    label="{_dot_escape(scope)}"; color="{colour}";')
+            for node, info in members:
+                label = _dot_escape(f"{info.label}\n{info.kind}: {info.target}")
+                lines.append(f'    {node} [label="{label}", fillcolor="{colour}"];')
+            lines.append("  }")
+        for source, target, parameter, lazy in self._edges():
+            style = ", style=dashed" if lazy else ""
+            lines.append(f'  {source} -> {target} [label="{_dot_escape(parameter)}"{style}];')
+        lines.append("}")
+        return "\n".join(lines) + "\n"
+
+    def to_mermaid(self) -> str:
+        """The graph as a Mermaid flowchart: one subgraph per scope, dotted Provider edges."""
+        lines = ["flowchart LR"]
+        for scope, members in self._by_scope().items():
+            lines.append(f'  subgraph {_ident(scope)}["{_mermaid_escape(scope)}"]')
+            for node, info in members:
+                label = "<br/>".join(
+                    _mermaid_escape(part) for part in (info.label, f"{info.kind}: {info.target}")
+                )
+                lines.append(f'    {node}["{label}"]')
+            lines.append("  end")
+        for source, target, parameter, lazy in self._edges():
+            arrow = "-.->" if lazy else "-->"
+            lines.append(f'  {source} {arrow}|"{_mermaid_escape(parameter)}"| {target}')
+        for scope in self._by_scope():
+            colour = _COLOURS.get(scope, _COLOURS["scoped"])
+            lines.append(f"  style {_ident(scope)} fill:{colour}")
+        return "\n".join(lines) + "\n"
+
+    def to_text(self) -> str:
+        """One line per binding, with what each parameter receives indented below it."""
+        lines = []
+        for info in self:
+            lines.append(_summary(info))
+            lines.extend(f"    {_dependency(dep)}" for dep in info.dependencies)
+        return "\n".join(lines) + ("\n" if lines else "")
+
+    def explain(self, key: Any, name: str | None = None) -> str:
+        """How ``key`` is resolved: the chain of bindings below it, as an indented tree.
+
+        A binding already shown higher in the tree is not expanded again.
+        """
+        root = self.get(key, name)
+        if root is None:
+            names = [info.name for info in self if info.key == key and info.name]
+            hint = (
+                f" (it is bound with names: {', '.join(repr(n) for n in names)})" if names else ""
+            )
+            return f"{describe(key, name)} is not bound{hint}.\n"
+        lines = [_summary(root)]
+        seen = {Key(root.key, root.name)}
+        stack: list[tuple[BindingInfo, int, str]] = [(root, 0, "")]
+        while stack:
+            info, index, indent = stack.pop()
+            if index >= len(info.dependencies):
+                continue
+            stack.append((info, index + 1, indent))
+            dep = info.dependencies[index]
+            last = index == len(info.dependencies) - 1
+            branch, child_indent = ("└── ", "    ") if last else ("├── ", "│   ")
+            lines.append(f"{indent}{branch}{_dependency(dep)}")
+            if dep.strategy == "binding" and dep.key is not None:
+                child = self.get(dep.key, dep.name)
+                child_key = Key(dep.key, dep.name)
+                if child is not None:
+                    lines[-1] += f"  =>  {_summary(child)}"
+                    if child_key in seen:
+                        if child.dependencies:
+                            lines[-1] += "  (shown above)"
+                    else:
+                        seen.add(child_key)
+                        stack.append((child, 0, indent + child_indent))
+        return "\n".join(lines) + "\n"
+
+
+_COLOURS = {"singleton": "#dbeafe", "transient": "#f3f4f6", "scoped": "#fef3c7"}
+
+
+def _ident(text: str) -> str:
+    return "scope_" + "".join(c if c.isalnum() else "_" for c in text)
+
+
+def _dot_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _mermaid_escape(text: str) -> str:
+    return text.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+
+
+def _summary(info: BindingInfo) -> str:
+    flags = [
+        info.scope if info.scope in ("singleton", "transient") else f'scoped "{info.scope}"',
+        f"{info.kind} {info.target}" if info.kind != "instance" else info.target,
+    ]
+    if info.needs_async:
+        flags.append("async")
+    if info.just_in_time:
+        flags.append("just in time")
+    if info.default:
+        flags.append("default")
+    where = f"{info.location} (in {' <- '.join(info.modules)})" if info.modules else (info.location)
+    return f"{info.label}  [{', '.join(flags)}]  {where}"
+
+
+def _dependency(dep: DependencyInfo) -> str:
+    if dep.strategy == "binding":
+        return f"{dep.parameter}: {describe(dep.key, dep.name)}"
+    if dep.strategy == "provider":
+        return f"{dep.parameter}: Provider[{describe(dep.key, dep.name)}] (resolved when called)"
+    if dep.strategy == "mapping":
+        names = ", ".join(f'"{n}"' for n in dep.names) or "none yet"
+        return f"{dep.parameter}: dict of {describe(dep.key)} named {names}"
+    if dep.strategy == "container":
+        return f"{dep.parameter}: the container"
+    return f"{dep.parameter}: its default value (or None)"

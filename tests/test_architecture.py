@@ -26,7 +26,7 @@ LAYERS = {
     "_inject": 7,
     "_discover": 7,
     "_cli": 8,
-    "__main__": 8,
+    "__main__": 9,
     "testing": 8,
     "integrations": 8,
     "__init__": 9,

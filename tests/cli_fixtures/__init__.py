@@ -1,0 +1,1 @@
+"""Modules the CLI tests point `python -m injectq` at."""

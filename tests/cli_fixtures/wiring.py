@@ -1,0 +1,59 @@
+"""A small application wiring, clean and broken variants."""
+
+from typing import Protocol
+
+from injectq import Module, Provider
+
+
+class Config:
+    pass
+
+
+class Handler(Protocol):
+    def handle(self) -> None: ...
+
+
+class Email:
+    def handle(self) -> None:
+        pass
+
+
+class Session:
+    pass
+
+
+class Service:
+    def __init__(
+        self, config: Config, handlers: dict[str, Handler], session: Provider[Session]
+    ) -> None:
+        self.config = config
+
+
+class AppModule(Module):
+    def configure(self) -> None:
+        self.bind(Config).singleton()
+        self.bind(Handler, Email, name="email")
+        self.bind(Session).scoped()
+        self.bind(Service).singleton()
+
+
+class Missing(Protocol):
+    def go(self) -> None: ...
+
+
+class NeedsMissing:
+    def __init__(self, missing: Missing) -> None:
+        self.missing = missing
+
+
+class BrokenModule(Module):
+    def configure(self) -> None:
+        self.bind(NeedsMissing)
+
+
+def make_app() -> Module:
+    return AppModule()
+
+
+INSTANCE = AppModule()
+NOT_A_MODULE = "just a string"
