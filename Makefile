@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint typecheck unit test-matrix clean
+.PHONY: test demo lint typecheck unit test-matrix bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ unit: $(STAMP)
 	$(PY) -m pytest -q
 
 test: lint typecheck unit
+
+# Benchmarks against peer libraries (installs the optional `bench` extra); ARGS=--quick.
+bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,docs,bench]'
+	$(PY) -m benchmarks $(ARGS)
 
 # The suite on every CPython 3.11-3.13 the machine has (absent versions are skipped).
 test-matrix:

@@ -1,0 +1,1 @@
+"""Benchmarks of injectq against peer DI libraries (run with `make bench`)."""
