@@ -345,6 +345,7 @@ class InjectQ:
         # singleton is replaced by a callable returning it), and ones taking a scope.
         self._fast: dict[Any, Any] = {_GRAPH: self._graph}
         self._sfast: dict[Any, Any] = {_GRAPH: self._graph}
+        self._afast: dict[Any, Any] = {_GRAPH: self._graph}
         self._named_fast: dict[Any, Any] = {_GRAPH: self._graph}
         if modules:
             self.install(*modules)
@@ -412,6 +413,7 @@ class InjectQ:
         self._graph = graph
         self._fast = {_GRAPH: graph}
         self._sfast = {_GRAPH: graph}
+        self._afast = {_GRAPH: graph}
         self._named_fast = {_GRAPH: graph}
 
     def _singleton_ready(self, binding: Binding, instance: Any) -> None:
@@ -450,6 +452,12 @@ class InjectQ:
     async def aget(self, key: Any, *, name: str | None = None) -> Any: ...
     async def aget(self, key: Any, *, name: str | None = None) -> Any:
         """Resolve ``key`` in the ambient scope, awaiting async providers and resources."""
+        if name is None:
+            try:
+                needs_await, factory = self._afast[key]
+            except (KeyError, TypeError):
+                return await self._aresolve(key, None, None)
+            return await factory(None) if needs_await else factory(None)
         return await self._aresolve(key, name, None)
 
     def get_all(self, key: Callable[..., T]) -> dict[str, T]:
@@ -493,10 +501,20 @@ class InjectQ:
         return factory(state)
 
     async def _aresolve(self, key: Any, name: str | None, state: ScopeState | None) -> Any:
-        binding = self._binding(key, name, self._graph)
+        afast = self._afast
+        binding = self._binding(key, name, afast[_GRAPH])
         if binding is None:
             return self
-        return await self._resolver.aresolve(binding, state)
+        resolver = self._resolver
+        if binding.needs_async:
+            factory = resolver.async_(binding)
+            if name is None and not self._closed:
+                afast[key] = (True, factory)
+            return await factory(state)
+        factory = resolver.sync(binding)
+        if name is None and not self._closed:
+            afast[key] = (False, factory)
+        return factory(state)
 
     def _provide(self, key: Key) -> Any:
         """What calling a `Provider[T]` does: resolve now, in the ambient scope."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -311,14 +311,17 @@ class _Compiler:
         if kind == TargetKind.SELF:
             target = record.key
             kind = TargetKind.CLASS
-        where = (f"Bound at: {record.source}",)
+
+        def where() -> tuple[str, ...]:  # rendered only for a problem
+            return (f"Bound at: {record.source}",)
+
         distinct = list(dict.fromkeys(record.scopes))
         if len(distinct) > 1:
             self.problems.append(
                 Problem(
                     "scope-conflict",
                     f"{key} is given {len(distinct)} scopes: " + ", ".join(distinct) + ".",
-                    where,
+                    where(),
                     "keep one scope call on the binding.",
                 )
             )
@@ -330,7 +333,7 @@ class _Compiler:
                     Problem(
                         "scope-conflict",
                         f"{key} is eager but scoped {scope!r}; only singletons can be eager.",
-                        where,
+                        where(),
                         f"drop .eager() or the .{_scope_call(scope)} call.",
                     )
                 )
@@ -343,7 +346,7 @@ class _Compiler:
                         "scope-conflict",
                         f"{key} is bound to an instance, which is always a "
                         f"singleton, but is also scoped {scope!r}.",
-                        where,
+                        where(),
                         f"drop the .{_scope_call(scope)} call, or bind a class or provider.",
                     )
                 )
@@ -367,7 +370,10 @@ class _Compiler:
 
     def _check_target(self, spec: _Spec) -> bool:
         key, target = spec.key, spec.target
-        where = (f"Bound at: {spec.source}",)
+
+        def where() -> tuple[str, ...]:  # rendered only for a problem
+            return (f"Bound at: {spec.source}",)
+
         if spec.kind == TargetKind.CLASS:
             problem = _construct_problem(target)
             if problem is not None:
@@ -375,7 +381,7 @@ class _Compiler:
                     Problem(
                         "abstract-target",
                         f"{key} is bound to {describe(target)}, which {problem}.",
-                        where,
+                        where(),
                         f"bind {describe(key.tp)} to a concrete class, e.g. "
                         f"self.bind({describe(key.tp)}, {describe(key.tp)}Impl), or to a provider "
                         "function or an instance.",
@@ -395,7 +401,7 @@ class _Compiler:
                         "wrong-target-type",
                         f"{key} is bound to {describe(target)}, which is not "
                         f"a subclass of {describe(key.tp)}.",
-                        where,
+                        where(),
                         f"bind {describe(key.tp)} to one of its subclasses, or use to_provider() "
                         "to build it another way.",
                     )
@@ -417,7 +423,7 @@ class _Compiler:
                         f"{key} is bound to the instance {_short(target)}, "
                         f"of type {describe(type(target))}, which is not an instance of "
                         f"{describe(key_cls)}.",
-                        where,
+                        where(),
                         f"bind an instance of {describe(key_cls)}, or use to_provider() "
                         "with a function that returns one.",
                     )
@@ -466,13 +472,16 @@ class _Compiler:
         if sig is None:
             return
         owner = sig.owner
-        where = (f"{describe(spec.key.tp, spec.key.name)} bound at: {spec.source}",)
+
+        def where() -> tuple[str, ...]:  # rendered only for a problem
+            return (f"{describe(spec.key.tp, spec.key.name)} bound at: {spec.source}",)
+
         if sig.problem is not None:
             self.problems.append(
                 Problem(
                     "unreadable-signature",
                     f"{owner} cannot be injected: {sig.problem}.",
-                    where,
+                    where(),
                     "make every annotation importable at module level (a class defined inside a "
                     "function cannot be named by a string annotation), or bind a provider.",
                 )
@@ -483,7 +492,7 @@ class _Compiler:
                 Problem(
                     "variadic-parameter",
                     f"{owner} takes {', '.join(sig.variadic)}, which injectq cannot fill.",
-                    where,
+                    where(),
                     "declare the parameters it needs explicitly, or bind "
                     f"{describe(spec.key.tp)} to a provider function that constructs it.",
                 )
@@ -495,7 +504,7 @@ class _Compiler:
                 spec.deps.append(dep)
 
     def _resolve_param(
-        self, spec: _Spec, owner: str, p: Param, where: tuple[str, ...]
+        self, spec: _Spec, owner: str, p: Param, where: Callable[[], tuple[str, ...]]
     ) -> _DepSpec | None:
         requested = f"Requested by: parameter '{p.name}' of {owner}"
         if not p.annotated or p.problem is not None:
@@ -507,7 +516,7 @@ class _Compiler:
                         "missing-annotation",
                         f"Parameter '{p.name}' of {owner} has no type "
                         "annotation, so injectq cannot tell what to pass.",
-                        where,
+                        where(),
                         f"annotate it (e.g. {p.name}: SomeService) or give it a default value.",
                     )
                 )
@@ -516,7 +525,7 @@ class _Compiler:
                     Problem(
                         "unsupported-annotation",
                         f"Parameter '{p.name}' of {owner} cannot be injected: {p.problem}.",
-                        where,
+                        where(),
                         "annotate it with a single type, or give it a default value.",
                     )
                 )
@@ -530,7 +539,7 @@ class _Compiler:
                     "invalid-key",
                     f"Parameter '{p.name}' of {owner} asks for {describe(p.tp)}: "
                     f"{key_problem_text}.",
-                    (requested, *where),
+                    (requested, *where()),
                     "annotate it with a class, an ABC, a Protocol or a parametrised generic.",
                 )
             )
@@ -612,8 +621,10 @@ class _Compiler:
         self.pending.append(spec)
         return spec
 
-    def _missing(self, key: Key, spec: _Spec, p: Param, owner: str, where: tuple[str, ...]) -> None:
-        details = [f"Requested by: parameter '{p.name}' of {owner}", *where]
+    def _missing(
+        self, key: Key, spec: _Spec, p: Param, owner: str, where: Callable[[], tuple[str, ...]]
+    ) -> None:
+        details = [f"Requested by: parameter '{p.name}' of {owner}", *where()]
         suggestions = self.suggestions(key)
         if suggestions:
             details.append("Did you mean: " + " or ".join(suggestions) + "?")

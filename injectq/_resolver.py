@@ -18,6 +18,7 @@ import functools
 import logging
 import re
 import time
+import types
 import typing
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -327,6 +328,8 @@ _PROLOGUE = [
 ]
 
 
+_CODE: dict[str, types.CodeType] = {}
+_CODE_LIMIT = 4096
 _USES_SCOPE = re.compile(r"\bs\b")
 _MISSING: Any = object()
 SYNC = "sync"
@@ -522,7 +525,14 @@ class _Emitter:
         return self.exec_source("\n".join(out) + "\n", "factory")
 
     def exec_source(self, src: str, name: str) -> Any:
-        exec(compile(src, "<injectq>", "exec"), self.ns)  # noqa: S102
+        # Bindings of the same shape generate the same text (names are numbered, values live
+        # in the namespace), so they share one code object: compiled once, stored once.
+        code = _CODE.get(src)
+        if code is None:
+            code = compile(src, "<injectq>", "exec")
+            if len(_CODE) < _CODE_LIMIT:
+                _CODE[src] = code
+        exec(code, self.ns)  # noqa: S102
         return self.ns[name]
 
 

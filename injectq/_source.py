@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from typing import Any
@@ -43,6 +44,7 @@ class Source:
         return self.location
 
 
+@functools.lru_cache(maxsize=1024)
 def _relative(path: str) -> str:
     try:
         rel = os.path.relpath(path)
