@@ -168,8 +168,12 @@ class Scope(ScopeState):
     def __exit__(
         self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._leave()
-        if not self._teardowns:
+        self._open = False
+        try:
+            AMBIENT.reset(self._token)
+        except ValueError:  # left in another context than it was entered in
+            AMBIENT.set(self.up)
+        if not self._teardowns:  # nothing to dispose: the common request
             self.closed = True
             self.cache.clear()
             return
@@ -741,7 +745,9 @@ class InjectQ:
 
         Scoped bindings of that name get one instance per scope, disposed when it ends.
         """
-        if not isinstance(name, str) or not name or name in (SINGLETON, TRANSIENT):
+        if name is not REQUEST and (
+            not isinstance(name, str) or not name or name in (SINGLETON, TRANSIENT)
+        ):
             msg = (
                 f"scope() takes a scope name such as 'request', got {name!r}. Hint: "
                 "singletons live in the container itself; transients need no scope."
