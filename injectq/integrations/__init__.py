@@ -1,0 +1,1 @@
+"""Integrations with web frameworks, each behind an optional extra (``injectq[fastapi]``)."""
