@@ -164,15 +164,11 @@ def injectq(scenario: str) -> Bench:
         c = InjectQ(Web())
         stmt = "with scope() as s:\n    s.get(RequestState)\n    s.get(RequestHandler)\n"
 
-        def check() -> None:
-            with c.scope() as s1:
-                h1 = s1.get(m.RequestHandler)
-                assert h1 is s1.get(m.RequestHandler)
-                assert h1.state is s1.get(m.RequestState)
-            with c.scope() as s2:
-                assert s2.get(m.RequestHandler) is not h1
-
-        return Bench(stmt, {"scope": c.scope, **vars(m)}, check)
+        return Bench(
+            stmt,
+            {"scope": c.scope, **vars(m)},
+            lambda: check_request(c.scope, lambda s, k: s.get(k)),
+        )
     if scenario == "chain30":
         c = InjectQ()
         for cls in CHAIN:
@@ -193,6 +189,16 @@ def injectq(scenario: str) -> Bench:
 
         return Bench("build()", {"build": build}, lambda: _depth(build(), 1000))
     raise NotAvailable(scenario)
+
+
+def check_request(enter: Callable[[], Any], get: Callable[[Any, type], Any]) -> None:
+    """Scoped instances: shared inside one scope, wired together, fresh in the next scope."""
+    with enter() as first:
+        handler = get(first, m.RequestHandler)
+        assert handler is get(first, m.RequestHandler)
+        assert handler.state is get(first, m.RequestState)
+    with enter() as second:
+        assert get(second, m.RequestHandler) is not handler
 
 
 def _same(a: object, b: object) -> None:
@@ -251,15 +257,7 @@ def dishka(scenario: str) -> Bench:
         c = make_container(p)
         stmt = "with c() as s:\n    s.get(RequestState)\n    s.get(RequestHandler)\n"
 
-        def check() -> None:
-            with c() as s1:
-                h1 = s1.get(m.RequestHandler)
-                assert h1 is s1.get(m.RequestHandler)
-                assert h1.state is s1.get(m.RequestState)
-            with c() as s2:
-                assert s2.get(m.RequestHandler) is not h1
-
-        return Bench(stmt, {"c": c, **vars(m)}, check)
+        return Bench(stmt, {"c": c, **vars(m)}, lambda: check_request(c, lambda s, k: s.get(k)))
     if scenario == "chain30":
         c = make_container(transient_provider(*CHAIN))
         top = CHAIN[-1]
@@ -367,15 +365,11 @@ def wireup(scenario: str) -> Bench:
         c = container((), scoped=(m.RequestState, m.RequestHandler))
         stmt = "with enter() as s:\n    s.get(RequestState)\n    s.get(RequestHandler)\n"
 
-        def check() -> None:
-            with c.enter_scope() as s1:
-                h1 = s1.get(m.RequestHandler)
-                assert h1 is s1.get(m.RequestHandler)
-                assert h1.state is s1.get(m.RequestState)
-            with c.enter_scope() as s2:
-                assert s2.get(m.RequestHandler) is not h1
-
-        return Bench(stmt, {"enter": c.enter_scope, **vars(m)}, check)
+        return Bench(
+            stmt,
+            {"enter": c.enter_scope, **vars(m)},
+            lambda: check_request(c.enter_scope, lambda s, k: s.get(k)),
+        )
     if scenario == "async":
         items = [w.injectable(cls, lifetime="transient") for cls in (m.A, m.B, m.C, m.D, m.E)]
         ac = w.create_async_container(injectables=items)
@@ -445,15 +439,11 @@ def rodi(scenario: str) -> Bench:
         p = c.build_provider()
         stmt = "with create_scope() as s:\n    get(RequestState, s)\n    get(RequestHandler, s)\n"
 
-        def check() -> None:
-            with p.create_scope() as s1:
-                h1 = p.get(m.RequestHandler, s1)
-                assert h1 is p.get(m.RequestHandler, s1)
-                assert h1.state is p.get(m.RequestState, s1)
-            with p.create_scope() as s2:
-                assert p.get(m.RequestHandler, s2) is not h1
-
-        return Bench(stmt, {"create_scope": p.create_scope, "get": p.get, **vars(m)}, check)
+        return Bench(
+            stmt,
+            {"create_scope": p.create_scope, "get": p.get, **vars(m)},
+            lambda: check_request(p.create_scope, lambda s, k: p.get(k, s)),
+        )
     if scenario == "async":
         raise NotAvailable("no async resolution")
     if scenario == "install1000":
