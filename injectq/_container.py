@@ -77,7 +77,7 @@ class Scope(ScopeState):
     scope too, as do asyncio tasks and `contextvars.copy_context()` threads started inside.
     """
 
-    __slots__ = ("_container", "_open", "_token")
+    __slots__ = ("_open", "_token")
 
     def __init__(self, container: InjectQ, name: str) -> None:
         # Fields set directly rather than through super().__init__: entering a scope is on
@@ -88,9 +88,8 @@ class Scope(ScopeState):
         self.closed = False
         self._teardowns = None
         self._extra = None
-        self.owner = container
+        self.owner: InjectQ = container
         self.up = None
-        self._container = container
         self._open = False
         self._token: Any = None
 
@@ -104,11 +103,11 @@ class Scope(ScopeState):
             self._unusable()
         if name is None:
             try:
-                factory = self._container._sfast[key]
+                factory = self.owner._sfast[key]
             except (KeyError, TypeError):
-                return self._container._resolve(key, None, self)
+                return self.owner._resolve(key, None, self)
             return factory(self)
-        return self._container._resolve(key, name, self)
+        return self.owner._resolve(key, name, self)
 
     @overload
     async def aget(self, key: Callable[..., T], *, name: str | None = None) -> T: ...
@@ -118,13 +117,13 @@ class Scope(ScopeState):
         """Resolve ``key`` in this scope, awaiting async providers (see `InjectQ.aget`)."""
         if not self._open:
             self._unusable()
-        return await self._container._aresolve(key, name, self)
+        return await self.owner._aresolve(key, name, self)
 
     def get_all(self, key: Callable[..., T]) -> dict[str, T]:
         """Every named binding of ``key`` in this scope (see `InjectQ.get_all`)."""
         if not self._open:
             self._unusable()
-        return self._container._get_all(key, self)
+        return self.owner._get_all(key, self)
 
     def _unusable(self) -> None:
         if self.closed:
@@ -140,7 +139,7 @@ class Scope(ScopeState):
         raise UsageError(msg)
 
     def __enter__(self) -> Scope:
-        container = self._container
+        container = self.owner
         if self._open or self.closed or container._closed:
             self._cannot_enter()
         up = AMBIENT.get()
@@ -151,7 +150,7 @@ class Scope(ScopeState):
         return self
 
     def _cannot_enter(self) -> None:
-        self._container._check_open()
+        self.owner._check_open()
         msg = (
             f'This scope "{self.name}" object was entered already. Hint: call '
             "container.scope() again for each new scope."
