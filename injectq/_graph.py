@@ -146,10 +146,6 @@ class Graph:
         """The bindings created when the container is entered, in install order."""
         return tuple(b for b in self.bindings.values() if b.eager)
 
-    def lookup(self, key: Key) -> Binding | None:
-        """Return the binding for ``key``, or None."""
-        return self.bindings.get(key)
-
     def __repr__(self) -> str:
         return f"<Graph bindings={len(self.bindings)}>"
 
@@ -208,7 +204,6 @@ class _Spec:
     deps: list[_DepSpec] = attrs.field(factory=list)
     needs_async: bool | None = None
     built: Binding | None = None
-    requested_by: str = ""
 
     @property
     def label(self) -> str:
@@ -546,7 +541,7 @@ class _Compiler:
             return None
         key = Key(p.tp, p.name_of)
         if p.provider:
-            found = self._lookup(key) or self._jit(key, spec)
+            found = self._lookup(key) or self._jit(key)
             if found is None:
                 if p.optional or p.has_default:
                     return _DepSpec(
@@ -570,7 +565,7 @@ class _Compiler:
             return _DepSpec(p.name, p.keyword, Strategy.VALUE, value=p.default)
         if p.optional:
             return _DepSpec(p.name, p.keyword, Strategy.VALUE, value=None)
-        jit = self._jit(key, spec)
+        jit = self._jit(key)
         if jit is not None:
             return _DepSpec(p.name, p.keyword, Strategy.BINDING, target=jit)
         self._missing(key, spec, p, owner, where)
@@ -596,7 +591,7 @@ class _Compiler:
             return "is not bound and the container is strict (no just-in-time bindings)"
         return _construct_problem(key.tp, jit=True)
 
-    def _jit(self, key: Key, requester: _Spec | None) -> _Spec | None:
+    def _jit(self, key: Key) -> _Spec | None:
         if self.jit_problem(key) is not None:
             return None
         existing = self._lookup(key)
@@ -613,7 +608,6 @@ class _Compiler:
             scope,
             source,
             jit=True,
-            requested_by=requester.label if requester is not None else "",
         )
         self._check_target(spec)
         self.specs[key] = spec
@@ -1007,7 +1001,7 @@ def extend_graph(graph: Graph, key: Key) -> Graph | str:
     reason = comp.jit_problem(key)
     if reason is not None:
         return reason
-    comp._jit(key, None)
+    comp._jit(key)
     return _finish(comp, graph.records, graph.overrides, graph.modules)
 
 

@@ -361,8 +361,3 @@ def call_kind(fn: Any) -> CallKind:
     if inspect.iscoroutinefunction(target):
         return CallKind.ASYNC
     return CallKind.SYNC
-
-
-def is_mapping_type(tp: Any) -> bool:
-    """Whether ``tp`` is ``dict[str, T]`` or ``Mapping[str, T]``."""
-    return typing.get_origin(tp) in _MAPPING_ORIGINS

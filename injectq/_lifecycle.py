@@ -107,13 +107,6 @@ class ScopeState:
         """Bindings whose instance is being created synchronously (re-entrancy guard)."""
         return self.extra.building
 
-    def find(self, name: str) -> ScopeState | None:
-        """The nearest scope of this name, starting here."""
-        state: ScopeState | None = self
-        while state is not None and state.name != name:
-            state = state.parent
-        return state
-
     def names(self) -> list[str]:
         """The names of the active scopes, innermost first."""
         out: list[str] = []
