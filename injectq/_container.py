@@ -616,9 +616,11 @@ class InjectQ:
         extra = self._fill(sig, args, kwargs, explicit_only=False)
         return fn(*args, **kwargs, **extra)
 
-    async def acall(
-        self, fn: Callable[..., Awaitable[T]] | Callable[..., T], /, *args: Any, **kwargs: Any
-    ) -> T:
+    @overload
+    async def acall(self, fn: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T: ...
+    @overload
+    async def acall(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T: ...
+    async def acall(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         """Call ``fn`` (awaiting it if it is async), injecting what the caller did not pass."""
         sig = self._signature(fn)
         extra = await self._afill(sig, args, kwargs, explicit_only=False)

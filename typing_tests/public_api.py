@@ -42,7 +42,12 @@ async def check(container: InjectQ, provide: Provider[Service]) -> None:
     def handler(order_id: int, service: Service) -> str:
         return str(order_id)
 
+    async def ahandler(order_id: int, service: Service) -> bytes:
+        return b""
+
     assert_type(container.call(handler, 1), str)
+    assert_type(await container.acall(ahandler, 1), bytes)  # the coroutine's result
+    assert_type(await container.acall(handler, 1), str)  # a sync function's result
 
     @inject
     def injected(order_id: int, service: Service) -> float:
