@@ -20,11 +20,14 @@ from injectq._module import (
 from injectq._view import BindingInfo, DependencyInfo, GraphView
 from injectq.errors import (
     AsyncRequiredError,
+    AsyncTeardownError,
     BindingError,
     CircularDependencyError,
     ContainerClosedError,
     InjectQError,
+    LifecycleError,
     MissingBindingError,
+    NoActiveContainerError,
     PluginLoadError,
     Problem,
     ResolutionError,
@@ -34,6 +37,7 @@ from injectq.errors import (
 
 __all__ = [
     "AsyncRequiredError",
+    "AsyncTeardownError",
     "BindingError",
     "BindingInfo",
     "BindingRecord",
@@ -44,9 +48,11 @@ __all__ = [
     "Inject",
     "InjectQ",
     "InjectQError",
+    "LifecycleError",
     "MissingBindingError",
     "Module",
     "Named",
+    "NoActiveContainerError",
     "PluginLoadError",
     "Problem",
     "Provider",

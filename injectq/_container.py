@@ -32,10 +32,11 @@ from injectq._resolver import Resolver, trace
 from injectq._source import caller_source
 from injectq._view import GraphView
 from injectq.errors import (
+    AsyncRequiredError,
     BindingError,
     ContainerClosedError,
-    InjectQError,
     MissingBindingError,
+    NoActiveContainerError,
     ResolutionError,
     UsageError,
 )
@@ -769,7 +770,7 @@ class InjectQ:
         """The innermost container made current by `activate` or an entered scope.
 
         Raises:
-            InjectQError: When no container is active.
+            NoActiveContainerError: When no container is active.
         """
         frame = AMBIENT.get()
         container = None if frame is None else (frame.owner or frame.active)
@@ -779,7 +780,7 @@ class InjectQ:
                 "`with container.activate():` (or inside `with container.scope():`), or "
                 "use container.call(fn, ...)."
             )
-            raise InjectQError(msg)
+            raise NoActiveContainerError(msg)
         return container  # type: ignore[no-any-return]
 
     # -- overrides --------------------------------------------------------------------------
@@ -827,7 +828,8 @@ class InjectQ:
         """Dispose the singletons in reverse creation order; closing twice is harmless.
 
         Raises:
-            InjectQError: When async teardowns are pending (use `aclose`); nothing is disposed.
+            AsyncTeardownError: When async teardowns are pending (use `aclose`); nothing is
+                disposed.
             ExceptionGroup: Every teardown that failed, after all of them ran.
         """
         self._close(None, "`await container.aclose()`")
@@ -856,9 +858,15 @@ class InjectQ:
             if binding.needs_async:
                 msg = (
                     f"The eager singleton {binding.key} needs an await, so it cannot be "
-                    "created by a sync `with container:`. Hint: use `async with container:`."
+                    "created by a sync `with container:`."
                 )
-                raise InjectQError(msg)
+                raise AsyncRequiredError(
+                    str(binding.key),
+                    msg,
+                    source=str(binding.source),
+                    hint="use `async with container:`.",
+                    path=[str(binding.key)],
+                )
             self._resolver.sync(binding)(self._root)
         return self
 

@@ -18,7 +18,7 @@ from contextvars import ContextVar
 from typing import Any, Final
 
 from injectq._graph import Binding
-from injectq.errors import ContainerClosedError, InjectQError
+from injectq.errors import AsyncTeardownError, ContainerClosedError, LifecycleError
 
 __all__ = ["AMBIENT", "ScopeState", "Teardown"]
 
@@ -163,7 +163,9 @@ class ScopeState:
                 f"await (async dispose() or async generator providers), so it cannot be "
                 f"closed synchronously; nothing was disposed. Hint: use {how}."
             )
-            raise InjectQError(msg)
+            raise AsyncTeardownError(
+                msg, owner=self.describe(), hint=f"use {how}.", pending=pending
+            )
 
     def close(
         self,
@@ -281,16 +283,20 @@ def _dispose_sync(kind: int, obj: Any, binding: Binding, exc: BaseException | No
         _finish_gen(obj, binding, exc)
     else:  # pragma: no cover - async kinds are refused before a sync close starts
         msg = f"{binding.key} needs an async teardown"
-        raise InjectQError(msg)
+        raise AsyncTeardownError(msg, owner=str(binding.key), pending=1)
 
 
-def _yielded_twice(binding: Binding) -> InjectQError:
+def _yielded_twice(binding: Binding) -> LifecycleError:
     msg = (
         f"The generator provider of {binding.key} ({binding.source}) yielded more than "
         "once. Hint: a generator provider yields exactly one value; put its teardown after "
         "that yield."
     )
-    return InjectQError(msg)
+    return LifecycleError(
+        msg,
+        owner=str(binding.key),
+        hint="a generator provider yields exactly one value; put its teardown after that yield.",
+    )
 
 
 def _finish_gen(gen: Any, binding: Binding, exc: BaseException | None) -> None:

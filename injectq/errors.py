@@ -6,6 +6,9 @@ catch without knowing injectq::
     InjectQError (Exception)
     ├── UsageError (TypeError)            a public function was called with bad arguments
     ├── ContainerClosedError (RuntimeError)  resolving from a closed container or scope
+    ├── NoActiveContainerError (LookupError)  @inject / current() with no container active
+    ├── LifecycleError (RuntimeError)     a scope or container cannot be entered or left so
+    │   └── AsyncTeardownError            a sync close/exit with async teardowns pending
     ├── PluginLoadError (ImportError)     a discovered plugin failed to load
     ├── BindingError                      install() found problems; lists every one
     │   └── CircularDependencyError       ...and at least one is a cycle
@@ -28,11 +31,14 @@ import attrs
 
 __all__ = [
     "AsyncRequiredError",
+    "AsyncTeardownError",
     "BindingError",
     "CircularDependencyError",
     "ContainerClosedError",
     "InjectQError",
+    "LifecycleError",
     "MissingBindingError",
+    "NoActiveContainerError",
     "PluginLoadError",
     "Problem",
     "ResolutionError",
@@ -51,6 +57,36 @@ class UsageError(InjectQError, TypeError):
 
 class ContainerClosedError(InjectQError, RuntimeError):
     """Something was resolved from a container or scope that has been closed."""
+
+
+class NoActiveContainerError(InjectQError, LookupError):
+    """`InjectQ.current()` or an `@inject` function found no active container."""
+
+
+class LifecycleError(InjectQError, RuntimeError):
+    """A scope, container or resource cannot be entered, left or disposed as asked.
+
+    Attributes:
+        owner: What was being entered or closed (``container``, ``scope "request"``...).
+        hint: How to fix it.
+    """
+
+    def __init__(self, message: str, *, owner: str = "", hint: str = "") -> None:
+        super().__init__(message)
+        self.owner = owner
+        self.hint = hint
+
+
+class AsyncTeardownError(LifecycleError):
+    """A synchronous close or exit found teardowns that need an ``await``; nothing ran.
+
+    Attributes:
+        pending: How many teardowns need an ``await``.
+    """
+
+    def __init__(self, message: str, *, owner: str = "", hint: str = "", pending: int = 0) -> None:
+        super().__init__(message, owner=owner, hint=hint)
+        self.pending = pending
 
 
 class PluginLoadError(InjectQError, ImportError):

@@ -84,6 +84,7 @@ def test_public_names_are_pinned() -> None:
     """__all__ is exactly the documented public API, and every name in it exists."""
     assert sorted(injectq.__all__) == [
         "AsyncRequiredError",
+        "AsyncTeardownError",
         "BindingError",
         "BindingInfo",
         "BindingRecord",
@@ -94,9 +95,11 @@ def test_public_names_are_pinned() -> None:
         "Inject",
         "InjectQ",
         "InjectQError",
+        "LifecycleError",
         "MissingBindingError",
         "Module",
         "Named",
+        "NoActiveContainerError",
         "PluginLoadError",
         "Problem",
         "Provider",

@@ -30,7 +30,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     msg = "injectq.integrations.fastapi needs FastAPI. Hint: pip install 'injectq[fastapi]'."
     raise ImportError(msg) from exc
 
-from injectq import InjectQ, InjectQError, Scope
+from injectq import InjectQ, LifecycleError, Scope
 
 __all__ = ["Injected", "current_scope", "setup"]
 
@@ -88,7 +88,7 @@ def current_scope(request: Request) -> Scope:
     """The injectq scope of this request.
 
     Raises:
-        InjectQError: When `setup` was not called for the app.
+        LifecycleError: When `setup` was not called for the app.
     """
     found = request.scope.get(_SCOPE_KEY)
     if not isinstance(found, Scope):
@@ -96,7 +96,7 @@ def current_scope(request: Request) -> Scope:
             "This request has no injectq scope. Hint: call "
             "injectq.integrations.fastapi.setup(app, container) when creating the app."
         )
-        raise InjectQError(msg)
+        raise LifecycleError(msg, owner="request", hint="call setup(app, container).")
     return found
 
 
