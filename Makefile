@@ -20,7 +20,7 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check .
 
 typecheck: $(STAMP)
-	$(PY) -m mypy injectq examples typing_tests
+	$(PY) -m mypy injectq examples typing_tests tests
 
 unit: $(STAMP)
 	$(PY) -m pytest -q

@@ -63,26 +63,26 @@ CASES: list[tuple[str, Callable[[], object], type[InjectQError], list[str]]] = [
     ),
     (
         "get_all a string",
-        lambda: InjectQ().get_all("Service"),
-        UsageError,  # type: ignore[arg-type]
+        lambda: InjectQ().get_all("Service"),  # type: ignore[arg-type]
+        UsageError,
         ["get_all() takes a type"],
     ),
     (
         "install a class",
-        lambda: InjectQ().install(Good),
-        UsageError,  # type: ignore[arg-type]
+        lambda: InjectQ().install(Good),  # type: ignore[arg-type]
+        UsageError,
         ["install() takes Module instances", "install(Good())"],
     ),
     (
         "install a number",
-        lambda: InjectQ().install(42),
-        UsageError,  # type: ignore[arg-type]
+        lambda: InjectQ().install(42),  # type: ignore[arg-type]
+        UsageError,
         ["got int 42"],
     ),
     (
         "constructor with a class",
-        lambda: InjectQ(Good),
-        UsageError,  # type: ignore[arg-type]
+        lambda: InjectQ(Good),  # type: ignore[arg-type]
+        UsageError,
         ["install(Good())"],
     ),
     (
@@ -100,16 +100,16 @@ CASES: list[tuple[str, Callable[[], object], type[InjectQError], list[str]]] = [
     ("empty Named", lambda: Named(""), UsageError, ["non-empty string"]),
     (
         "provider on a number",
-        lambda: provider(42),
-        UsageError,  # type: ignore[call-overload]
+        lambda: provider(42),  # type: ignore[call-overload]
+        UsageError,
         ["@provider decorates a function"],
     ),
     ("provider with bad scope", lambda: provider(scope=""), UsageError, ["scope name"]),
     ("scoped('singleton')", lambda: scoped("singleton"), UsageError, ["@singleton"]),
     (
         "singleton on a function",
-        lambda: singleton(len),
-        UsageError,  # type: ignore[type-var]
+        lambda: singleton(len),  # type: ignore[type-var]
+        UsageError,
         ["decorates a class"],
     ),
     ("empty scope name", lambda: InjectQ().scope(""), UsageError, ["scope name"]),
@@ -127,14 +127,14 @@ CASES: list[tuple[str, Callable[[], object], type[InjectQError], list[str]]] = [
     ),
     (
         "call a number",
-        lambda: InjectQ().call(42),
-        UsageError,  # type: ignore[arg-type]
+        lambda: InjectQ().call(42),  # type: ignore[arg-type]
+        UsageError,
         ["call() takes a callable"],
     ),
     (
         "inject a number",
-        lambda: inject(42),
-        UsageError,  # type: ignore[call-overload]
+        lambda: inject(42),  # type: ignore[call-overload]
+        UsageError,
         ["@inject decorates a function"],
     ),
     (

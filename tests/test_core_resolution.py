@@ -283,7 +283,7 @@ def test_precedence_default_then_none_then_just_in_time() -> None:
     c.bind(Config, Config("bound"))
     # Just-in-time bindings are compiled again against the new graph: now it is bound.
     assert c.get(DefaultBeatsJit).config.url == "bound"
-    assert c.get(OptionalBeatsJit).config.url == "bound"
+    assert c.get(OptionalBeatsJit).config.url == "bound"  # type: ignore[union-attr]
 
 
 def _bind_config() -> Module:
@@ -446,7 +446,7 @@ def test_inject_resolves_from_the_activated_container() -> None:
         assert greet("ada") == "ada@bound"
         assert asyncio.run(agreet("bob")) == "bob@bound"
         assert Controller().run() == "bound"
-        assert Injected().config.url == "bound"
+        assert Injected().config.url == "bound"  # type: ignore[call-arg]
         config, other = explicit()
         assert config.url == "bound"
         assert other is None  # explicit mode: only Inject[T] parameters are injected

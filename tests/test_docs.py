@@ -25,7 +25,7 @@ def python_blocks(text: str) -> list[tuple[int, str]]:
     return blocks
 
 
-def test_fragment_marker_skips_a_block():
+def test_fragment_marker_skips_a_block() -> None:
     """A block preceded by the fragment marker is not run; others are, with line numbers."""
     text = "intro\n```python\na = 1\n```\n<!-- fragment -->\n```python\nb = 2\n```\n"
     assert python_blocks(text) == [(3, "a = 1\n")]

@@ -15,7 +15,7 @@ SCRIPTS = sorted(
 )
 
 
-def test_there_are_examples():
+def test_there_are_examples() -> None:
     """The examples folder holds runnable scripts (the flagship demo among them)."""
     assert ROOT / "examples" / "plugins" / "app.py" in SCRIPTS
 

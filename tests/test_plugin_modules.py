@@ -2,7 +2,7 @@
 
 import sys
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -140,7 +140,7 @@ def make_distribution(
 
 
 @pytest.fixture
-def plugin_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def plugin_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.syspath_prepend(str(tmp_path))
     yield tmp_path
     for name in [m for m in sys.modules if m.startswith("acme_")]:

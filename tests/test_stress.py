@@ -227,7 +227,7 @@ def build_chain(fail: str, where: str, events: list[str]) -> tuple[InjectQ, dict
             exec("def __init__(self): init(self)", local)
         else:
             exec("def __init__(self, dep): init(self, dep)", local)
-            local["__init__"].__annotations__ = {"dep": dep}  # type: ignore[attr-defined]
+            local["__init__"].__annotations__ = {"dep": dep}
         namespace["__init__"] = local["__init__"]
         classes[name] = resource(type(name, (), namespace))
 
