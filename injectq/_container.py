@@ -201,8 +201,10 @@ class InjectQ:
             try:
                 factory = self._fast[key]
             except (KeyError, TypeError):
-                return self._resolve(key, None, None)
-            return factory()
+                pass  # resolved below, so its errors do not carry this KeyError
+            else:
+                return factory()
+            return self._resolve(key, None, None)
         return self._resolve(key, name, None)
 
     @overload
@@ -215,8 +217,10 @@ class InjectQ:
             try:
                 needs_await, factory = self._afast[key]
             except (KeyError, TypeError):
-                return await self._aresolve(key, None, None)
-            return await factory(None) if needs_await else factory(None)
+                pass  # resolved below, so its errors do not carry this KeyError
+            else:
+                return await factory(None) if needs_await else factory(None)
+            return await self._aresolve(key, None, None)
         return await self._aresolve(key, name, None)
 
     def get_all(self, key: Callable[..., T]) -> dict[str, T]:
@@ -251,12 +255,15 @@ class InjectQ:
         try:
             factory = fast[lookup]
         except (KeyError, TypeError):
-            binding = self._binding(key, name, fast[_GRAPH])
-            if binding is None:  # the container itself
-                return self
-            factory = self._resolver.sync(binding)
-            if not self._closed:
-                fast[lookup] = factory
+            pass  # compiled below, so its errors do not carry this KeyError
+        else:
+            return factory(state)
+        binding = self._binding(key, name, fast[_GRAPH])
+        if binding is None:  # the container itself
+            return self
+        factory = self._resolver.sync(binding)
+        if not self._closed:
+            fast[lookup] = factory
         return factory(state)
 
     async def _aresolve(self, key: Any, name: str | None, state: ScopeState | None) -> Any:

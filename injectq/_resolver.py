@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
+import linecache
 import logging
 import re
 import time
@@ -270,28 +271,27 @@ class Resolver:
         is_async = kind in (ASYNC, ACREATE)
         emitter = _Emitter(self, is_async=is_async)
         if kind in (CREATE, ACREATE):
-            make = emitter.function("make", emitter.construct(b, ()), prologue=False)
+            make = emitter.function(
+                function_name(kind, b), emitter.construct(b, ()), prologue=False
+            )
             on_created = self._on_singleton if b.scope == SINGLETON else None
             create = _create_async if is_async else _create_sync
             return functools.partial(create, b, make, on_created), emitter.needs
-        if not is_async and b.needs_async:
-            error = async_required(b)
-
-            def needs_await(_: ScopeState | None = None) -> Any:
-                raise error.with_traceback(None)
-
-            return needs_await, []
+        name = function_name(kind, b)
         ns = emitter.ns
         ns["B"] = b
+        if not is_async and b.needs_async:
+            # A new error each time: a raised error collects the resolution path it unwinds.
+            ns["needs_await"] = async_required
+            return emitter.exec_source(_NEEDS_AWAIT, name), []
         if b.kind == "instance" and not b.resource:
             ns["INSTANCE"] = b.target
-            src = "def factory(s=None):\n    return INSTANCE\n"
-            return emitter.exec_source(src, "factory"), []
+            return emitter.exec_source(_INSTANCE, name), []
         if b.scope == TRANSIENT:
-            factory = emitter.function("factory", emitter.construct(b, ()), prologue=True)
+            factory = emitter.function(name, emitter.construct(b, ()), prologue=True)
             return factory, emitter.needs
         if b.scope != SINGLETON and not is_async:
-            return emitter.scoped_function(b, emitter.construct(b, ())), emitter.needs
+            return emitter.scoped_function(b, emitter.construct(b, ()), name), emitter.needs
         ns["create"] = None
         emitter.needs.append((ns, "create", (ACREATE if is_async else CREATE, b)))
         ns.update(_prologue_names(self))
@@ -303,7 +303,7 @@ class Resolver:
             ns["NAME"] = b.scope
             ns["scope_error"] = scope_error
             src = _SCOPED.format(prologue="\n".join(_PROLOGUE), **fmt)
-        return emitter.exec_source(src, "factory"), emitter.needs
+        return emitter.exec_source(src, name), emitter.needs
 
 
 def _prologue_names(resolver: Resolver) -> dict[str, Any]:
@@ -330,6 +330,10 @@ _PROLOGUE = [
 
 _CODE: dict[str, types.CodeType] = {}
 _CODE_LIMIT = 4096
+_FILES: dict[tuple[str, str], str] = {}
+_FILE_LIMIT = 16384
+_SHAPES: dict[str, int] = {}
+_PREFIXES = {"sync": "get_", "async": "aget_", "create": "make_", "acreate": "amake_"}
 _USES_SCOPE = re.compile(r"\bs\b")
 _MISSING: Any = object()
 SYNC = "sync"
@@ -337,6 +341,39 @@ ASYNC = "async"
 CREATE = "create"
 ACREATE = "acreate"
 _Need = tuple[dict[str, Any], str, tuple[str, Binding]]
+
+
+def function_name(kind: str, b: Binding) -> str:
+    """The name of ``b``'s generated ``kind`` function: ``get_UserService``, ``make_Db``...
+
+    The key's readable name made an identifier: ``Handler named "email"`` gives
+    ``get_Handler_named_email``, ``list[int]`` gives ``get_list_int``.
+    """
+    text = re.sub(r"\W+", "_", str(b.key)).strip("_")[:80]
+    if not text.isidentifier():
+        text = re.sub(r"[^0-9A-Za-z_]+", "_", text).strip("_")
+    return _PREFIXES[kind] + (text or "key")
+
+
+def _source_file(name: str, src: str) -> str:
+    """The file name that shows function ``name``, generated from ``src``, in tracebacks.
+
+    One file per binding name and shape, its text (with the function's real name) kept in
+    `linecache`, as for a module on disk. Containers built again with the same bindings reuse
+    their files, so the cache grows with the distinct bindings a process resolves; past
+    `_FILE_LIMIT` of them, new functions keep their names but show no source.
+    """
+    filename = _FILES.get((name, src))
+    if filename is None:
+        if len(_FILES) >= _FILE_LIMIT:
+            return "<injectq>"
+        shapes = _SHAPES[name] = _SHAPES.get(name, 0) + 1
+        filename = f"<injectq {name}>" if shapes == 1 else f"<injectq {name} #{shapes}>"
+        _FILES[(name, src)] = filename
+    if filename not in linecache.cache:  # registered now, or wiped by linecache.clearcache()
+        text = src.replace("def factory(", f"def {name}(", 1)
+        linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
+    return filename
 
 
 class _Emitter:
@@ -454,16 +491,21 @@ class _Emitter:
             var = f"v{self.count}"
             self.ns["cache"] = self.resolver.root.cache
             self.ns["ROOT"] = self.resolver.root
+            # A miss creates outside the handler, so what creation raises does not carry this
+            # KeyError as its context. `is None` is the cheapest test a hit can pay (two
+            # instructions); a singleton that is None is served by `create`, which finds it.
             self.emit("try:", path)
             self.emit(f"    {var} = cache[{key}]", path)
             self.emit("except KeyError:", path)
+            self.emit(f"    {var} = None", path)
+            self.emit(f"if {var} is None:", path)
             self.emit(f"    {var} = {aw}{create}(ROOT)", path)
             return var
         return f"({aw}{self.need(ASYNC if is_async else SYNC, b)}(s))"
 
     def function(self, name: str, result: str, *, prologue: bool) -> Any:
-        """Wrap the emitted statements into a function returning ``result``."""
-        head = f"{'async ' if self.is_async else ''}def {name}(s{'=None' if prologue else ''}):"
+        """Wrap the emitted statements into a function ``name`` returning ``result``."""
+        head = f"{'async ' if self.is_async else ''}def factory(s{'=None' if prologue else ''}):"
         out = [head]
         # The ambient scope is looked up only when the body uses it (a resource to register,
         # a scoped dependency): a plain transient tree never pays for it.
@@ -482,7 +524,7 @@ class _Emitter:
         self.ns["PATHS"] = {line + offset: p for line, p in self.paths.items()}
         return self.exec_source("\n".join(out) + "\n", name)
 
-    def scoped_function(self, b: Binding, result: str) -> Any:
+    def scoped_function(self, b: Binding, result: str, name: str) -> Any:
         """The sync factory of a scoped binding: find its scope, probe, else create inline.
 
         Two threads sharing one scope may race to create the same instance; both build one,
@@ -522,18 +564,28 @@ class _Emitter:
             f"    return c.setdefault(B, {result})",
         ]
         ns["PATHS"] = {line + offset: p for line, p in self.paths.items()}
-        return self.exec_source("\n".join(out) + "\n", "factory")
+        return self.exec_source("\n".join(out) + "\n", name)
 
     def exec_source(self, src: str, name: str) -> Any:
-        # Bindings of the same shape generate the same text (names are numbered, values live
-        # in the namespace), so they share one code object: compiled once, stored once.
+        """Run ``src`` (which defines ``factory``) in the namespace; return it as ``name``.
+
+        Bindings of the same shape generate the same text (names are numbered, values live
+        in the namespace), so they share one compiled code object. Each binding's function
+        gets a copy of it carrying its own name and file name, and that file's text is
+        registered in `linecache`, so a traceback shows ``get_UserService`` and its line.
+        """
         code = _CODE.get(src)
         if code is None:
             code = compile(src, "<injectq>", "exec")
             if len(_CODE) < _CODE_LIMIT:
                 _CODE[src] = code
         exec(code, self.ns)  # noqa: S102
-        return self.ns[name]
+        function = self.ns.pop("factory")
+        function.__code__ = function.__code__.replace(
+            co_name=name, co_qualname=name, co_filename=_source_file(name, src)
+        )
+        function.__name__ = function.__qualname__ = name
+        return function
 
 
 def _closed(b: Binding, owner: ScopeState) -> ContainerClosedError:
@@ -624,7 +676,8 @@ _SINGLETON = """
     try:
         return cache[B]
     except KeyError:
-        return {aw}create(ROOT)
+        pass
+    return {aw}create(ROOT)
 """
 
 _SCOPED = """
@@ -638,5 +691,16 @@ _SCOPED = """
     try:
         return t.cache[B]
     except KeyError:
-        return {aw}create(t)
+        pass
+    return {aw}create(t)
+"""
+
+_INSTANCE = """
+def factory(s=None):
+    return INSTANCE
+"""
+
+_NEEDS_AWAIT = """
+def factory(s=None):
+    raise needs_await(B)
 """

@@ -57,8 +57,10 @@ class Scope(ScopeState):
             try:
                 factory = self.owner._sfast[key]
             except (KeyError, TypeError):
-                return self.owner._resolve(key, None, self)
-            return factory(self)
+                pass  # resolved below, so its errors do not carry this KeyError
+            else:
+                return factory(self)
+            return self.owner._resolve(key, None, self)
         return self.owner._resolve(key, name, self)
 
     @overload
