@@ -131,9 +131,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.write(out[args.format]())
         else:
             key = _resolve_key(container, args.key)
-            text = container.graph.explain(key, args.name)
-            sys.stdout.write(text)
-            if text.rstrip().endswith("is not bound."):
+            view = container.graph
+            sys.stdout.write(view.explain(key, args.name))
+            if view.get(key, args.name) is None:  # not bound (perhaps only by name)
                 return 1
     except _UsageError as problem:
         print(f"python -m injectq: error: {problem}", file=sys.stderr)

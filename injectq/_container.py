@@ -16,8 +16,19 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Final, TypeVar, overload
 
-from injectq._graph import Binding, Graph, compile_graph, empty_graph, extend_graph, suggestions_for
-from injectq._introspect import Param, Signature, read_callable
+import attrs
+
+from injectq._calls import FunctionPlan, arrange, pending, plan_for, read_function
+from injectq._graph import (
+    Binding,
+    Dep,
+    Graph,
+    Strategy,
+    add_jit,
+    extend_graph,
+    suggestions_for,
+)
+from injectq._introspect import Signature
 from injectq._keys import Key, describe, key_problem
 from injectq._lifecycle import AMBIENT, ScopeState
 from injectq._module import (
@@ -27,17 +38,16 @@ from injectq._module import (
     Module,
     collect,
 )
+from injectq._nodes import empty_graph
 from injectq._resolver import Resolver, trace
 from injectq._scopes import Scope, _Activation, _Override
 from injectq._source import caller_source
 from injectq._view import GraphView
 from injectq.errors import (
     AsyncRequiredError,
-    BindingError,
     ContainerClosedError,
     MissingBindingError,
     NoActiveContainerError,
-    ResolutionError,
     UsageError,
 )
 
@@ -135,15 +145,7 @@ class InjectQ:
             extra = collect(tuple(overrides))
             graph = self._graph
             names = tuple(dict.fromkeys((*graph.modules, *base.modules, *extra.modules)))
-            new = compile_graph(
-                graph.records + base.records,
-                graph.overrides + extra.records,
-                modules=names,
-                strict=graph.strict,
-                container_type=graph.container_type,
-                previous=graph,
-            )
-            self._swap(new)
+            self._swap(extend_graph(graph, base.records, extra.records, modules=names))
 
     def bind(
         self, key: Any, target: Any = None, *, name: str | None = None, scope: str | None = None
@@ -179,7 +181,7 @@ class InjectQ:
         """Let get() serve a created singleton without calling its factory."""
         fast = self._fast
         key = binding.key
-        if key.name is None and not self._closed and fast[_GRAPH].bindings.get(key) is binding:
+        if key.name is None and not self._closed and fast[_GRAPH].find(key) is binding:
             fast[key.tp] = itertools.repeat(instance).__next__
 
     # -- resolving --------------------------------------------------------------------------
@@ -312,30 +314,20 @@ class InjectQ:
             msg = f"name= takes a non-empty string, got {name!r}."
             raise UsageError(msg)
         k = Key(key, name)
-        binding = graph.bindings.get(k)
+        binding = graph.find(k)
         if binding is not None:
             return binding
         if name is None and (key is InjectQ or key is graph.container_type):
             return None
         with self._lock:
             graph = self._graph
-            binding = graph.bindings.get(k)
+            binding = graph.find(k)
             if binding is not None:
                 return binding
-            try:
-                extended = extend_graph(graph, k)
-            except BindingError as exc:
-                msg = (
-                    f"{describe(key, name)} is not bound, and creating it just in time "
-                    f"failed:\n{exc}"
-                )
-                raise ResolutionError(
-                    str(k), msg, hint="bind it and its dependencies in a module."
-                ) from None
-            if isinstance(extended, str):
-                raise self._missing(k, graph, extended)
-            self._swap(extended)
-            return extended.bindings[k]
+            found = add_jit(graph, k, f"get({describe(key, name)})")
+            if isinstance(found, str):
+                raise self._missing(k, graph, found)
+            return found
 
     def _missing(self, k: Key, graph: Graph, reason: str) -> MissingBindingError:
         names = [n for n, _ in graph.named.get(k.tp, ())]
@@ -374,10 +366,19 @@ class InjectQ:
     # -- calling functions ------------------------------------------------------------------
 
     def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        """Call ``fn``, injecting the parameters the caller did not pass."""
-        sig = self._signature(fn)
-        extra = self._fill(sig, args, kwargs, explicit_only=False)
-        return fn(*args, **kwargs, **extra)
+        """Call ``fn``, injecting the parameters the caller did not pass.
+
+        A class is constructed as its binding would be: its constructor's parameters are
+        injected by the same rules.
+
+        Raises:
+            UsageError: ``fn`` is not callable.
+            ResolutionError: A parameter left out cannot be injected (a
+                `MissingBindingError` when nothing binds its type).
+        """
+        sig = read_function(fn)
+        positional, keywords = self._fill(fn, sig, args, kwargs)
+        return fn(*positional, **keywords)
 
     @overload
     async def acall(self, fn: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T: ...
@@ -385,122 +386,77 @@ class InjectQ:
     async def acall(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T: ...
     async def acall(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         """Call ``fn`` (awaiting it if it is async), injecting what the caller did not pass."""
-        sig = self._signature(fn)
-        extra = await self._afill(sig, args, kwargs, explicit_only=False)
-        result = fn(*args, **kwargs, **extra)
+        sig = read_function(fn, "acall()")
+        positional, keywords = await self._afill(fn, sig, args, kwargs)
+        result = fn(*positional, **keywords)
         if inspect.isawaitable(result):
             return await result
         return result
 
-    @staticmethod
-    def _signature(fn: Callable[..., Any]) -> Signature:
-        if not callable(fn):
-            msg = f"call() takes a callable, got {type(fn).__name__} {fn!r}."
-            raise UsageError(msg)
-        sig = read_callable(fn)
-        if sig.problem is not None:
-            msg = f"{sig.owner} cannot be called with injection: {sig.problem}."
-            raise ResolutionError(sig.owner, msg, hint="make its annotations importable.")
-        return sig
-
-    def _missing_params(
-        self,
-        sig: Signature,
-        args: tuple[Any, ...],
-        kwargs: Mapping[str, Any],
-        *,
-        explicit_only: bool,
-    ) -> list[Param]:
-        positional = 0
-        out: list[Param] = []
-        for param in sig.params:
-            if not param.keyword and positional < len(args):
-                positional += 1
-                continue
-            if param.name in kwargs or (explicit_only and not param.explicit):
-                continue
-            out.append(param)
-        return out
+    def _plan(self, fn: Any, sig: Signature) -> FunctionPlan:
+        """The plan of ``fn`` for the current graph, compiled once per function and graph."""
+        self._check_open()
+        try:
+            plan = self._graph.plans.get(fn)
+        except TypeError:
+            plan = None
+        if plan is None or plan.sig is not sig:
+            with self._lock:
+                plan = plan_for(self._graph, fn, sig)
+        return plan
 
     def _fill(
-        self,
-        sig: Signature,
-        args: tuple[Any, ...],
-        kwargs: Mapping[str, Any],
-        *,
-        explicit_only: bool,
-    ) -> dict[str, Any]:
-        extra: dict[str, Any] = {}
-        for param in self._missing_params(sig, args, kwargs, explicit_only=explicit_only):
-            binding = self._param_binding(sig, param)
-            if binding is _SKIP:
-                continue
-            if isinstance(binding, Binding):
-                try:
-                    extra[param.name] = self._resolver.sync(binding)(None)
-                except Exception as exc:
-                    trace(exc, f"{sig.owner}({param.name})")
-                    raise
-            else:
-                extra[param.name] = binding
-        return extra
+        self, fn: Any, sig: Signature, args: tuple[Any, ...], kwargs: Mapping[str, Any]
+    ) -> tuple[list[Any], dict[str, Any]]:
+        """The arguments to call ``fn`` with: the caller's, plus the injected ones."""
+        plan = self._plan(fn, sig)
+        sync = self._resolver.sync
+        filled: list[tuple[int, Any]] = []
+        for index, dep in pending(plan, args, kwargs):
+            try:
+                if dep.strategy == Strategy.BINDING:
+                    assert dep.binding is not None
+                    value = sync(dep.binding)(None)
+                elif dep.strategy == Strategy.MAPPING:
+                    value = {n: sync(b)(None) for n, b in dep.items}
+                else:
+                    value = self._constant(dep)
+            except Exception as exc:
+                trace(exc, f"{sig.owner}({dep.param})")
+                raise
+            filled.append((index, value))
+        return arrange(plan, args, kwargs, filled)
 
     async def _afill(
-        self,
-        sig: Signature,
-        args: tuple[Any, ...],
-        kwargs: Mapping[str, Any],
-        *,
-        explicit_only: bool,
-    ) -> dict[str, Any]:
-        extra: dict[str, Any] = {}
-        for param in self._missing_params(sig, args, kwargs, explicit_only=explicit_only):
-            binding = self._param_binding(sig, param)
-            if binding is _SKIP:
-                continue
-            if isinstance(binding, Binding):
-                try:
-                    extra[param.name] = await self._resolver.aresolve(binding)
-                except Exception as exc:
-                    trace(exc, f"{sig.owner}({param.name})")
-                    raise
-            else:
-                extra[param.name] = binding
-        return extra
+        self, fn: Any, sig: Signature, args: tuple[Any, ...], kwargs: Mapping[str, Any]
+    ) -> tuple[list[Any], dict[str, Any]]:
+        """`_fill` awaiting async bindings."""
+        plan = self._plan(fn, sig)
+        aresolve = self._resolver.aresolve
+        filled: list[tuple[int, Any]] = []
+        for index, dep in pending(plan, args, kwargs):
+            try:
+                if dep.strategy == Strategy.BINDING:
+                    assert dep.binding is not None
+                    value = await aresolve(dep.binding)
+                elif dep.strategy == Strategy.MAPPING:
+                    value = {n: await aresolve(b) for n, b in dep.items}
+                else:
+                    value = self._constant(dep)
+            except Exception as exc:
+                trace(exc, f"{sig.owner}({dep.param})")
+                raise
+            filled.append((index, value))
+        return arrange(plan, args, kwargs, filled)
 
-    def _param_binding(self, sig: Signature, p: Param) -> Any:
-        """The binding a parameter resolves, a ready value, or `_SKIP` (keep its default)."""
-        if not p.annotated or p.problem is not None:
-            if p.has_default:
-                return _SKIP
-            why = "has no type annotation" if not p.annotated else p.problem
-            msg = (
-                f"Parameter '{p.name}' of {sig.owner} was not passed and cannot be "
-                f"injected: it {why}."
-            )
-            raise ResolutionError(
-                sig.owner, msg, hint=f"pass {p.name}=... or annotate it with the type to inject."
-            )
-        graph = self._graph
-        key = Key(p.tp, p.name_of)
-        if p.provider:
-            return self._resolver.provider_for(key)
-        binding = graph.bindings.get(key)
-        if binding is not None:
-            return binding
-        if p.name_of is None and (p.tp is InjectQ or p.tp is graph.container_type):
+    def _constant(self, dep: Dep) -> Any:
+        """What a parameter receives without resolving anything now."""
+        if dep.strategy == Strategy.PROVIDER:
+            assert dep.key is not None
+            return self._resolver.provider_for(dep.key)
+        if dep.strategy == Strategy.CONTAINER:
             return self
-        if p.mapping_of is not None and p.name_of is None:
-            return self._get_all(p.mapping_of, None)
-        if p.has_default:
-            return _SKIP
-        if p.optional:
-            return None
-        try:
-            return self._binding(p.tp, p.name_of, graph)
-        except MissingBindingError as exc:
-            exc.found = f"Parameter '{p.name}' of {sig.owner}: {exc.found}"
-            raise
+        return dep.value
 
     # -- scopes and activation --------------------------------------------------------------
 
@@ -571,9 +527,8 @@ class InjectQ:
                 )
                 raise UsageError(msg)
             records = collect((_OneBinding(key, replacement, name, None),)).records
-            source = caller_source()
-            for record in records:
-                record.source = source.in_modules(("override",))
+            source = caller_source().in_modules(("override",))
+            records = tuple(attrs.evolve(record, source=source) for record in records)
         return _Override(self, records)
 
     # -- closing ----------------------------------------------------------------------------
@@ -664,6 +619,3 @@ class InjectQ:
             f"<InjectQ bindings={len(self._graph.bindings)} "
             f"singletons={len(self._root.cache)}{' closed' if self._closed else ''}>"
         )
-
-
-_SKIP: Final = object()

@@ -1,869 +1,595 @@
-"""Compile binding records into an immutable, validated graph.
+"""Compile recorded elements into an immutable, validated graph.
 
-The compiler runs no user code. It picks the winning record for each key (defaults give way,
-overrides replace, duplicates are reported), reads each target's signature once, decides what
-every parameter receives, adds just-in-time bindings for concrete classes that are needed,
-and validates the whole graph: every problem is collected and raised together in one
-`BindingError`.
+The compiler runs no user code. Compiling happens in phases, each over what is new only
+(an ``install()`` on top of a graph compiles the new elements plus the bindings that asked
+for one of their keys; everything else is kept as it is):
 
-The result is a DAG of frozen `Binding` nodes that compare by identity. A later compile
-(another ``install()``, an override) reuses every node whose record and dependencies did not
-change, so instances cached for a node survive exactly when they should: a node that depends,
-directly or not, on a replaced binding is a new node and gets built afresh.
+1. **Winners** (`_Compiler.add_elements`): per key and name, the element that binds it.
+   Defaults give way, overrides replace, two in one layer are a duplicate; misuse recorded
+   by the DSL is reported, and its key is *claimed* so nothing that needs it is reported
+   again.
+2. **Drafts** (`_Compiler._draft`): each winner becomes a draft: the frozen head of its
+   `Binding` (scope, call kind, lifecycle) plus its target's signature, read once. The
+   target is checked (abstract, wrong type, wrong instance).
+3. **Dependencies** (`_Compiler.resolve_all`): every parameter of every draft goes through
+   the one planner (`injectq._plan.plan_param`); a concrete class that is needed but not
+   bound becomes a just-in-time draft, queued in turn (breadth first, a deque).
+4. **Checks** (`injectq._checks`): cycles, then captive dependencies; which drafts need an
+   ``await``. Every problem found in phases 1-4 is raised together in one `BindingError`.
+5. **Build** (`_Compiler.build`): drafts become frozen `Binding` nodes bottom-up; a node
+   whose element and dependencies did not change is the previous graph's node, so the
+   instances cached for it survive; then the new `Graph` is assembled from the old one's
+   indexes plus the new nodes.
+
+The result is a DAG of frozen `Binding` nodes that compare by identity. Just-in-time
+bindings that ``get()`` needs later are compiled the same way against the graph and kept in
+its overlay (`Graph.jit`, Guice's ``jitBindings``), so the graph is never copied for them.
 """
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections import deque
+from collections.abc import Iterator, Mapping
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any
 
 import attrs
 
-from injectq._introspect import CallKind, Param, Signature, call_kind, read_callable, read_class
+import injectq._checks as checks
+from injectq._introspect import CallKind, Signature, call_kind, read_callable, read_class
 from injectq._keys import Key, describe, key_problem
-from injectq._module import (
-    SINGLETON,
-    TRANSIENT,
-    BindingRecord,
-    TargetKind,
-    class_scope,
-    is_resource_class,
-)
+from injectq._module import SINGLETON, TRANSIENT, Element, TargetKind, class_scope
+from injectq._module import is_resource_class as _is_resource
+from injectq._nodes import Binding, Dep, Graph, empty_graph
+from injectq._plan import DepDraft, Refusal, Strategy, plan_param
 from injectq._source import Source, object_source
-from injectq.errors import BindingError, CircularDependencyError, Problem
+from injectq.errors import BindingError, CircularDependencyError, Problem, ResolutionError
 
-__all__ = ["Binding", "Dep", "Graph", "Strategy", "compile_graph", "extend_graph"]
-
-
-class Strategy:
-    """How a parameter gets its value."""
-
-    BINDING: Final = "binding"  # resolve another binding
-    VALUE: Final = "value"  # a constant: the parameter's default, or None for T | None
-    PROVIDER: Final = "provider"  # a Provider[T] for a key
-    MAPPING: Final = "mapping"  # dict of the named bindings of a type
-    CONTAINER: Final = "container"  # the container itself
-
-
-@attrs.frozen(eq=False)
-class Dep:
-    """What one parameter of a binding's target receives."""
-
-    param: str
-    keyword: bool
-    strategy: str
-    binding: Binding | None = None
-    value: Any = None
-    key: Key | None = None
-    items: tuple[tuple[str, Binding], ...] = ()
-
-    def targets(self) -> tuple[Binding, ...]:
-        """The bindings this parameter resolves eagerly (not through a Provider)."""
-        if self.binding is not None and self.strategy == Strategy.BINDING:
-            return (self.binding,)
-        if self.strategy == Strategy.MAPPING:
-            return tuple(b for _, b in self.items)
-        return ()
-
-
-@attrs.frozen(eq=False)
-class Binding:
-    """One compiled, validated binding: a node of the graph.
-
-    Attributes:
-        key: What it provides.
-        scope: ``"singleton"``, ``"transient"`` or a scope name.
-        kind: ``"class"``, ``"instance"`` or ``"provider"``.
-        target: The class to construct, the instance, or the provider function.
-        call: How calling the target returns its value (sync, async, generator...).
-        deps: What each parameter receives, in signature order.
-        source: Where it was bound.
-        resource: Whether the container runs a lifecycle for it (initialize / teardown).
-        async_init: Its ``initialize()`` is ``async``.
-        async_teardown: Its teardown (``dispose()`` or generator) needs an ``await``.
-        needs_async: Its value, or a dependency's, can only be produced with an ``await``.
-        eager: Created when the container is entered.
-        jit: Added just in time, not bound by a module.
-        record: The record it was compiled from (None for just-in-time bindings).
-        default: Declared with ``as_default()``.
-    """
-
-    key: Key
-    scope: str
-    kind: str
-    target: Any
-    call: CallKind
-    deps: tuple[Dep, ...]
-    source: Source
-    resource: bool
-    async_init: bool
-    async_teardown: bool
-    needs_async: bool
-    eager: bool
-    jit: bool
-    record: BindingRecord | None
-    default: bool = False
-
-    @property
-    def label(self) -> str:
-        """A readable name of the key."""
-        return str(self.key)
-
-    def __repr__(self) -> str:
-        return f"<Binding {self.key} scope={self.scope} at {self.source.location}>"
-
-
-@attrs.frozen(eq=False)
-class Graph:
-    """The immutable result of ``install()``: every binding, indexed for lookup.
-
-    Attributes:
-        bindings: Every binding by key (explicit and just-in-time).
-        unnamed: Unnamed bindings by type, for the fastest lookup.
-        named: The named bindings of each type, in install order.
-        records: The records of installed modules, in install order.
-        overrides: The records of override modules, in install order.
-        modules: The names of the installed modules.
-        strict: Just-in-time bindings are off.
-        container_type: The type a parameter annotates to receive the container.
-    """
-
-    bindings: Mapping[Key, Binding]
-    unnamed: Mapping[Any, Binding]
-    named: Mapping[Any, tuple[tuple[str, Binding], ...]]
-    records: tuple[BindingRecord, ...]
-    overrides: tuple[BindingRecord, ...]
-    modules: tuple[str, ...]
-    strict: bool
-    container_type: Any
-
-    @property
-    def eager(self) -> tuple[Binding, ...]:
-        """The bindings created when the container is entered, in install order."""
-        return tuple(b for b in self.bindings.values() if b.eager)
-
-    def __repr__(self) -> str:
-        return f"<Graph bindings={len(self.bindings)}>"
-
-
-def empty_graph(container_type: Any, *, strict: bool) -> Graph:
-    """A graph with no bindings."""
-    return Graph(
-        MappingProxyType({}),
-        MappingProxyType({}),
-        MappingProxyType({}),
-        (),
-        (),
-        (),
-        strict,
-        container_type,
-    )
-
-
-# --- compiling --------------------------------------------------------------------------
+__all__ = [
+    "Binding",
+    "Dep",
+    "Graph",
+    "Strategy",
+    "add_jit",
+    "build_dep",
+    "compile_graph",
+    "extend_graph",
+]
 
 
 @attrs.define(eq=False)
-class _DepSpec:
-    param: str
-    keyword: bool
-    strategy: str
-    target: _Spec | Binding | None = None
-    value: Any = None
-    key: Key | None = None
-    items: list[tuple[str, _Spec | Binding]] = attrs.field(factory=list)
+class _Draft:
+    """A binding being compiled: its frozen head, plus what the dependency phase fills in.
 
-    def targets(self) -> list[_Spec | Binding]:
-        if self.target is not None and self.strategy == Strategy.BINDING:
-            return [self.target]
-        if self.strategy == Strategy.MAPPING:
-            return [t for _, t in self.items]
-        return []
+    The head holds every field of the final `Binding` except ``deps`` and ``needs_async``.
+    """
 
-
-@attrs.define(eq=False)
-class _Spec:
-    key: Key
-    record: BindingRecord | None
-    kind: str
-    target: Any
-    scope: str
-    source: Source
-    call: CallKind = CallKind.SYNC
-    resource: bool = False
-    async_init: bool = False
-    async_teardown: bool = False
-    eager: bool = False
-    jit: bool = False
-    default: bool = False
-    sig: Signature | None = None
-    deps: list[_DepSpec] = attrs.field(factory=list)
+    head: Binding
+    sig: Signature | None
+    deps: list[DepDraft] = attrs.field(factory=list)
     needs_async: bool | None = None
     built: Binding | None = None
+    needed_by: _Draft | None = None  # the draft whose parameter made this one just in time
+    asked_by: str = ""  # for a just-in-time root: who asked ("get(A)")
+    queued: bool = False  # in the dependency phase's queue already
 
-    @property
-    def label(self) -> str:
-        return str(self.key)
+    key = property(lambda self: self.head.key)
+    scope = property(lambda self: self.head.scope)
+    source = property(lambda self: self.head.source)
+    jit = property(lambda self: self.head.jit)
 
 
-def _scope_of(node: _Spec | Binding) -> str:
-    return node.scope
-
-
-def _deps_of(node: _Spec | Binding) -> Iterable[_Spec | Binding]:
-    return [t for d in node.deps for t in d.targets()]
+def _is_draft(node: Any) -> bool:
+    return isinstance(node, _Draft)
 
 
 class _Compiler:
-    def __init__(
-        self,
-        *,
-        strict: bool,
-        container_type: Any,
-        previous: Graph | None,
-        existing: Mapping[Key, Binding] | None = None,
-    ) -> None:
-        self.strict = strict
-        self.container_type = container_type
+    """One compile: new drafts over a base graph whose other nodes are kept as they are."""
+
+    def __init__(self, base: Graph, previous: Graph | None, *, overlay: bool = False) -> None:
+        self.base = base
         self.previous = previous
-        self.existing: Mapping[Key, Binding] = existing or {}
-        self.specs: dict[Key, _Spec] = {}
+        self.overlay = overlay  # compiling just-in-time bindings into base's overlay
+        self.strict = base.strict
+        self.container_type = base.container_type
+        self.drafts: dict[Key, _Draft] = {}
         self.order: list[Key] = []
         self.problems: list[Problem] = []
+        self.missing: dict[int, tuple[Key, list[str]]] = {}
         self.has_cycle = False
-        self.pending: list[_Spec] = []
+        self.pending: deque[_Draft] = deque()
+        self.replaced: set[Key] = set()
+        self.claimed_keys: set[Key] = set()
+        self.current: _Draft | None = None
 
-    # -- picking winners ------------------------------------------------------------------
+    # -- phase 1: winners -----------------------------------------------------------------
 
-    def add_records(self, records: tuple[BindingRecord, ...], *, overriding: bool) -> None:
-        groups: dict[Key, list[BindingRecord]] = {}
-        for record in records:
-            for text in record.problems:
-                self.problems.append(
-                    Problem(
-                        "invalid-binding",
-                        f"The binding of {describe(record.key)} is invalid: {text}.",
-                        (f"Bound at: {record.source}",),
-                        "fix the bind(...) call at that line.",
-                    )
-                )
-            if record.key is None and record.provider_method:
-                continue  # its missing return annotation is reported above
-            problem = key_problem(record.key)
+    def add_elements(self, elements: tuple[Element, ...], *, overriding: bool) -> None:
+        groups: dict[Key, list[Element]] = {}
+        for el in elements:
+            problem = key_problem(el.key)
+            if el.problems:
+                self.problems.extend(checks.element_problems(el))
+                if problem is None:
+                    self.claimed_keys.add(Key(el.key, el.name))
+                continue
             if problem is not None:
-                self.problems.append(
-                    Problem(
-                        "invalid-key",
-                        f"{problem}, so it cannot be a binding key.",
-                        (f"Bound at: {record.source}",),
-                        "bind a class, an ABC, a Protocol, a parametrised generic such as "
-                        "Cache[User], or a NewType.",
-                    )
-                )
+                self.problems.append(checks.invalid_key(el, problem))
                 continue
-            groups.setdefault(Key(record.key, record.name), []).append(record)
+            groups.setdefault(Key(el.key, el.name), []).append(el)
         for key, group in groups.items():
-            winner = self._winner(key, group, overriding=overriding)
-            if winner is None:
+            chosen = [e for e in group if not e.default] or group
+            kept = self.base.bindings.get(key) if not overriding else None
+            if kept is not None and not kept.jit:
+                assert kept.record is not None
+                if chosen[0].default and not kept.record.default:
+                    continue  # the new element is a default; the installed binding stays
+                if not kept.record.default or chosen[0].default:
+                    chosen = [kept.record, *chosen]
+            if len(chosen) > 1:
+                for el in chosen:  # still report what else is wrong with each of them
+                    self._draft(key, el, keep=False)
+                sources = [e.source for e in chosen]
+                self.problems.append(checks.duplicate(key, sources, overriding=overriding))
                 continue
-            if key not in self.specs:
+            if kept is not None:
+                self.replaced.add(key)
+            draft = self._draft(key, chosen[0])
+            if draft is not None and key not in self.drafts:
                 self.order.append(key)
-            spec = self._spec_for(key, winner)
-            if spec is not None:
-                self.specs[key] = spec
+            if draft is not None:
+                self.drafts[key] = draft
 
-    def _winner(
-        self, key: Key, group: list[BindingRecord], *, overriding: bool
-    ) -> BindingRecord | None:
-        chosen = [r for r in group if not r.default_] or group
-        if len(chosen) > 1:
-            for record in chosen:  # still report what else is wrong with each of them
-                self._spec_for(key, record)
-            where = tuple(f"Bound at: {r.source}" for r in chosen)
-            what = "overrides bind" if overriding else "is bound"
-            self.problems.append(
-                Problem(
-                    "duplicate-binding",
-                    f"{key} {what} {len(chosen)} times.",
-                    where,
-                    "keep one of them; to replace a binding from another module, install the "
-                    "replacement with install(..., overrides=[...]), or mark the library's binding "
-                    ".as_default().",
-                )
-            )
-            return None
-        return chosen[0]
+    def recompile_askers(self) -> None:
+        """Redraft every kept binding that asked, directly or not, for a key drafted now."""
+        frontier: list[Any] = []
+        for key in self.order:
+            frontier.append(key)
+            if key.name is not None:
+                frontier.append(("map", key.tp))
+        asked = self.base.asked
+        while frontier:
+            for asker in asked.get(frontier.pop(), ()):
+                if asker in self.drafts:
+                    continue
+                old = self.base.bindings[asker]
+                self.replaced.add(asker)
+                if old.jit:
+                    draft = self.jit(asker)
+                else:
+                    draft = self._draft(asker, old.record)
+                    if draft is not None:
+                        self.drafts[asker] = draft
+                        self.order.append(asker)
+                if draft is None:
+                    continue
+                frontier.append(asker)
+                if asker.name is not None:
+                    frontier.append(("map", asker.tp))
 
-    # -- one record -> one spec -----------------------------------------------------------
+    # -- phase 2: drafts ------------------------------------------------------------------
 
-    def _spec_for(self, key: Key, record: BindingRecord) -> _Spec | None:
-        kind = record.kind
-        target = record.target
+    def _draft(self, key: Key, el: Element | None, *, keep: bool = True) -> _Draft | None:
+        assert el is not None
+        kind, target = el.kind, el.target
         if kind == TargetKind.SELF:
-            target = record.key
-            kind = TargetKind.CLASS
-
-        def where() -> tuple[str, ...]:  # rendered only for a problem
-            return (f"Bound at: {record.source}",)
-
-        distinct = list(dict.fromkeys(record.scopes))
-        if len(distinct) > 1:
-            self.problems.append(
-                Problem(
-                    "scope-conflict",
-                    f"{key} is given {len(distinct)} scopes: " + ", ".join(distinct) + ".",
-                    where(),
-                    "keep one scope call on the binding.",
-                )
-            )
+            kind, target = TargetKind.CLASS, el.key
+        distinct = list(dict.fromkeys(el.scopes))
+        scope = distinct[-1] if distinct else None
+        problem = checks.scope_problem(el, key, scope, distinct)
+        if problem is not None:
+            self.problems.append(problem)
             return None
-        scope = distinct[0] if distinct else None
-        if record.eager_:
-            if scope not in (None, SINGLETON):
-                self.problems.append(
-                    Problem(
-                        "scope-conflict",
-                        f"{key} is eager but scoped {scope!r}; only singletons can be eager.",
-                        where(),
-                        f"drop .eager() or the .{_scope_call(scope)} call.",
-                    )
-                )
-                return None
-            scope = SINGLETON
-        if kind == TargetKind.INSTANCE:
-            if scope not in (None, SINGLETON):
-                self.problems.append(
-                    Problem(
-                        "scope-conflict",
-                        f"{key} is bound to an instance, which is always a "
-                        f"singleton, but is also scoped {scope!r}.",
-                        where(),
-                        f"drop the .{_scope_call(scope)} call, or bind a class or provider.",
-                    )
-                )
-                return None
+        if el.eager or kind == TargetKind.INSTANCE:
             scope = SINGLETON
         elif scope is None:
             scope = (class_scope(target) if kind == TargetKind.CLASS else None) or TRANSIENT
-        spec = _Spec(
+        return self._head(key, el, kind, target, scope=scope, source=el.source, keep=keep)
+
+    def _head(
+        self,
+        key: Key,
+        el: Element | None,
+        kind: str,
+        target: Any,
+        *,
+        scope: str,
+        source: Source,
+        keep: bool = True,
+    ) -> _Draft | None:
+        def where() -> tuple[str, ...]:
+            return (f"Bound at: {source}",)
+
+        problem = checks.target_problem(key, kind, target, where)
+        if problem is not None:
+            self.problems.append(problem)
+            return None
+        call, sig, resource_cls = CallKind.SYNC, None, None
+        resource = False
+        if kind == TargetKind.CLASS:
+            resource_cls = typing.get_origin(target) or target
+            sig = read_class(target)
+        elif kind == TargetKind.INSTANCE:
+            resource_cls = type(target)
+        else:
+            call = call_kind(target)
+            sig = read_callable(target)
+            if call in (CallKind.GENERATOR, CallKind.ASYNC_GENERATOR):
+                resource = True
+            else:
+                resource_cls = typing.get_origin(key.tp) or key.tp
+        async_init, async_teardown = False, call is CallKind.ASYNC_GENERATOR
+        if (
+            resource_cls is not None
+            and isinstance(resource_cls, type)
+            and _is_resource(resource_cls)
+        ):
+            resource = True
+            init = getattr(resource_cls, "initialize", None)
+            dispose = getattr(resource_cls, "dispose", None)
+            async_init = init is not None and inspect.iscoroutinefunction(init)
+            async_teardown = dispose is not None and inspect.iscoroutinefunction(dispose)
+        head = Binding(
             key,
-            record,
+            scope,
             kind,
             target,
-            scope,
-            record.source,
-            eager=record.eager_,
-            default=record.default_,
+            call,
+            (),
+            source,
+            resource,
+            async_init,
+            async_teardown,
+            needs_async=False,
+            eager=el.eager if el is not None else False,
+            jit=el is None,
+            record=el,
+            default=el.default if el is not None else False,
         )
-        if not self._check_target(spec):
+        if not keep:
             return None
-        return spec
+        return _Draft(head, sig)
 
-    def _check_target(self, spec: _Spec) -> bool:
-        key, target = spec.key, spec.target
-
-        def where() -> tuple[str, ...]:  # rendered only for a problem
-            return (f"Bound at: {spec.source}",)
-
-        if spec.kind == TargetKind.CLASS:
-            problem = _construct_problem(target)
-            if problem is not None:
-                self.problems.append(
-                    Problem(
-                        "abstract-target",
-                        f"{key} is bound to {describe(target)}, which {problem}.",
-                        where(),
-                        f"bind {describe(key.tp)} to a concrete class, e.g. "
-                        f"self.bind({describe(key.tp)}, {describe(key.tp)}Impl), or to a provider "
-                        "function or an instance.",
-                    )
-                )
-                return False
-            key_cls = typing.get_origin(key.tp) or key.tp
-            target_cls = typing.get_origin(target) or target
-            if (
-                isinstance(key_cls, type)
-                and not _is_protocol(key_cls)
-                and isinstance(target_cls, type)
-                and not _safe_issubclass(target_cls, key_cls)
-            ):
-                self.problems.append(
-                    Problem(
-                        "wrong-target-type",
-                        f"{key} is bound to {describe(target)}, which is not "
-                        f"a subclass of {describe(key.tp)}.",
-                        where(),
-                        f"bind {describe(key.tp)} to one of its subclasses, or use to_provider() "
-                        "to build it another way.",
-                    )
-                )
-                return False
-            spec.resource = is_resource_class(target_cls)
-            self._resource_hooks(spec, target_cls)
-            spec.sig = read_class(target)
-        elif spec.kind == TargetKind.INSTANCE:
-            key_cls = key.tp
-            if (
-                isinstance(key_cls, type)
-                and not _is_protocol(key_cls)
-                and not isinstance(target, key_cls)
-            ):
-                self.problems.append(
-                    Problem(
-                        "wrong-instance-type",
-                        f"{key} is bound to the instance {_short(target)}, "
-                        f"of type {describe(type(target))}, which is not an instance of "
-                        f"{describe(key_cls)}.",
-                        where(),
-                        f"bind an instance of {describe(key_cls)}, or use to_provider() "
-                        "with a function that returns one.",
-                    )
-                )
-                return False
-            spec.resource = is_resource_class(type(target))
-            self._resource_hooks(spec, type(target))
-        else:
-            spec.call = call_kind(spec.target)
-            spec.sig = read_callable(spec.target)
-            if spec.call in (CallKind.GENERATOR, CallKind.ASYNC_GENERATOR):
-                spec.resource = True
-                spec.async_teardown = spec.call is CallKind.ASYNC_GENERATOR
-            else:
-                provided = typing.get_origin(key.tp) or key.tp
-                if isinstance(provided, type) and is_resource_class(provided):
-                    spec.resource = True
-                    self._resource_hooks(spec, provided)
-        return True
-
-    @staticmethod
-    def _resource_hooks(spec: _Spec, cls: Any) -> None:
-        if not spec.resource:
-            return
-        init = getattr(cls, "initialize", None)
-        dispose = getattr(cls, "dispose", None)
-        spec.async_init = init is not None and inspect.iscoroutinefunction(init)
-        spec.async_teardown = dispose is not None and inspect.iscoroutinefunction(dispose)
-
-    # -- dependencies ---------------------------------------------------------------------
+    # -- phase 3: dependencies ------------------------------------------------------------
 
     def resolve_all(self) -> None:
-        self.pending = [self.specs[k] for k in self.order if k in self.specs]
-        while self.pending:
-            spec = self.pending.pop(0)
-            self._resolve_deps(spec)
-
-    def _lookup(self, key: Key) -> _Spec | Binding | None:
-        spec = self.specs.get(key)
-        if spec is not None:
-            return spec
-        return self.existing.get(key)
-
-    def _resolve_deps(self, spec: _Spec) -> None:
-        sig = spec.sig
-        if sig is None:
-            return
-        owner = sig.owner
-
-        def where() -> tuple[str, ...]:  # rendered only for a problem
-            return (f"{describe(spec.key.tp, spec.key.name)} bound at: {spec.source}",)
-
-        if sig.problem is not None:
-            self.problems.append(
-                Problem(
-                    "unreadable-signature",
-                    f"{owner} cannot be injected: {sig.problem}.",
-                    where(),
-                    "make every annotation importable at module level (a class defined inside a "
-                    "function cannot be named by a string annotation), or bind a provider.",
-                )
-            )
-            return
-        if sig.variadic and spec.kind == TargetKind.CLASS:
-            self.problems.append(
-                Problem(
-                    "variadic-parameter",
-                    f"{owner} takes {', '.join(sig.variadic)}, which injectq cannot fill.",
-                    where(),
-                    "declare the parameters it needs explicitly, or bind "
-                    f"{describe(spec.key.tp)} to a provider function that constructs it.",
-                )
-            )
-            return
-        for param in sig.params:
-            dep = self._resolve_param(spec, owner, param, where)
-            if dep is not None:
-                spec.deps.append(dep)
-
-    def _resolve_param(
-        self, spec: _Spec, owner: str, p: Param, where: Callable[[], tuple[str, ...]]
-    ) -> _DepSpec | None:
-        requested = f"Requested by: parameter '{p.name}' of {owner}"
-        if not p.annotated or p.problem is not None:
-            if p.has_default:
-                return _DepSpec(p.name, p.keyword, Strategy.VALUE, value=p.default)
-            if not p.annotated:
-                self.problems.append(
-                    Problem(
-                        "missing-annotation",
-                        f"Parameter '{p.name}' of {owner} has no type "
-                        "annotation, so injectq cannot tell what to pass.",
-                        where(),
-                        f"annotate it (e.g. {p.name}: SomeService) or give it a default value.",
-                    )
-                )
-            else:
-                self.problems.append(
-                    Problem(
-                        "unsupported-annotation",
-                        f"Parameter '{p.name}' of {owner} cannot be injected: {p.problem}.",
-                        where(),
-                        "annotate it with a single type, or give it a default value.",
-                    )
-                )
-            return None
-        key_problem_text = key_problem(p.tp)
-        if key_problem_text is not None:
-            if p.has_default:
-                return _DepSpec(p.name, p.keyword, Strategy.VALUE, value=p.default)
-            self.problems.append(
-                Problem(
-                    "invalid-key",
-                    f"Parameter '{p.name}' of {owner} asks for {describe(p.tp)}: "
-                    f"{key_problem_text}.",
-                    (requested, *where()),
-                    "annotate it with a class, an ABC, a Protocol or a parametrised generic.",
-                )
-            )
-            return None
-        key = Key(p.tp, p.name_of)
-        if p.provider:
-            found = self._lookup(key) or self._jit(key)
-            if found is None:
-                if p.optional or p.has_default:
-                    return _DepSpec(
-                        p.name,
-                        p.keyword,
-                        Strategy.VALUE,
-                        value=p.default if p.has_default else None,
-                    )
-                self._missing(key, spec, p, owner, where)
-                return None
-            return _DepSpec(p.name, p.keyword, Strategy.PROVIDER, key=key, target=found)
-        found = self._lookup(key)
-        if found is not None:
-            return _DepSpec(p.name, p.keyword, Strategy.BINDING, target=found)
-        if p.tp is self.container_type and p.name_of is None:
-            return _DepSpec(p.name, p.keyword, Strategy.CONTAINER)
-        if p.mapping_of is not None and p.name_of is None:
-            items = self._named_of(p.mapping_of)
-            return _DepSpec(p.name, p.keyword, Strategy.MAPPING, items=items, key=Key(p.mapping_of))
-        if p.has_default:
-            return _DepSpec(p.name, p.keyword, Strategy.VALUE, value=p.default)
-        if p.optional:
-            return _DepSpec(p.name, p.keyword, Strategy.VALUE, value=None)
-        jit = self._jit(key)
-        if jit is not None:
-            return _DepSpec(p.name, p.keyword, Strategy.BINDING, target=jit)
-        self._missing(key, spec, p, owner, where)
-        return None
-
-    def _named_of(self, tp: Any) -> list[tuple[str, _Spec | Binding]]:
-        items: list[tuple[str, _Spec | Binding]] = []
-        seen: set[Key] = set()
         for key in self.order:
-            if key.tp == tp and key.name is not None and key in self.specs:
-                items.append((key.name, self.specs[key]))
-                seen.add(key)
-        for key, binding in self.existing.items():
-            if key.tp == tp and key.name is not None and key not in seen:
-                items.append((key.name, binding))
+            draft = self.drafts[key]
+            if not draft.queued:
+                draft.queued = True
+                self.pending.append(draft)
+        while self.pending:
+            self._resolve_deps(self.pending.popleft())
+
+    # The planner's context (injectq._plan.Context).
+
+    def lookup(self, key: Key) -> Any:
+        draft = self.drafts.get(key)
+        if draft is not None:
+            return draft
+        if key in self.replaced:
+            return None
+        return self.base.find(key) if self.overlay else self.base.bindings.get(key)
+
+    def claimed(self, key: Key) -> bool:
+        return key in self.claimed_keys
+
+    def named_of(self, tp: Any) -> list[tuple[str, Any]]:
+        items = [(n, self.drafts.get(Key(tp, n)) or b) for n, b in self.base.named.get(tp, ())]
+        names = {n for n, _ in items}
+        items.extend(
+            (k.name, self.drafts[k])
+            for k in self.order
+            if k.tp == tp and k.name is not None and k.name not in names
+        )
         return items
 
-    def jit_problem(self, key: Key) -> str | None:
+    def jit(self, key: Key) -> _Draft | None:
+        if self.jit_reason(key) is not None:
+            return None
+        found = self.drafts.get(key)
+        if found is not None:
+            return found
+        target = key.tp
+        origin = typing.get_origin(target) or target
+        draft = self._head(
+            key,
+            None,
+            TargetKind.CLASS,
+            target,
+            scope=class_scope(target) or TRANSIENT,
+            source=object_source(origin),
+        )
+        assert draft is not None  # jit_reason ruled out what the target check reports
+        draft.needed_by = self.current
+        self.drafts[key] = draft
+        self.order.append(key)
+        if self.pending or self.current is not None:  # resolving: queue it now
+            draft.queued = True
+            self.pending.append(draft)
+        return draft
+
+    def jit_reason(self, key: Key) -> str | None:
         """Why ``key`` cannot be constructed just in time, or None when it can."""
         if key.name is not None:
             return "it is a named key, and named keys are never created just in time"
         if self.strict:
             return "is not bound and the container is strict (no just-in-time bindings)"
-        return _construct_problem(key.tp, jit=True)
+        return checks.construct_problem(key.tp, jit=True)
 
-    def _jit(self, key: Key) -> _Spec | None:
-        if self.jit_problem(key) is not None:
-            return None
-        existing = self._lookup(key)
-        if isinstance(existing, _Spec):
-            return existing
-        target = key.tp
-        scope = class_scope(target) or TRANSIENT
-        source = object_source(typing.get_origin(target) or target)
-        spec = _Spec(
-            key,
-            None,
-            TargetKind.CLASS,
-            target,
-            scope,
-            source,
-            jit=True,
+    def _resolve_deps(self, draft: _Draft) -> None:
+        sig = draft.sig
+        if sig is None:
+            return
+        problem = checks.signature_problem(
+            draft.key,
+            sig,
+            is_class=draft.head.kind == TargetKind.CLASS,
+            where=lambda: self.where(draft),
         )
-        self._check_target(spec)
-        self.specs[key] = spec
-        self.order.append(key)
-        self.pending.append(spec)
-        return spec
-
-    def _missing(
-        self, key: Key, spec: _Spec, p: Param, owner: str, where: Callable[[], tuple[str, ...]]
-    ) -> None:
-        details = [f"Requested by: parameter '{p.name}' of {owner}", *where()]
-        suggestions = self.suggestions(key)
-        if suggestions:
-            details.append("Did you mean: " + " or ".join(suggestions) + "?")
-        reason = self.jit_problem(key)
-        if reason is not None and key.name is None and isinstance(key.tp, type):
-            details.append(f"Not created just in time: {describe(key.tp)} {reason}.")
-        self.problems.append(
-            Problem(
-                "missing-binding", f"Nothing binds {key}.", tuple(details), _missing_hint(key, p)
-            )
-        )
-
-    def suggestions(self, key: Key) -> list[str]:
-        """Bound keys close to ``key``: other names of its type, then similar type names."""
-        out: list[str] = []
-        candidates: dict[str, _Spec | Binding] = {}
-        for k in [*self.order, *self.existing]:
-            node = self._lookup(k)
-            if node is None or (isinstance(node, _Spec) and node.jit):
-                continue
-            if k.tp == key.tp and k.name != key.name:
-                out.append(f"{k} ({node.source.location})")
+        if problem is not None:
+            self.problems.append(problem)
+            return
+        self.current = draft
+        refused: list[Refusal] = []
+        for param in sig.params:
+            planned = plan_param(param, self)
+            if isinstance(planned, Refusal):
+                refused.append(planned)
             else:
-                candidates[str(k)] = node
-        wanted = str(key)
-        close = difflib.get_close_matches(wanted, list(candidates), n=3, cutoff=0.75)
-        out.extend(f"{name} ({candidates[name].source.location})" for name in close)
-        return out[:4]
+                draft.deps.append(planned)
+        self.current = None
+        refused = [r for r in refused if r.code != "claimed"]
+        if not refused:
+            return
+        if draft.jit and any(checks.blames_owner(r) for r in refused):
+            self._jit_failed(draft, refused)
+            return
+        for r in refused:
+            self._refused(draft, sig.owner, r)
 
-    # -- whole-graph checks ---------------------------------------------------------------
+    def _refused(self, draft: _Draft, owner: str, r: Refusal) -> None:
+        def missing() -> tuple[str, ...]:
+            assert r.key is not None
+            lines: list[str] = []
+            close = checks.suggestions(r.key, self._bound())
+            if close:
+                lines.append("Did you mean: " + " or ".join(close) + "?")
+            reason = self.jit_reason(r.key)
+            if reason is not None and r.key.name is None and isinstance(r.key.tp, type):
+                lines.append(f"Not created just in time: {describe(r.key.tp)} {reason}.")
+            return tuple(lines)
 
-    def check_cycles(self) -> None:
-        done: set[int] = set()
-        reported: set[frozenset[int]] = set()
-        for key in list(self.order):
-            root = self.specs.get(key)
-            if root is None or id(root) in done:
-                continue
-            # Depth-first with an explicit stack: (spec, its eager targets, next index).
-            path: list[_Spec] = [root]
-            on_path: dict[int, int] = {id(root): 0}
-            stack: list[tuple[_Spec, list[_Spec], int]] = [(root, _spec_targets(root), 0)]
-            while stack:
-                spec, targets, index = stack[-1]
-                if index == len(targets):
-                    stack.pop()
-                    path.pop()
-                    del on_path[id(spec)]
-                    done.add(id(spec))
-                    continue
-                stack[-1] = (spec, targets, index + 1)
-                target = targets[index]
-                if id(target) in on_path:
-                    cycle = path[on_path[id(target)] :]
-                    ident = frozenset(id(s) for s in cycle)
-                    if ident not in reported:
-                        reported.add(ident)
-                        self._report_cycle(cycle)
-                elif id(target) not in done:
-                    on_path[id(target)] = len(path)
-                    path.append(target)
-                    stack.append((target, _spec_targets(target), 0))
+        problem = checks.refusal_problem(r, owner, lambda: self.where(draft), missing)
+        self.problems.append(problem)
+        if r.key is not None and problem.code == "missing-binding":
+            self.missing[id(problem)] = (r.key, [*self.path(draft), str(r.key)])
 
-    def _report_cycle(self, cycle: list[_Spec]) -> None:
-        self.has_cycle = True
-        path = " -> ".join(s.label for s in [*cycle, cycle[0]])
-        details = [f"{s.label} {'defined' if s.jit else 'bound'} at: {s.source}" for s in cycle]
-        self.problems.append(
-            Problem(
-                "cycle",
-                f"Dependency cycle: {path}.",
-                tuple(details),
-                "break the cycle: let one side take Provider[T] (resolved when called) instead "
-                "of T, or move the shared part into a third class.",
+    def _jit_failed(self, draft: _Draft, refused: list[Refusal]) -> None:
+        """One problem for a just-in-time class that cannot be built: bind the class."""
+        asker = draft.needed_by
+        why = f"because {asker.key} needed it" if asker is not None else f"for {draft.asked_by}"
+        if asker is not None and asker.sig is not None:
+            param = next(d for d in [*asker.sig.params] if self._asks(d, draft.key))
+            lines = (
+                f"Requested by: parameter '{param.name}' of {asker.sig.owner}",
+                *self.where(asker),
             )
+        else:
+            lines = (f"Requested by: {draft.asked_by}",) if draft.asked_by else ()
+        asked = Problem("missing-binding", "", lines)
+        texts = [(r, checks.refusal_text(r)) for r in refused]
+        problem = checks.jit_failed(draft.key, why, texts, asked)
+        self.problems.append(problem)
+        self.missing[id(problem)] = (draft.key, self.path(draft))
+
+    @staticmethod
+    def _asks(p: Any, key: Key) -> bool:
+        return bool(p.annotated) and p.problem is None and p.tp == key.tp
+
+    def where(self, draft: _Draft) -> tuple[str, ...]:
+        """Where a draft was bound, or the chain of why it was created just in time."""
+        if not draft.jit:
+            return (f"{draft.key} bound at: {draft.source}",)
+        asker = draft.needed_by
+        if asker is None:
+            why = f" for {draft.asked_by}" if draft.asked_by else ""
+            return (f"{draft.key} created just in time{why}",)
+        return (
+            f"{draft.key} created just in time because {asker.key} needed it",
+            *self.where(asker),
         )
 
-    def check_captive(self) -> None:
-        for key in self.order:
-            spec = self.specs.get(key)
-            if spec is None or spec.scope != SINGLETON:
-                continue
-            found = _find_scoped(spec)
-            if found is None:
-                continue
-            path, scoped = found
-            via = f" (via {' -> '.join(n_label(n) for n in path[1:-1])})" if len(path) > 2 else ""
-            self.problems.append(
-                Problem(
-                    "captive-dependency",
-                    f'Singleton {spec.label} depends on {n_label(scoped)}, scoped "{scoped.scope}"'
-                    f"{via}.",
-                    (
-                        f"{spec.label} bound at: {spec.source}",
-                        f"{n_label(scoped)} bound at: {scoped.source}",
-                    ),
-                    f'make {spec.label} scoped "{scoped.scope}" too, or take '
-                    f"Provider[{_annotation(scoped.key)}] instead, which resolves "
-                    "it in the scope active when called.",
-                )
-            )
+    def path(self, draft: _Draft) -> list[str]:
+        """The keys from the root request down to ``draft``."""
+        out: list[str] = []
+        node: _Draft | None = draft
+        while node is not None:
+            out.append(str(node.key))
+            node = node.needed_by
+        return out[::-1]
 
-    def compute_async(self) -> None:
+    def _bound(self) -> Iterator[tuple[Key, Any]]:
         for key in self.order:
-            spec = self.specs.get(key)
-            if spec is not None:
-                _needs_async(spec)
+            yield key, self.drafts[key]
+        for key, binding in self.base.bindings.items():
+            if key not in self.drafts:
+                yield key, binding
 
-    # -- building -------------------------------------------------------------------------
+    # -- phase 4: checks ------------------------------------------------------------------
+
+    def check(self) -> None:
+        roots = [self.drafts[k] for k in self.order]
+        found = checks.cycles(roots, _is_draft)
+        if found:
+            self.has_cycle = True
+            self.problems.extend(found)
+            return
+        self.problems.extend(checks.captives(roots))
+        for draft in roots:
+            _needs_async(draft)
+
+    def fail(self, modules: tuple[str, ...]) -> None:
+        if self.problems:
+            cls = CircularDependencyError if self.has_cycle else BindingError
+            raise cls(self.problems, modules)
+
+    # -- phase 5: build -------------------------------------------------------------------
 
     def build(self) -> dict[Key, Binding]:
         built: dict[Key, Binding] = {}
         for key in self.order:
-            spec = self.specs.get(key)
-            if spec is not None:
-                built[key] = self._build(spec)
+            built[key] = self._build(self.drafts[key])
         return built
 
-    def _build(self, root: _Spec) -> Binding:
-        stack: list[tuple[_Spec, bool]] = [(root, False)]
+    def _build(self, root: _Draft) -> Binding:
+        stack: list[tuple[_Draft, bool]] = [(root, False)]
         while stack:
-            spec, ready = stack.pop()
-            if spec.built is not None:
+            draft, ready = stack.pop()
+            if draft.built is not None:
                 continue
             if not ready:
-                stack.append((spec, True))
-                stack.extend((t, False) for t in _spec_targets(spec) if t.built is None)
+                stack.append((draft, True))
+                stack.extend(
+                    (t, False)
+                    for d in draft.deps
+                    for t in d.targets()
+                    if isinstance(t, _Draft) and t.built is None
+                )
                 continue
-            deps = tuple(self._build_dep(d) for d in spec.deps)
-            prev = self.previous.bindings.get(spec.key) if self.previous is not None else None
-            if prev is not None and _same(prev, spec, deps):
-                spec.built = prev
+            deps = tuple(build_dep(d) for d in draft.deps)
+            prev = self.previous.find(draft.key) if self.previous is not None else None
+            if prev is not None and _same(prev, draft, deps):
+                draft.built = prev
                 continue
-            spec.built = Binding(
-                spec.key,
-                spec.scope,
-                spec.kind,
-                spec.target,
-                spec.call,
+            h = draft.head
+            draft.built = Binding(
+                h.key,
+                h.scope,
+                h.kind,
+                h.target,
+                h.call,
                 deps,
-                spec.source,
-                spec.resource,
-                spec.async_init,
-                spec.async_teardown,
-                bool(spec.needs_async),
-                spec.eager,
-                spec.jit,
-                spec.record,
-                spec.default,
+                h.source,
+                h.resource,
+                h.async_init,
+                h.async_teardown,
+                bool(draft.needs_async),
+                h.eager,
+                h.jit,
+                h.record,
+                h.default,
             )
         assert root.built is not None
         return root.built
 
-    @staticmethod
-    def _build_dep(d: _DepSpec) -> Dep:
-        def built(node: _Spec | Binding) -> Binding:
-            if isinstance(node, Binding):
-                return node
-            assert node.built is not None
-            return node.built
-
-        # A Provider[T] resolves its key when called, through the graph current then, so
-        # it holds no node (Provider edges may form cycles; the built graph must not).
-        binding = (
-            built(d.target) if d.target is not None and d.strategy == Strategy.BINDING else None
+    def assemble(
+        self,
+        built: dict[Key, Binding],
+        records: tuple[Element, ...],
+        overrides: tuple[Element, ...],
+        modules: tuple[str, ...],
+    ) -> Graph:
+        """The new graph: the base's indexes, updated with the built nodes only."""
+        base = self.base
+        bindings = _copy(base.bindings)
+        bindings.update(built)
+        unnamed = _copy(base.unnamed)
+        named = _copy(base.named)
+        asked = _copy(base.asked)
+        for key, binding in built.items():
+            if key.name is None:
+                unnamed[key.tp] = binding
+            else:
+                items = [(n, b) for n, b in named.get(key.tp, ()) if n != key.name]
+                position = next(
+                    (i for i, (n, _) in enumerate(named.get(key.tp, ())) if n == key.name),
+                    len(items),
+                )
+                items.insert(position, (key.name, binding))
+                named[key.tp] = tuple(items)
+            for dep in binding.deps:
+                if dep.key is None:
+                    continue
+                asked_key: Any = (
+                    ("map", dep.key.tp) if dep.strategy == Strategy.MAPPING else dep.key
+                )
+                seen = asked.get(asked_key, ())
+                if key not in seen:
+                    asked[asked_key] = (*seen, key)
+        return Graph(
+            MappingProxyType(bindings),
+            MappingProxyType(unnamed),
+            MappingProxyType(named),
+            records,
+            overrides,
+            modules,
+            self.strict,
+            self.container_type,
+            MappingProxyType(asked),
         )
-        items = tuple((n, built(t)) for n, t in d.items)
-        return Dep(d.param, d.keyword, d.strategy, binding, d.value, d.key, items)
-
-    def fail(self, modules: tuple[str, ...]) -> None:
-        if not self.problems:
-            return
-        cls = CircularDependencyError if self.has_cycle else BindingError
-        raise cls(self.problems, modules)
 
 
-def _scope_call(scope: str | None) -> str:
-    return "transient()" if scope == TRANSIENT else f'scoped("{scope}")'
+def _copy(mapping: Mapping[Any, Any]) -> dict[Any, Any]:
+    """A dict copy of a read-only mapping, in C: its keys are not hashed again."""
+    return mapping.copy()  # type: ignore[attr-defined,no-any-return]
 
 
-def n_label(node: _Spec | Binding) -> str:
-    """A readable label of a spec or binding."""
-    return str(node.key)
+def build_dep(d: DepDraft) -> Dep:
+    def built(node: Any) -> Binding:
+        if isinstance(node, Binding):
+            return node
+        assert node.built is not None
+        return node.built  # type: ignore[no-any-return]
+
+    # A Provider[T] resolves its key when called, through the graph current then, so it
+    # holds no node (Provider edges may form cycles; the built graph must not).
+    binding = built(d.target) if d.strategy == Strategy.BINDING else None
+    items = tuple((n, built(t)) for n, t in d.items)
+    p = d.param
+    return Dep(p.name, p.keyword, d.strategy, binding, d.value, d.key, items)
 
 
-def _spec_targets(spec: _Spec) -> list[_Spec]:
-    """The specs (not already built bindings) that ``spec`` resolves eagerly."""
-    return [t for d in spec.deps for t in d.targets() if isinstance(t, _Spec)]
-
-
-def _find_scoped(
-    spec: _Spec,
-) -> tuple[list[_Spec | Binding], _Spec | Binding] | None:
-    """Depth-first through transients: the first scoped node a singleton would capture."""
-    seen: set[int] = set()
-    stack: list[list[_Spec | Binding]] = [[spec]]
-    while stack:
-        path = stack.pop()
-        for target in reversed(list(_deps_of(path[-1]))):
-            if id(target) in seen:
-                continue
-            seen.add(id(target))
-            scope = _scope_of(target)
-            if scope not in (SINGLETON, TRANSIENT):
-                return [*path, target], target
-            if scope == TRANSIENT:
-                stack.append([*path, target])
-    return None
-
-
-def _needs_async(root: _Spec | Binding) -> bool:
+def _needs_async(root: _Draft) -> bool:
     """Whether producing ``root`` needs an await (its own call, or a dependency's)."""
-    if isinstance(root, Binding):
-        return root.needs_async
-    stack: list[tuple[_Spec, bool]] = [(root, False)]
+    stack: list[tuple[_Draft, bool]] = [(root, False)]
     while stack:
         node, ready = stack.pop()
         if node.needs_async is not None:
             continue
-        children = list(_deps_of(node))
+        children = [t for d in node.deps for t in d.targets()]
         if not ready:
             stack.append((node, True))
             stack.extend(
-                (c, False) for c in children if isinstance(c, _Spec) and c.needs_async is None
+                (c, False) for c in children if isinstance(c, _Draft) and c.needs_async is None
             )
             continue
-        result = node.call in (CallKind.ASYNC, CallKind.ASYNC_GENERATOR) or node.async_init
-        node.needs_async = result or any(
-            (c.needs_async if isinstance(c, Binding) else bool(c.needs_async)) for c in children
+        h = node.head
+        node.needs_async = (
+            h.call in (CallKind.ASYNC, CallKind.ASYNC_GENERATOR)
+            or h.async_init
+            or any(bool(c.needs_async) for c in children)
         )
     return bool(root.needs_async)
 
 
-def _same(prev: Binding, spec: _Spec, deps: tuple[Dep, ...]) -> bool:
-    if prev.jit != spec.jit or prev.scope != spec.scope or prev.eager != spec.eager:
+def _same(prev: Binding, draft: _Draft, deps: tuple[Dep, ...]) -> bool:
+    h = draft.head
+    if prev.jit != h.jit or prev.scope != h.scope or prev.eager != h.eager:
         return False
-    if spec.jit:
-        if prev.target is not spec.target:
+    if h.jit:
+        if prev.target is not h.target:
             return False
-    elif prev.record is not spec.record:
+    elif prev.record is not h.record:
         return False
     if len(prev.deps) != len(deps):
         return False
     for old, new in zip(prev.deps, deps, strict=True):
         if old.strategy != new.strategy or old.binding is not new.binding:
+            return False
+        if old.strategy == Strategy.VALUE and old.value is not new.value:
             return False
         if len(old.items) != len(new.items) or any(
             a[0] != b[0] or a[1] is not b[1] for a, b in zip(old.items, new.items, strict=True)
@@ -872,145 +598,96 @@ def _same(prev: Binding, spec: _Spec, deps: tuple[Dep, ...]) -> bool:
     return True
 
 
-def _is_protocol(cls: Any) -> bool:
-    return bool(getattr(cls, "_is_protocol", False))
-
-
-def _safe_issubclass(cls: type, parent: type) -> bool:
-    try:
-        return issubclass(cls, parent)
-    except TypeError:
-        return True  # cannot tell: do not block the binding on a guess
-
-
-def _construct_problem(tp: Any, *, jit: bool = False) -> str | None:
-    """Why ``tp`` cannot be constructed by injectq, or None when it can."""
-    origin = typing.get_origin(tp) or tp
-    if not isinstance(origin, type):
-        return f"is a {type(tp).__name__}, not a class"
-    if _is_protocol(origin):
-        return "is a Protocol"
-    if inspect.isabstract(origin):
-        missing = ", ".join(sorted(getattr(origin, "__abstractmethods__", ())))
-        return f"is abstract (it does not implement {missing})"
-    if jit:
-        import enum
-
-        if origin.__module__ == "builtins":
-            return f"is the builtin type {origin.__name__}, which must be bound explicitly"
-        if issubclass(origin, enum.Enum):
-            return "is an Enum, whose members must be bound explicitly"
-        if origin.__module__ in ("typing", "typing_extensions", "collections.abc"):
-            return "is a typing construct, not a concrete class"
-    return None
-
-
-def _annotation(key: Key) -> str:
-    """How a parameter annotation asks for ``key``: ``T`` or ``Annotated[T, Named("x")]``."""
-    if key.name is None:
-        return describe(key.tp)
-    return f'Annotated[{describe(key.tp)}, Named("{key.name}")]'
-
-
-def _missing_hint(key: Key, p: Param) -> str:
-    t = describe(key.tp)
-    if key.name is not None:
-        return (
-            f'bind it: self.bind({t}, Impl, name="{key.name}"), or fix the name in '
-            f"Annotated[{t}, Named(...)]."
-        )
-    return (
-        f"bind it, e.g. self.bind({t}, Impl), or make the parameter optional "
-        f"({p.name}: {t} | None = None)."
-    )
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _finish(
-    comp: _Compiler,
-    base: tuple[BindingRecord, ...],
-    overrides: tuple[BindingRecord, ...],
-    modules: tuple[str, ...],
-) -> Graph:
-    comp.resolve_all()
-    comp.check_cycles()
-    if not comp.has_cycle:
-        comp.check_captive()
-        comp.compute_async()
-    comp.fail(modules)
-    built = dict(comp.existing)
-    built.update(comp.build())
-    unnamed = {k.tp: b for k, b in built.items() if k.name is None}
-    named: dict[Any, list[tuple[str, Binding]]] = {}
-    for key, binding in built.items():
-        if key.name is not None:
-            named.setdefault(key.tp, []).append((key.name, binding))
-    return Graph(
-        MappingProxyType(built),
-        MappingProxyType(unnamed),
-        MappingProxyType({tp: tuple(items) for tp, items in named.items()}),
-        base,
-        overrides,
-        modules,
-        comp.strict,
-        comp.container_type,
-    )
-
-
 def compile_graph(
-    records: tuple[BindingRecord, ...],
-    overrides: tuple[BindingRecord, ...],
+    records: tuple[Element, ...],
+    overrides: tuple[Element, ...],
     *,
     modules: tuple[str, ...],
     strict: bool,
     container_type: Any,
     previous: Graph | None,
 ) -> Graph:
-    """Compile and validate records into a graph, reusing unchanged nodes of ``previous``.
+    """Compile every element into a new graph, reusing unchanged nodes of ``previous``.
 
     Raises:
         BindingError: Listing every problem found (`CircularDependencyError` when one of
             them is a cycle).
     """
-    comp = _Compiler(strict=strict, container_type=container_type, previous=previous)
-    comp.add_records(records, overriding=False)
+    comp = _Compiler(empty_graph(container_type, strict=strict), previous)
+    comp.add_elements(records, overriding=False)
     if overrides:
-        comp.add_records(overrides, overriding=True)
-    return _finish(comp, records, overrides, modules)
+        comp.add_elements(overrides, overriding=True)
+    comp.resolve_all()
+    comp.check()
+    comp.fail(modules)
+    return comp.assemble(comp.build(), records, overrides, modules)
 
 
-def extend_graph(graph: Graph, key: Key) -> Graph | str:
-    """Add a just-in-time binding for ``key`` (and what it needs) to ``graph``.
+def extend_graph(
+    graph: Graph,
+    records: tuple[Element, ...],
+    overrides: tuple[Element, ...],
+    *,
+    modules: tuple[str, ...],
+) -> Graph:
+    """Compile new elements on top of ``graph``, keeping every node they do not affect.
 
-    Returns:
-        The extended graph, or why ``key`` cannot be created just in time.
+    Only the new elements, and the bindings that asked (directly or not) for one of their
+    keys, are compiled; every other node is kept, and so are the instances cached for it.
 
     Raises:
-        BindingError: When the class can be created but its own dependencies are wrong.
+        BindingError: As `compile_graph`.
     """
-    comp = _Compiler(
-        strict=graph.strict,
-        container_type=graph.container_type,
-        previous=graph,
-        existing=graph.bindings,
-    )
-    reason = comp.jit_problem(key)
+    if overrides or graph.overrides:  # layers interact: compile them all
+        return compile_graph(
+            graph.records + records,
+            graph.overrides + overrides,
+            modules=modules,
+            strict=graph.strict,
+            container_type=graph.container_type,
+            previous=graph,
+        )
+    comp = _Compiler(graph, graph)
+    comp.add_elements(records, overriding=False)
+    comp.recompile_askers()
+    comp.resolve_all()
+    comp.check()
+    comp.fail(modules)
+    return comp.assemble(comp.build(), graph.records + records, (), modules)
+
+
+def add_jit(graph: Graph, key: Key, asked_by: str) -> Binding | str:
+    """Compile a just-in-time binding for ``key`` (and what it needs) into the overlay.
+
+    The caller holds the container's lock. Returns the binding, or why ``key`` cannot be
+    created just in time at all.
+
+    Raises:
+        MissingBindingError: A dependency nothing binds, with the path that led to it.
+        ResolutionError: Any other problem of the classes tried just in time.
+    """
+    comp = _Compiler(graph, graph, overlay=True)
+    reason = comp.jit_reason(key)
     if reason is not None:
         return reason
-    comp._jit(key)
-    return _finish(comp, graph.records, graph.overrides, graph.modules)
+    draft = comp.jit(key)
+    assert draft is not None
+    draft.asked_by = asked_by
+    comp.resolve_all()
+    comp.check()
+    if comp.problems:
+        raise _jit_error(comp, key)
+    built = comp.build()
+    graph.jit.update(built)
+    return built[key]
+
+
+def _jit_error(comp: _Compiler, key: Key) -> ResolutionError:
+    if comp.has_cycle:
+        return ResolutionError("cycle", str(BindingError(comp.problems)), hint="break the cycle.")
+    return checks.resolution_error(str(key), comp.problems, comp.missing)
 
 
 def suggestions_for(graph: Graph, key: Key) -> list[str]:
     """Bound keys close to ``key`` (for a missing-binding message at resolve time)."""
-    comp = _Compiler(
-        strict=graph.strict,
-        container_type=graph.container_type,
-        previous=graph,
-        existing=graph.bindings,
-    )
-    return comp.suggestions(key)
+    return checks.suggestions(key, graph.bindings.items())

@@ -7,9 +7,11 @@ import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
+from injectq._calls import read_function
 from injectq._container import InjectQ
-from injectq._introspect import Signature, read_callable
-from injectq.errors import ResolutionError, UsageError
+from injectq._introspect import Signature
+from injectq._plan import to_fill
+from injectq.errors import UsageError
 
 __all__ = ["inject"]
 
@@ -43,26 +45,32 @@ def inject(fn: Any) -> Any:
     """
     if isinstance(fn, type):
         init = fn.__dict__.get("__init__")
-        if init is None:
+        if not inspect.isfunction(init):
+            what = (
+                "defines no __init__ of its own"
+                if init is None
+                else f"is a built-in or extension type ({fn.__module__}.{fn.__qualname__})"
+            )
             msg = (
-                f"@inject on {fn.__qualname__}, which defines no __init__ of its own. "
-                "Hint: decorate the __init__ that takes the dependencies."
+                f"@inject on the class {fn.__qualname__}, which {what}. Hint: decorate the "
+                "__init__ that takes the dependencies, or use container.call(cls, ...)."
             )
             raise UsageError(msg)
         fn.__init__ = inject(init)  # type: ignore[misc]
         return fn
-    if not callable(fn):
-        msg = f"@inject decorates a function, got {type(fn).__name__} {fn!r}."
+    if not (inspect.isfunction(fn) or inspect.ismethod(fn) or isinstance(fn, functools.partial)):
+        msg = (
+            f"@inject decorates a function, got {type(fn).__name__} {fn!r}. Hint: decorate a "
+            "def or async def (or a method); to call anything else with injection, use "
+            "container.call(fn, ...)."
+        )
         raise UsageError(msg)
     state: list[tuple[Signature, bool]] = []
 
     def signature() -> tuple[Signature, bool]:
         # Read on the first call, when forward references have been defined.
         if not state:
-            sig = read_callable(fn)
-            if sig.problem is not None:
-                msg = f"@inject cannot read {sig.owner}: {sig.problem}."
-                raise ResolutionError(sig.owner, msg, hint="make its annotations importable.")
+            sig = read_function(fn, "@inject")
             state.append((sig, any(p.explicit for p in sig.params)))
         return state[0]
 
@@ -71,37 +79,21 @@ def inject(fn: Any) -> Any:
         @functools.wraps(fn)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
             sig, explicit = signature()
-            if _all_passed(sig, args, kwargs, explicit_only=explicit):
+            if not to_fill(sig, args, kwargs, explicit_only=explicit):
                 return await fn(*args, **kwargs)
             container = InjectQ.current()
-            extra = await container._afill(sig, args, kwargs, explicit_only=explicit)
-            return await fn(*args, **kwargs, **extra)
+            positional, keywords = await container._afill(fn, sig, args, kwargs)
+            return await fn(*positional, **keywords)
 
         return async_wrapper
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         sig, explicit = signature()
-        if _all_passed(sig, args, kwargs, explicit_only=explicit):
+        if not to_fill(sig, args, kwargs, explicit_only=explicit):
             return fn(*args, **kwargs)
         container = InjectQ.current()
-        extra = container._fill(sig, args, kwargs, explicit_only=explicit)
-        return fn(*args, **kwargs, **extra)
+        positional, keywords = container._fill(fn, sig, args, kwargs)
+        return fn(*positional, **keywords)
 
     return wrapper
-
-
-def _all_passed(
-    sig: Signature, args: tuple[Any, ...], kwargs: dict[str, Any], *, explicit_only: bool
-) -> bool:
-    positional = 0
-    for param in sig.params:
-        if not param.keyword and positional < len(args):
-            positional += 1
-            continue
-        if param.name in kwargs or (explicit_only and not param.explicit):
-            continue
-        if not param.annotated and param.has_default:
-            continue
-        return False
-    return True

@@ -311,22 +311,31 @@ def parse_annotation(hint: Any) -> Param:
     )
 
 
-def provided_type(fn: Callable[..., Any]) -> tuple[Any, CallKind, str | None]:
-    """Return the type a ``@provider`` function provides, its call kind, and any problem.
+def provided_type(fn: Callable[..., Any]) -> tuple[Any, CallKind, str | None, str]:
+    """Return the type a ``@provider`` function provides, its call kind, any problem and its fix.
 
     Generator providers annotated ``Iterator[T]``, ``AsyncIterator[T]``, ``Generator[T, ...]``
-    or ``AsyncGenerator[T, ...]`` provide ``T``.
+    or ``AsyncGenerator[T, ...]`` provide ``T``. A generator annotated with a plain ``T`` is a
+    problem, but ``T`` is still returned: it is plainly the type meant, so nothing that needs
+    it is reported again.
     """
     kind = call_kind(fn)
+    name = getattr(fn, "__name__", "provide")
     hints, problem = _hints(fn, {})
     if problem is not None:
-        return None, kind, problem
+        return None, kind, problem, "make every annotation of the method importable."
     ret = hints.get("return", _EMPTY)
     if ret is _EMPTY:
-        return None, kind, "it has no return annotation, so injectq cannot tell what it provides"
+        return (
+            None,
+            kind,
+            "it has no return annotation, so injectq cannot tell what it provides",
+            f"annotate the type it provides: def {name}(self, ...) -> SomeService.",
+        )
     if kind in (CallKind.GENERATOR, CallKind.ASYNC_GENERATOR):
         origin = typing.get_origin(ret)
         args = typing.get_args(ret)
+        iterator = "Iterator" if kind is CallKind.GENERATOR else "AsyncIterator"
         if (
             origin
             not in (
@@ -339,16 +348,17 @@ def provided_type(fn: Callable[..., Any]) -> tuple[Any, CallKind, str | None]:
             )
             or not args
         ):
+            meant = ret if origin is None and isinstance(ret, type) else None
+            shown = describe(ret) if meant is not None else "T"
             return (
-                None,
+                meant,
                 kind,
-                (
-                    f"it is a generator annotated {describe(ret)}; annotate it Iterator[T] "
-                    "(or AsyncIterator[T]) to provide T"
-                ),
+                f"it is {'an' if kind is CallKind.ASYNC_GENERATOR else 'a'} {kind.value} "
+                f"annotated {describe(ret)}, so it provides no type",
+                f"annotate it -> {iterator}[{shown}] to provide {shown}.",
             )
         ret = args[0]
-    return ret, kind, None
+    return ret, kind, None, ""
 
 
 def call_kind(fn: Any) -> CallKind:

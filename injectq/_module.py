@@ -1,8 +1,10 @@
 """The binding DSL: `Module`, its fluent builder, `@provider` and the class decorators.
 
 Everything here only records. A module's ``configure()`` runs when the container collects it,
-and each ``bind(...)`` call leaves a `BindingRecord` holding what was asked and where; the
-graph compiler decides what the records mean and reports what is wrong with them.
+and each ``bind(...)`` call leaves a `BindingRecord` builder holding what was asked and where.
+When `collect` ends, each builder is frozen into an `Element` (Guice's name for a recorded
+statement), which nothing mutates afterwards; the graph compiler decides what the elements
+mean and reports what is wrong with them.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ __all__ = [
     "SINGLETON",
     "TRANSIENT",
     "BindingRecord",
+    "Element",
     "Module",
     "ProviderSpec",
     "class_scope",
@@ -68,7 +71,8 @@ class BindingRecord:
     eager_: bool = False
     default_: bool = False
     problems: list[str] = attrs.field(factory=list)
-    provider_method: bool = False
+    provider_label: str = ""
+    hint: str = ""
     module: str = ""
 
     def to(self, target: Any) -> BindingRecord:
@@ -151,6 +155,53 @@ class BindingRecord:
         return self.scopes[-1] if self.scopes else None
 
 
+@attrs.frozen(eq=False)
+class Element:
+    """One binding as recorded, frozen when `collect` ends: what was asked, and where.
+
+    Attributes:
+        key: The key as given (not validated yet).
+        target: The class, instance or provider function (the key itself for ``SELF``).
+        kind: A `TargetKind`.
+        source: Where it was bound, with the chain of modules that installed it.
+        name: The binding name, if any.
+        scopes: Every scope call made on it, in order (two distinct ones are a problem).
+        eager: Declared ``.eager()``.
+        default: Declared ``.as_default()``.
+        problems: Misuse found while recording, each a sentence.
+        provider: The ``Module.method`` label of a ``@provider`` method, else "".
+        hint: How to fix `problems`, when recording knows better than the compiler.
+    """
+
+    key: Any
+    target: Any
+    kind: str
+    source: Source
+    name: str | None
+    scopes: tuple[str, ...]
+    eager: bool
+    default: bool
+    problems: tuple[str, ...]
+    provider: str = ""
+    hint: str = ""
+
+
+def _freeze(record: BindingRecord, chain: tuple[str, ...]) -> Element:
+    return Element(
+        record.key,
+        record.target,
+        record.kind,
+        record.source.in_modules(chain),
+        record.name,
+        tuple(record.scopes),
+        record.eager_,
+        record.default_,
+        tuple(record.problems),
+        record.provider_label,
+        record.hint,
+    )
+
+
 def _is_generic_class(target: Any) -> bool:
     import typing
 
@@ -192,8 +243,6 @@ class Module:
         ```
     """
 
-    _recording: list[Any] | None = None
-
     def configure(self) -> None:
         """Record this module's bindings; override it. The default binds nothing."""
 
@@ -213,7 +262,7 @@ class Module:
         Raises:
             UsageError: When called outside ``configure()``.
         """
-        recording = self._recording
+        recording = _RECORDING.get(id(self))
         if recording is None:
             msg = (
                 f"{type(self).__name__}.bind() was called outside configure(). "
@@ -231,7 +280,7 @@ class Module:
 
     def install(self, module: Module) -> None:
         """Install another module from inside ``configure()``: modules compose."""
-        recording = self._recording
+        recording = _RECORDING.get(id(self))
         if recording is None:
             msg = (
                 f"{type(self).__name__}.install() was called outside configure(). "
@@ -264,17 +313,18 @@ class Module:
                     continue
                 seen.add(attr)
                 bound = getattr(self, attr)
-                key, _, problem = provided_type(bound)
+                key, _, problem, hint = provided_type(bound)
                 record = BindingRecord(
                     key,
                     bound,
                     TargetKind.PROVIDER,
                     object_source(fn),
-                    provider_method=True,
+                    provider_label=f"{type(self).__name__}.{attr}",
                     module=type(self).__name__,
                 )
                 if problem is not None:
-                    record.problems.append(f"@provider {type(self).__name__}.{attr}: {problem}")
+                    record.problems.append(problem)
+                    record.hint = hint
                 if spec.name is not None:
                     record.named(spec.name)
                 if spec.scope is not None:
@@ -293,10 +343,16 @@ def _apply_scope(record: BindingRecord, scope: str) -> None:
 
 @attrs.frozen
 class Collected:
-    """The records of a set of modules, flattened in install order."""
+    """The elements of a set of modules, flattened in install order."""
 
-    records: tuple[BindingRecord, ...]
+    records: tuple[Element, ...]
     modules: tuple[str, ...]
+
+
+# The recording of each module whose configure() is running, by id(): kept off the module
+# instance, so configuring a module leaves its attributes (and so its de-duplication key)
+# as they were.
+_RECORDING: dict[int, list[Any]] = {}
 
 
 def _dedupe_key(module: Module) -> Any:
@@ -318,7 +374,7 @@ def collect(modules: tuple[Any, ...]) -> Collected:
     Raises:
         UsageError: When something that is not a `Module` instance is installed.
     """
-    records: list[BindingRecord] = []
+    records: list[Element] = []
     seen: set[Any] = set()
     names: list[str] = []
 
@@ -329,21 +385,20 @@ def collect(modules: tuple[Any, ...]) -> Collected:
         seen.add(key)
         chain = (type(module).__name__, *chain)
         recording: list[Any] = []
-        module._recording = recording
+        _RECORDING[id(module)] = recording
         try:
             module.configure()
         except Exception as exc:
             exc.add_note(f"while configuring {' <- '.join(chain)}")
             raise
         finally:
-            module._recording = None
+            del _RECORDING[id(module)]
         recording.extend(module._provider_records())
         for item in recording:
             if isinstance(item, Module):
                 visit(item, chain)
             else:
-                item.source = item.source.in_modules(chain)
-                records.append(item)
+                records.append(_freeze(item, chain))
 
     for module in modules:
         if not isinstance(module, Module):

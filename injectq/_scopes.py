@@ -13,7 +13,7 @@ from typing import Any, TypeVar, overload
 from injectq._graph import Binding, Graph, compile_graph
 from injectq._keys import Key
 from injectq._lifecycle import AMBIENT, ScopeState
-from injectq._module import BindingRecord
+from injectq._module import Element
 from injectq.errors import ContainerClosedError, UsageError
 
 __all__ = ["Scope", "_Activation", "_Override"]
@@ -182,7 +182,7 @@ class _Activation:
         self.__exit__()
 
 
-def _record_key(record: BindingRecord) -> Key | None:
+def _record_key(record: Element) -> Key | None:
     try:
         hash(record.key)
     except TypeError:  # an unhashable key; the compiler reports it
@@ -190,9 +190,7 @@ def _record_key(record: BindingRecord) -> Key | None:
     return Key(record.key, record.name)
 
 
-def _layer(
-    below: tuple[BindingRecord, ...], above: tuple[BindingRecord, ...]
-) -> tuple[BindingRecord, ...]:
+def _layer(below: tuple[Element, ...], above: tuple[Element, ...]) -> tuple[Element, ...]:
     """Override records with ``above`` laid over ``below``: a key bound above wins.
 
     Within one layer two records of the same key are still a duplicate.
@@ -204,7 +202,7 @@ def _layer(
 class _Override:
     """The context manager ``container.override(...)`` returns."""
 
-    def __init__(self, container: Any, records: tuple[BindingRecord, ...]) -> None:
+    def __init__(self, container: Any, records: tuple[Element, ...]) -> None:
         self._container = container
         self._records = records
         self._saved: Graph | None = None
@@ -240,8 +238,8 @@ class _Override:
             assert self._graph is not None
             container._overrides.pop()
             container._swap(self._saved)
-            kept = {id(b) for b in self._saved.bindings.values()}
-            added = {b for b in self._graph.bindings.values() if id(b) not in kept}
+            kept = {id(b) for _, b in self._saved.every()}
+            added = {b for _, b in self._graph.every() if id(b) not in kept}
             container._resolver.forget(added)
             return added
 

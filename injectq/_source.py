@@ -1,4 +1,10 @@
-"""Where a binding was made: file, line and the chain of modules that installed it."""
+"""Where a binding was made: file, line and the chain of modules that installed it.
+
+A `Source` is cheap to make and computed lazily: the relative file name of a ``bind(...)``
+call, and the definition line of a class (which `inspect` finds by parsing its module's
+source, 57 ms for a class living in a large module), are worked out only when a message or
+a tool shows them.
+"""
 
 from __future__ import annotations
 
@@ -14,34 +20,66 @@ __all__ = ["Source", "caller_source", "object_source"]
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class Source:
     """The place a binding was made.
 
     Attributes:
-        file: The file, relative to the working directory when it lies below it.
-        line: The line number (0 when unknown).
         modules: The module that made the binding, then the modules that installed it,
             innermost first (``("CacheModule", "AppModule")``).
     """
 
-    file: str
-    line: int
+    _raw_file: str | None = None
+    _raw_line: int = 0
+    _of: Any = None  # a class or function whose definition is the place, found on demand
     modules: tuple[str, ...] = ()
+    _where: list[tuple[str, int]] = attrs.field(factory=list, repr=False)
+
+    @property
+    def file(self) -> str:
+        """The file, relative to the working directory when it lies below it."""
+        return self._resolved()[0]
+
+    @property
+    def line(self) -> int:
+        """The line number (0 when unknown)."""
+        return self._resolved()[1]
+
+    def _resolved(self) -> tuple[str, int]:
+        if not self._where:  # computed once, on first display
+            if self._raw_file is not None:
+                self._where.append((_relative(self._raw_file), self._raw_line))
+            else:
+                self._where.append(_definition(self._of))
+        return self._where[0]
 
     @property
     def location(self) -> str:
         """``file:line``."""
-        return f"{self.file}:{self.line}"
+        file, line = self._resolved()
+        return f"{file}:{line}"
 
     def in_modules(self, modules: tuple[str, ...]) -> Source:
         """Return the same place, seen through the given module chain."""
-        return attrs.evolve(self, modules=modules)
+        return Source(self._raw_file, self._raw_line, self._of, modules, self._where)
 
     def __str__(self) -> str:
         if self.modules:
             return f"{self.location} (in {' <- '.join(self.modules)})"
         return self.location
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Source):
+            return NotImplemented
+        return (self.location, self.modules) == (other.location, other.modules)
+
+    def __hash__(self) -> int:
+        return hash((self.location, self.modules))
+
+
+def at(file: str, line: int, modules: tuple[str, ...] = ()) -> Source:
+    """A source at a known file and line (the file is shown relative to the working dir)."""
+    return Source(file, line, None, modules)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -60,21 +98,28 @@ def caller_source() -> Source:
         frame = frame.f_back  # type: ignore[assignment]
     if frame is None:  # pragma: no cover - only injectq frames on the stack
         return Source("<unknown>", 0)
-    return Source(_relative(frame.f_code.co_filename), frame.f_lineno)
+    return Source(frame.f_code.co_filename, frame.f_lineno)
 
 
 def object_source(obj: Any) -> Source:
-    """Return where a function or class was defined (for ``@provider`` and JIT bindings)."""
+    """Where a function or class was defined (for ``@provider`` and JIT bindings), lazily."""
+    code = getattr(obj, "__code__", None)
+    if code is not None and not isinstance(obj, type):
+        return Source(code.co_filename, code.co_firstlineno)
+    return Source(None, 0, obj)
+
+
+def _definition(obj: Any) -> tuple[str, int]:
     import inspect
 
     target = inspect.unwrap(obj) if callable(obj) else obj
     code = getattr(target, "__code__", None)
     if code is not None:
-        return Source(_relative(code.co_filename), code.co_firstlineno)
+        return _relative(code.co_filename), code.co_firstlineno
     try:
         file = inspect.getsourcefile(target) or "<unknown>"
         _, line = inspect.getsourcelines(target)
     except (OSError, TypeError):
         module = getattr(target, "__module__", None) or "<unknown>"
-        return Source(f"<{module}>", 0)
-    return Source(_relative(file), line)
+        return f"<{module}>", 0
+    return _relative(file), line

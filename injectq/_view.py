@@ -149,14 +149,14 @@ class GraphView:
 
     def _all(self) -> dict[Key, BindingInfo]:
         if self._infos is None:
-            self._infos = {key: _info(b) for key, b in self._graph.bindings.items()}
+            self._infos = {key: _info(b) for key, b in self._graph.every()}
         return self._infos
 
     def __iter__(self) -> Iterator[BindingInfo]:
         return iter(self._all().values())
 
     def __len__(self) -> int:
-        return len(self._graph.bindings)
+        return len(self._graph.bindings) + len(self._graph.jit)
 
     def get(self, key: Any, name: str | None = None) -> BindingInfo | None:
         """The binding of ``key`` (and name), or None."""

@@ -12,13 +12,19 @@ PACKAGE = Path(injectq.__file__).resolve().parent
 
 # record -> compile -> serve: a module may import only from lower layers (layer 0 modules
 # may import each other).
-LAYERS = {
+LAYERS: dict[str, float] = {
     "errors": 0,
     "_keys": 0,
     "_source": 0,
     "_introspect": 1,
     "_module": 2,
-    "_graph": 3,
+    # The compiler (layer 3), its own modules in import order: the planner; the checks and
+    # their messages, and the compiled nodes; the phases; the function plans.
+    "_plan": 3.0,
+    "_checks": 3.1,
+    "_nodes": 3.1,
+    "_graph": 3.2,
+    "_calls": 3.3,
     "_view": 4,
     "_lifecycle": 4,
     "_resolver": 5,
@@ -59,7 +65,7 @@ def injectq_imports(path: Path) -> set[str]:
 SOURCES = sorted(p for p in PACKAGE.rglob("*.py"))
 
 
-def layer_of(path: Path) -> int:
+def layer_of(path: Path) -> float:
     rel = path.relative_to(PACKAGE)
     name = rel.parts[0] if len(rel.parts) > 1 else rel.stem
     return LAYERS[name]

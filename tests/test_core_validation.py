@@ -263,14 +263,19 @@ def test_provider_without_return_annotation_is_reported() -> None:
     """An @provider method must say what it provides."""
 
     class NoReturn(Module):
-        @provider
+        @provider  # no-return
         def make(self):  # type: ignore[no-untyped-def]
             return Service()
 
     with pytest.raises(BindingError) as info:
         InjectQ(NoReturn())
     assert info.value.codes == ("invalid-binding",)
-    assert "@provider NoReturn.make: it has no return annotation" in str(info.value)
+    assert str(info.value.problems[0].render(1)) == (
+        "1) [invalid-binding] @provider NoReturn.make cannot provide anything: it has no "
+        "return annotation, so injectq cannot tell what it provides.\n"
+        f"   Bound at: {HERE}:{line_of('no-return')} (in NoReturn)\n"
+        "   Hint: annotate the type it provides: def make(self, ...) -> SomeService."
+    )
 
 
 def test_every_problem_is_reported_in_one_error() -> None:

@@ -10,6 +10,7 @@ import pytest
 from injectq import (
     InjectQ,
     InjectQError,
+    MissingBindingError,
     Module,
     Named,
     Provider,
@@ -92,9 +93,14 @@ def unannotated(value) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_call_explains_a_parameter_it_cannot_fill() -> None:
-    """An unannotated parameter the caller left out is a ResolutionError saying what to do."""
-    with pytest.raises(ResolutionError, match="Parameter 'value' of unannotated was not passed"):
+    """An unannotated parameter the caller left out is reported with the compiler's text."""
+    with pytest.raises(ResolutionError) as info:
         InjectQ().call(unannotated)
+    assert str(info.value) == (
+        "Parameter 'value' of unannotated has no type annotation, so injectq cannot tell what "
+        "to pass.\nHint: annotate it (e.g. value: SomeService) or give it a default value."
+    )
+    assert info.value.key == "unannotated(value)"
 
 
 async def test_acall_awaits_async_functions_and_async_dependencies() -> None:
@@ -164,12 +170,20 @@ class NeedsAbstract:
 
 
 def test_just_in_time_class_with_missing_dependencies_explains_at_resolve_time() -> None:
-    """get() of an unbound class whose dependencies are missing says what is missing."""
-    with pytest.raises(ResolutionError) as info:
+    """get() of an unbound class whose dependency is missing: a MissingBindingError for it."""
+    with pytest.raises(MissingBindingError) as info:
         InjectQ().get(NeedsAbstract)
-    text = str(info.value)
-    assert "NeedsAbstract is not bound, and creating it just in time failed" in text
-    assert "Nothing binds Abstract." in text
+    assert info.value.key == "Abstract"
+    assert info.value.path == ["NeedsAbstract", "Abstract"]
+    assert str(info.value) == (
+        "Nothing binds Abstract.\n"
+        "Requested by: parameter 'dep' of NeedsAbstract.__init__\n"
+        "NeedsAbstract created just in time for get(NeedsAbstract)\n"
+        "Not created just in time: Abstract is abstract (it does not implement f).\n"
+        "Resolution path: NeedsAbstract -> Abstract\n"
+        "Hint: bind it, e.g. self.bind(Abstract, Impl), or make the parameter optional "
+        "(dep: Abstract | None = None)."
+    )
 
 
 class Twice:

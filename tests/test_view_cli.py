@@ -125,6 +125,13 @@ def test_explain_by_class_name() -> None:
     assert result.stdout.startswith("Service  [singleton, class Service]")
 
 
+def test_explain_of_a_key_bound_only_by_name_exits_1() -> None:
+    """`explain` of a type bound only with names says so and fails."""
+    result = cli("explain", "tests.cli_fixtures.wiring:AppModule", "Handler")
+    assert result.returncode == 1
+    assert result.stdout == "Handler is not bound (it is bound with names: 'email').\n"
+
+
 @pytest.mark.parametrize(
     ("args", "phrase"),
     [

@@ -1,0 +1,478 @@
+"""The compiler's validation checks and the text of every problem they report.
+
+Each function here looks at drafts or compiled nodes (anything with ``key``, ``scope``,
+``source``, ``jit`` and ``deps``) and returns `Problem` records; none raises, and none runs
+user code. Every message says what is wrong, where it was bound (or why it was created just
+in time), and a ``Hint:`` with the fix. The golden tests pin these texts.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import inspect
+import typing
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from injectq._introspect import Param, Signature
+from injectq._keys import Key, describe
+from injectq._module import SINGLETON, TRANSIENT, Element, TargetKind
+from injectq._plan import Refusal
+from injectq.errors import MissingBindingError, Problem, ResolutionError
+
+__all__ = [
+    "captives",
+    "construct_problem",
+    "cycles",
+    "element_problems",
+    "refusal_problem",
+    "resolution_error",
+    "suggestions",
+    "target_problem",
+]
+
+Where = Callable[[], tuple[str, ...]]
+
+
+# -- recorded elements ---------------------------------------------------------------------
+
+
+def element_problems(el: Element) -> list[Problem]:
+    """Misuse recorded by the DSL, one problem each."""
+    where = (f"Bound at: {el.source}",)
+    if el.provider:
+        return [
+            Problem(
+                "invalid-binding",
+                f"@provider {el.provider} cannot provide anything: {text}.",
+                where,
+                el.hint or "fix the method's return annotation.",
+            )
+            for text in el.problems
+        ]
+    return [
+        Problem(
+            "invalid-binding",
+            f"The binding of {describe(el.key)} is invalid: {text}.",
+            where,
+            "fix the bind(...) call at that line.",
+        )
+        for text in el.problems
+    ]
+
+
+def invalid_key(el: Element, problem: str) -> Problem:
+    """A key that cannot be a key."""
+    return Problem(
+        "invalid-key",
+        f"{problem}, so it cannot be a binding key.",
+        (f"Bound at: {el.source}",),
+        "bind a class, an ABC, a Protocol, a parametrised generic such as Cache[User], or a "
+        "NewType.",
+    )
+
+
+def duplicate(key: Key, sources: Sequence[Any], *, overriding: bool) -> Problem:
+    """One key and name bound more than once in one layer."""
+    what = "overrides bind" if overriding else "is bound"
+    return Problem(
+        "duplicate-binding",
+        f"{key} {what} {len(sources)} times.",
+        tuple(f"Bound at: {s}" for s in sources),
+        "keep one of them; to replace a binding from another module, install the replacement "
+        "with install(..., overrides=[...]), or mark the library's binding .as_default().",
+    )
+
+
+def scope_problem(el: Element, key: Key, scope: str | None, distinct: list[str]) -> Problem | None:
+    """Two scopes, an eager non-singleton, or a scoped instance."""
+    where = (f"Bound at: {el.source}",)
+    if len(distinct) > 1:
+        return Problem(
+            "scope-conflict",
+            f"{key} is given {len(distinct)} scopes: " + ", ".join(distinct) + ".",
+            where,
+            "keep one scope call on the binding.",
+        )
+    if el.eager and scope not in (None, SINGLETON):
+        return Problem(
+            "scope-conflict",
+            f"{key} is eager but scoped {scope!r}; only singletons can be eager.",
+            where,
+            f"drop .eager() or the .{_scope_call(scope)} call.",
+        )
+    if el.kind == TargetKind.INSTANCE and scope not in (None, SINGLETON):
+        return Problem(
+            "scope-conflict",
+            f"{key} is bound to an instance, which is always a singleton, but is also scoped "
+            f"{scope!r}.",
+            where,
+            f"drop the .{_scope_call(scope)} call, or bind a class or provider.",
+        )
+    return None
+
+
+def _scope_call(scope: str | None) -> str:
+    return "transient()" if scope == TRANSIENT else f'scoped("{scope}")'
+
+
+# -- targets and signatures ----------------------------------------------------------------
+
+
+def target_problem(key: Key, kind: str, target: Any, where: Where) -> Problem | None:
+    """A class target that cannot be constructed or is not a ``key``; a wrong instance."""
+    if kind == TargetKind.CLASS:
+        problem = construct_problem(target)
+        if problem is not None:
+            t = describe(key.tp)
+            return Problem(
+                "abstract-target",
+                f"{key} is bound to {describe(target)}, which {problem}.",
+                where(),
+                f"bind {t} to a concrete class, e.g. self.bind({t}, {t}Impl), or to a provider "
+                "function or an instance.",
+            )
+        key_cls = typing.get_origin(key.tp) or key.tp
+        target_cls = typing.get_origin(target) or target
+        if (
+            isinstance(key_cls, type)
+            and not is_protocol(key_cls)
+            and isinstance(target_cls, type)
+            and not _safe_issubclass(target_cls, key_cls)
+        ):
+            return Problem(
+                "wrong-target-type",
+                f"{key} is bound to {describe(target)}, which is not a subclass of "
+                f"{describe(key.tp)}.",
+                where(),
+                f"bind {describe(key.tp)} to one of its subclasses, or use to_provider() to "
+                "build it another way.",
+            )
+    elif kind == TargetKind.INSTANCE:
+        key_cls = key.tp
+        if (
+            isinstance(key_cls, type)
+            and not is_protocol(key_cls)
+            and not isinstance(target, key_cls)
+        ):
+            return Problem(
+                "wrong-instance-type",
+                f"{key} is bound to the instance {_short(target)}, of type "
+                f"{describe(type(target))}, which is not an instance of {describe(key_cls)}.",
+                where(),
+                f"bind an instance of {describe(key_cls)}, or use to_provider() with a function "
+                "that returns one.",
+            )
+    return None
+
+
+def signature_problem(key: Key, sig: Signature, *, is_class: bool, where: Where) -> Problem | None:
+    """A signature that cannot be read, or a class constructor taking ``*args``."""
+    if sig.problem is not None:
+        return Problem(
+            "unreadable-signature",
+            f"{sig.owner} cannot be injected: {sig.problem}.",
+            where(),
+            "make every annotation importable at module level (a class defined inside a "
+            "function cannot be named by a string annotation), or bind a provider.",
+        )
+    if sig.variadic and is_class:
+        return Problem(
+            "variadic-parameter",
+            f"{sig.owner} takes {', '.join(sig.variadic)}, which injectq cannot fill.",
+            where(),
+            "declare the parameters it needs explicitly, or bind "
+            f"{describe(key.tp)} to a provider function that constructs it.",
+        )
+    return None
+
+
+def refusal_problem(r: Refusal, owner: str, where: Where, missing: Where) -> Problem:
+    """The problem for a parameter the planner could not fill.
+
+    Args:
+        r: The planner's refusal.
+        owner: ``Checkout.__init__`` or the function's name.
+        where: Lines saying where the owner was bound (or why it was made just in time).
+        missing: Extra lines for a missing binding (close matches, why not just in time).
+    """
+    p = r.param
+    requested = f"Requested by: parameter '{p.name}' of {owner}"
+    if r.code == "missing-annotation":
+        return Problem(
+            "missing-annotation",
+            f"Parameter '{p.name}' of {owner} has no type annotation, so injectq cannot tell "
+            "what to pass.",
+            where(),
+            f"annotate it (e.g. {p.name}: SomeService) or give it a default value.",
+        )
+    if r.code == "unsupported-annotation":
+        return Problem(
+            "unsupported-annotation",
+            f"Parameter '{p.name}' of {owner} cannot be injected: {p.problem}.",
+            where(),
+            "annotate it with a single type, or give it a default value.",
+        )
+    if r.code == "invalid-key":
+        return Problem(
+            "invalid-key",
+            f"Parameter '{p.name}' of {owner} asks for {describe(p.tp)}: {r.reason}.",
+            (requested, *where()),
+            "annotate it with a class, an ABC, a Protocol or a parametrised generic, or give it "
+            "a default value.",
+        )
+    assert r.key is not None
+    return Problem(
+        "missing-binding",
+        f"Nothing binds {r.key}.",
+        (requested, *where(), *missing()),
+        missing_hint(r.key, p),
+    )
+
+
+def missing_hint(key: Key, p: Param) -> str:
+    """How to fix a missing binding asked for by parameter ``p``."""
+    t = describe(key.tp)
+    if key.name is not None:
+        return (
+            f'bind it: self.bind({t}, Impl, name="{key.name}"), or fix the name in '
+            f"Annotated[{t}, Named(...)]."
+        )
+    return (
+        f"bind it, e.g. self.bind({t}, Impl), or make the parameter optional "
+        f"({p.name}: {t} | None = None)."
+    )
+
+
+def jit_failed(
+    key: Key, why: str, refused: Iterable[tuple[Refusal, str]], asked: Problem
+) -> Problem:
+    """One root cause: ``key`` is unbound and just-in-time construction cannot fill it.
+
+    Args:
+        key: The class tried just in time.
+        why: Why it was tried: ``because App needed it``, ``for get(Settings)``.
+        refused: Each parameter it cannot take, with why.
+        asked: The missing-binding problem as its requester would see it.
+    """
+    t = describe(key.tp)
+    params = ", ".join(f"'{r.param.name}' ({text})" for r, text in refused)
+    return Problem(
+        "missing-binding",
+        f"Nothing binds {key}.",
+        (
+            *asked.details,
+            f"Tried just in time {why}, but its parameters cannot be injected: {params}.",
+        ),
+        f"bind {t} (or install the module that binds it), e.g. self.bind({t}, {t}(...)) or a "
+        f"@provider returning {t}.",
+    )
+
+
+def blames_owner(r: Refusal) -> bool:
+    """Whether a just-in-time class's refused parameter means the class itself is the gap.
+
+    Nobody binds ``str`` or an unannotated parameter: the fix is to bind the class.
+    """
+    if r.code != "missing-binding":
+        return r.code != "claimed"
+    assert r.key is not None
+    tp = r.key.tp
+    return r.key.name is None and getattr(tp, "__module__", None) == "builtins"
+
+
+def refusal_text(r: Refusal) -> str:
+    """A few words on why one parameter cannot be injected (inside a `jit_failed` problem)."""
+    if r.code == "missing-annotation":
+        return "no type annotation"
+    if r.code == "unsupported-annotation":
+        return str(r.param.problem)
+    if r.code == "invalid-key":
+        return r.reason
+    return f"nothing binds {r.key}"
+
+
+def construct_problem(tp: Any, *, jit: bool = False) -> str | None:
+    """Why ``tp`` cannot be constructed by injectq, or None when it can."""
+    origin = typing.get_origin(tp) or tp
+    if not isinstance(origin, type):
+        return f"is a {type(tp).__name__}, not a class"
+    if is_protocol(origin):
+        return "is a Protocol"
+    if inspect.isabstract(origin):
+        missing = ", ".join(sorted(getattr(origin, "__abstractmethods__", ())))
+        return f"is abstract (it does not implement {missing})"
+    if jit:
+        if origin.__module__ == "builtins":
+            return f"is the builtin type {origin.__name__}, which must be bound explicitly"
+        if issubclass(origin, enum.Enum):
+            return "is an Enum, whose members must be bound explicitly"
+        if origin.__module__ in ("typing", "typing_extensions", "collections.abc"):
+            return "is a typing construct, not a concrete class"
+    return None
+
+
+def is_protocol(cls: Any) -> bool:
+    """Whether ``cls`` is a `typing.Protocol`."""
+    return bool(getattr(cls, "_is_protocol", False))
+
+
+def _safe_issubclass(cls: type, parent: type) -> bool:
+    try:
+        return issubclass(cls, parent)
+    except TypeError:
+        return True  # cannot tell: do not block the binding on a guess
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def suggestions(key: Key, bound: Iterable[tuple[Key, Any]]) -> list[str]:
+    """Bound keys close to ``key``: other names of its type, then similar type names."""
+    out: list[str] = []
+    candidates: dict[str, Any] = {}
+    for k, node in bound:
+        if node.jit:
+            continue
+        if k.tp == key.tp and k.name != key.name:
+            out.append(f"{k} ({node.source.location})")
+        else:
+            candidates[str(k)] = node
+    close = difflib.get_close_matches(str(key), list(candidates), n=3, cutoff=0.75)
+    out.extend(f"{name} ({candidates[name].source.location})" for name in close)
+    return out[:4]
+
+
+# -- whole-graph checks --------------------------------------------------------------------
+
+
+def _eager_targets(node: Any) -> list[Any]:
+    return [t for d in node.deps for t in d.targets()]
+
+
+def cycles(roots: Sequence[Any], is_draft: Callable[[Any], bool]) -> list[Problem]:
+    """Every dependency cycle among the drafts, each reported once with its path."""
+    problems: list[Problem] = []
+    done: set[int] = set()
+    reported: set[frozenset[int]] = set()
+    for root in roots:
+        if id(root) in done:
+            continue
+        path: list[Any] = [root]
+        on_path: dict[int, int] = {id(root): 0}
+        stack: list[tuple[Any, list[Any], int]] = [(root, _drafts_of(root, is_draft), 0)]
+        while stack:
+            node, targets, index = stack[-1]
+            if index == len(targets):
+                stack.pop()
+                path.pop()
+                del on_path[id(node)]
+                done.add(id(node))
+                continue
+            stack[-1] = (node, targets, index + 1)
+            target = targets[index]
+            if id(target) in on_path:
+                cycle = path[on_path[id(target)] :]
+                ident = frozenset(id(s) for s in cycle)
+                if ident not in reported:
+                    reported.add(ident)
+                    problems.append(_cycle(cycle))
+            elif id(target) not in done:
+                on_path[id(target)] = len(path)
+                path.append(target)
+                stack.append((target, _drafts_of(target, is_draft), 0))
+    return problems
+
+
+def _drafts_of(node: Any, is_draft: Callable[[Any], bool]) -> list[Any]:
+    return [t for t in _eager_targets(node) if is_draft(t)]
+
+
+def _cycle(cycle: list[Any]) -> Problem:
+    path = " -> ".join(str(s.key) for s in [*cycle, cycle[0]])
+    details = [f"{s.key} {'defined' if s.jit else 'bound'} at: {s.source}" for s in cycle]
+    return Problem(
+        "cycle",
+        f"Dependency cycle: {path}.",
+        tuple(details),
+        "break the cycle: let one side take Provider[T] (resolved when called) instead of T, "
+        "or move the shared part into a third class.",
+    )
+
+
+def captives(roots: Sequence[Any]) -> list[Problem]:
+    """Each singleton among ``roots`` that would capture a scoped binding."""
+    problems: list[Problem] = []
+    for node in roots:
+        if node.scope != SINGLETON:
+            continue
+        found = _find_scoped(node)
+        if found is None:
+            continue
+        path, scoped = found
+        via = f" (via {' -> '.join(str(n.key) for n in path[1:-1])})" if len(path) > 2 else ""
+        problems.append(
+            Problem(
+                "captive-dependency",
+                f'Singleton {node.key} depends on {scoped.key}, scoped "{scoped.scope}"{via}.',
+                (f"{node.key} bound at: {node.source}", f"{scoped.key} bound at: {scoped.source}"),
+                f'make {node.key} scoped "{scoped.scope}" too, or take '
+                f"Provider[{annotation(scoped.key)}] instead, which resolves it in the scope "
+                "active when called.",
+            )
+        )
+    return problems
+
+
+def _find_scoped(root: Any) -> tuple[list[Any], Any] | None:
+    """Depth-first through transients: the first scoped node a singleton would capture."""
+    seen: set[int] = set()
+    stack: list[list[Any]] = [[root]]
+    while stack:
+        path = stack.pop()
+        for target in reversed(_eager_targets(path[-1])):
+            if id(target) in seen:
+                continue
+            seen.add(id(target))
+            if target.scope not in (SINGLETON, TRANSIENT):
+                return [*path, target], target
+            if target.scope == TRANSIENT:
+                stack.append([*path, target])
+    return None
+
+
+def annotation(key: Key) -> str:
+    """How a parameter annotation asks for ``key``: ``T`` or ``Annotated[T, Named("x")]``."""
+    if key.name is None:
+        return describe(key.tp)
+    return f'Annotated[{describe(key.tp)}, Named("{key.name}")]'
+
+
+# -- at resolution time --------------------------------------------------------------------
+
+
+def resolution_error(
+    what: str, problems: Sequence[Problem], missing: dict[int, tuple[Key, list[str]]]
+) -> ResolutionError:
+    """The error for a just-in-time binding that cannot be compiled, raised by ``get()``.
+
+    A missing binding is a `MissingBindingError` for the key nothing binds, with the path
+    that led to it; any other problem a `ResolutionError` with the compiler's text.
+
+    Args:
+        what: What was asked for, for an error that is not a missing binding.
+        problems: What the compiler found, in order.
+        missing: For missing-binding problems (by ``id``), the key and the dependency path.
+    """
+    first = problems[0]
+    found = "\n".join([first.message, *first.details])
+    if len(problems) > 1:
+        more = "\n\n".join(p.render(i) for i, p in enumerate(problems[1:], 2))
+        found += f"\n\nAlso found:\n\n{more}"
+    if id(first) in missing:
+        key, path = missing[id(first)]
+        return MissingBindingError(str(key), found, hint=first.hint, path=path)
+    return ResolutionError(what, found, hint=first.hint)

@@ -1,0 +1,176 @@
+"""The one parameter planner: what a parameter receives, decided in one place.
+
+`plan_param` is used for every parameter injectq fills: constructors and providers while
+the graph compiles, and functions passed to ``call()``/``acall()``/``@inject``, whose plan
+(`FunctionPlan`) is compiled once per function and graph. It decides, in this order
+(API.md's fine print):
+
+1. no usable annotation: the default value, else a problem;
+2. an annotation that cannot be a key (``Literal[...]``, ``x: []``): the default, else a
+   problem;
+3. ``Provider[T]``: a provider of ``T`` when ``T`` is bound or can be made just in time,
+   else the default or ``None`` for ``Provider[T] | None``, else a missing binding;
+4. a bound key: its binding;
+5. the container type (``InjectQ``): the container itself;
+6. ``dict[str, T]`` / ``Mapping[str, T]``: the named bindings of ``T``;
+7. a default value, then ``None`` for ``T | None``;
+8. a concrete class: a just-in-time binding;
+9. otherwise a missing binding.
+
+The planner reads no signature (`injectq._introspect` did) and renders no message: a
+problem is a `Refusal` that the caller turns into the compiler's text (`injectq._checks`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, Protocol
+
+import attrs
+
+from injectq._introspect import Param, Signature
+from injectq._keys import Key, key_problem
+
+__all__ = ["Context", "DepDraft", "Refusal", "Slot", "Strategy", "plan_param", "to_fill"]
+
+
+class Strategy:
+    """How a parameter gets its value."""
+
+    BINDING: Final = "binding"  # resolve another binding
+    VALUE: Final = "value"  # a constant: the parameter's default, or None for T | None
+    PROVIDER: Final = "provider"  # a Provider[T] for a key
+    MAPPING: Final = "mapping"  # dict of the named bindings of a type
+    CONTAINER: Final = "container"  # the container itself
+
+
+@attrs.define(eq=False)
+class DepDraft:
+    """What one parameter receives, while its targets may still be compiling.
+
+    Attributes:
+        param: The parameter.
+        strategy: A `Strategy`.
+        target: The node a ``BINDING`` (or ``PROVIDER``) parameter resolves.
+        value: The constant of a ``VALUE`` parameter.
+        key: The key the parameter asked for (None when it has no usable annotation).
+        items: The named nodes of a ``MAPPING`` parameter.
+    """
+
+    param: Param
+    strategy: str
+    target: Any = None
+    value: Any = None
+    key: Key | None = None
+    items: list[tuple[str, Any]] = attrs.field(factory=list)
+
+    def targets(self) -> list[Any]:
+        """The nodes this parameter resolves eagerly (a Provider resolves later)."""
+        if self.strategy == Strategy.BINDING:
+            return [self.target]
+        if self.strategy == Strategy.MAPPING:
+            return [t for _, t in self.items]
+        return []
+
+
+@attrs.frozen
+class Refusal:
+    """Why a parameter cannot be injected; rendered by `injectq._checks`.
+
+    Attributes:
+        code: The problem code: ``missing-annotation``, ``unsupported-annotation``,
+            ``invalid-key`` or ``missing-binding``; ``claimed`` when the key belongs to a
+            binding whose own problem is reported already (nothing more to say).
+        param: The parameter.
+        key: The key asked for (``missing-binding``, ``claimed``).
+        reason: The key problem (``invalid-key``).
+    """
+
+    code: str
+    param: Param
+    key: Key | None = None
+    reason: str = ""
+
+
+class Context(Protocol):
+    """What the planner asks of whoever plans: the compiler, or a function plan."""
+
+    container_type: Any
+
+    def lookup(self, key: Key) -> Any:
+        """The node bound to ``key``, or None."""
+
+    def claimed(self, key: Key) -> bool:
+        """Whether ``key`` is bound by a binding that is itself invalid (reported already)."""
+
+    def jit(self, key: Key) -> Any:
+        """A just-in-time node for ``key``, or None when it cannot be made."""
+
+    def named_of(self, tp: Any) -> list[tuple[str, Any]]:
+        """The named nodes of ``tp``, in install order."""
+
+
+def plan_param(p: Param, ctx: Context) -> DepDraft | Refusal:
+    """Decide what parameter ``p`` receives (see the module docstring for the order)."""
+    if not p.annotated or p.problem is not None:
+        if p.has_default:
+            return DepDraft(p, Strategy.VALUE, value=p.default)
+        return Refusal("missing-annotation" if not p.annotated else "unsupported-annotation", p)
+    reason = key_problem(p.tp)
+    if reason is not None:
+        if p.has_default:
+            return DepDraft(p, Strategy.VALUE, value=p.default)
+        return Refusal("invalid-key", p, reason=reason)
+    key = Key(p.tp, p.name_of)
+    if p.provider:
+        found = ctx.lookup(key) or ctx.jit(key)
+        if found is not None:
+            return DepDraft(p, Strategy.PROVIDER, target=found, key=key)
+        if p.has_default or p.optional:
+            return DepDraft(p, Strategy.VALUE, value=p.default if p.has_default else None, key=key)
+        return Refusal("claimed" if ctx.claimed(key) else "missing-binding", p, key)
+    found = ctx.lookup(key)
+    if found is not None:
+        return DepDraft(p, Strategy.BINDING, target=found, key=key)
+    if p.name_of is None and p.tp is ctx.container_type:
+        return DepDraft(p, Strategy.CONTAINER, key=key)
+    if p.mapping_of is not None and p.name_of is None:
+        return DepDraft(
+            p, Strategy.MAPPING, key=Key(p.mapping_of), items=ctx.named_of(p.mapping_of)
+        )
+    if p.has_default or p.optional:
+        return DepDraft(p, Strategy.VALUE, value=p.default if p.has_default else None, key=key)
+    if ctx.claimed(key):
+        return Refusal("claimed", p, key)
+    found = ctx.jit(key)
+    if found is not None:
+        return DepDraft(p, Strategy.BINDING, target=found, key=key)
+    return Refusal("missing-binding", p, key)
+
+
+Slot = int | str
+"""Where a filled-in argument goes: a position (positional-only) or a keyword."""
+
+
+def to_fill(
+    sig: Signature, args: tuple[Any, ...], kwargs: Any, *, explicit_only: bool
+) -> list[tuple[int, Param]]:
+    """The parameters of ``sig`` a call leaves out, each with its index in ``sig.params``.
+
+    A parameter left out that has no annotation but a default is not listed: it keeps its
+    default. With ``explicit_only`` (some parameter is marked ``Inject[T]``), only marked
+    parameters are filled.
+    """
+    out: list[tuple[int, Param]] = []
+    positional = 0
+    for index, param in enumerate(sig.params):
+        if not param.keyword and positional < len(args):
+            positional += 1
+            continue
+        if (param.name in kwargs and not param.positional_only) or (
+            explicit_only and not param.explicit
+        ):
+            continue
+        if not param.annotated and param.has_default:
+            continue
+        out.append((index, param))
+    return out
