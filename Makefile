@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint typecheck unit docs test-matrix bench clean
+.PHONY: test demo lint typecheck unit docs test-matrix bench bench-scale bench-instructions clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,14 @@ test: lint typecheck unit docs
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[dev,docs,bench]'
 	$(PY) -m benchmarks $(ARGS)
+
+# The scale checks alone (growth factors, memory), written into docs/performance.md.
+bench-scale: $(STAMP)
+	$(PY) -m benchmarks --scale
+
+# Instructions per operation under valgrind's callgrind (skipped without valgrind).
+bench-instructions: $(STAMP)
+	$(PY) -m benchmarks --instructions
 
 # The suite on every CPython 3.11-3.13 the machine has (absent versions are skipped).
 test-matrix:

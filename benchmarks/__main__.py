@@ -1,23 +1,24 @@
 """Run every library on every scenario and write the results table.
 
 Usage: python -m benchmarks [--quick] [--only LIB,LIB] [--scenarios S,S]
+       python -m benchmarks --scale            (the scale checks only)
+       python -m benchmarks --instructions     (instruction counts under callgrind)
 """
 
 from __future__ import annotations
 
-import gc
 import importlib.metadata
 import json
 import os
 import platform
-import re
 import subprocess
 import sys
 import time
-import tracemalloc
 from pathlib import Path
 
+from benchmarks import scale
 from benchmarks.libraries import LIBRARIES, SCENARIOS
+from benchmarks.report import cpu_model, git_commit, write_block
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {
@@ -62,15 +63,6 @@ def run_one(library: str, scenario: str, quick: bool) -> dict[str, object]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def cpu_model() -> str:
-    try:
-        text = Path("/proc/cpuinfo").read_text(encoding="utf-8")
-    except OSError:
-        return platform.processor() or "unknown CPU"
-    match = re.search(r"model name\s*:\s*(.+)", text)
-    return match.group(1).strip() if match else "unknown CPU"
-
-
 def version(dist: str) -> str:
     try:
         return importlib.metadata.version(dist)
@@ -78,103 +70,32 @@ def version(dist: str) -> str:
         return "not installed"
 
 
-def injectq_extras() -> list[str]:
-    """Memory per scope and per singleton, and the scaling check, for injectq."""
-    from benchmarks import model as m
-    from injectq import InjectQ, Module
-
-    lines = []
-
-    class Web(Module):
-        def configure(self) -> None:
-            self.bind(m.RequestState).scoped()
-
-    c = InjectQ(Web())
-    n = 10_000
-    gc.collect()
-    tracemalloc.start()
-    before = tracemalloc.get_traced_memory()[0]
-    scopes = []
-    for _ in range(n):
-        s = c.scope()
-        s.__enter__()
-        s.get(m.RequestState)
-        scopes.append(s)
-    per_scope = (tracemalloc.get_traced_memory()[0] - before) / n
-    for s in reversed(scopes):
-        s.__exit__(None, None, None)
-    del scopes
-    tracemalloc.stop()
-    lines.append(
-        f"- memory per entered scope holding one scoped instance: "
-        f"{per_scope:.0f} bytes (10,000 scopes held at once; the instance included)"
+def run_scale() -> str:
+    """Run the scale checks, write their figures (JSON and the docs block), return the table."""
+    results = scale.run_all()
+    machine = (
+        f"Measured on {cpu_model()}, {os.cpu_count()} cores, CPython "
+        f"{platform.python_version()}, {time.strftime('%Y-%m-%d')}, commit {git_commit()}; "
+        "one process per check, each size measured once."
     )
-
-    classes = [type(f"S{i}", (), {}) for i in range(n)]
-    c2 = InjectQ()
-
-    class Many(Module):
-        def configure(self) -> None:
-            for cls in classes:
-                self.bind(cls).singleton()
-
-    c2.install(Many())
-    gc.collect()
-    tracemalloc.start()
-    before = tracemalloc.get_traced_memory()[0]
-    for cls in classes:
-        c2.get(cls)
-    per_singleton = (tracemalloc.get_traced_memory()[0] - before) / n
-    tracemalloc.stop()
-    lines.append(
-        f"- memory per created singleton: {per_singleton:.0f} bytes "
-        "(10,000 empty singletons, the instances included)"
+    figures = {"machine": machine, "commit": git_commit(), "checks": results}
+    (ROOT / "docs" / "performance_scale.json").write_text(
+        json.dumps(figures, indent=1) + "\n", encoding="utf-8"
     )
-
-    import timeit
-
-    def resolve_time(bindings: int) -> float:
-        extra = [type(f"X{i}", (), {}) for i in range(bindings)]
-
-        class Big(Module):
-            def configure(self) -> None:
-                for cls in (m.A, m.B, m.C, m.D, m.E, *extra):
-                    self.bind(cls)
-
-        big = InjectQ(Big())
-        timer = timeit.Timer("get(A)", globals={"get": big.get, "A": m.A})
-        number, _ = timer.autorange()
-        return min(timer.repeat(7, number)) / number
-
-    small, large = resolve_time(10), resolve_time(10_000)
-    lines.append(
-        f"- resolve time of the tree with 10 vs 10,000 bindings installed: "
-        f"{small * 1e9:.0f} ns vs {large * 1e9:.0f} ns "
-        f"({(large / small - 1) * 100:+.1f}%)"
-    )
-
-    for count in (1_000, 5_000, 10_000):
-        extra = [type(f"Y{i}", (), {}) for i in range(count)]
-
-        class Install(Module):
-            def __init__(self, classes: list[type]) -> None:
-                self.classes = classes
-
-            def configure(self) -> None:
-                for cls in self.classes:
-                    self.bind(cls)
-
-        start = time.perf_counter()
-        InjectQ(Install(extra))
-        elapsed = time.perf_counter() - start
-        lines.append(
-            f"- install of {count:,} bindings: {elapsed * 1000:.0f} ms "
-            f"({elapsed * 1000 / (count / 1000):.1f} ms per 1,000)"
-        )
-    return lines
+    text = scale.render(results) + f"\n\n{machine}"
+    write_block("scale", text)
+    return text
 
 
 def main() -> None:
+    if "--scale" in sys.argv:
+        print("\n" + run_scale())
+        return
+    if "--instructions" in sys.argv:
+        from benchmarks import instructions
+
+        instructions.main(sys.argv[sys.argv.index("--instructions") + 1 :])
+        return
     quick = "--quick" in sys.argv
     libraries = LIBRARIES[1:]
     scenarios = SCENARIOS
@@ -197,21 +118,10 @@ def main() -> None:
             )
             print(f"{scenario:12} {library:20} {shown}", flush=True)
     table = render(results, libraries, scenarios, quick)
-    extras = injectq_extras() if "injectq" in libraries else []
-    text = table + (
-        "\n\n**injectq, memory and scaling:**\n\n" + "\n".join(extras) if extras else ""
-    )
+    scale_text = run_scale() if "injectq" in libraries else ""
+    text = table + (f"\n\n**injectq at scale:**\n\n{scale_text}" if scale_text else "")
     (ROOT / "docs" / "performance_table.md").write_text(text + "\n", encoding="utf-8")
-    page = ROOT / "docs" / "performance.md"
-    if page.exists():
-        content = page.read_text(encoding="utf-8")
-        content = re.sub(
-            r"(<!-- bench:start -->\n).*?(<!-- bench:end -->)",
-            lambda mt: mt.group(1) + text + "\n" + mt.group(2),
-            content,
-            flags=re.DOTALL,
-        )
-        page.write_text(content, encoding="utf-8")
+    write_block("bench", table)
     print()
     print(text)
 

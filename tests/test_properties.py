@@ -7,6 +7,7 @@ predicts which problems ``install`` must report; for valid graphs the tests reso
 node and check wiring, identity per scope and teardown order.
 """
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -26,6 +27,7 @@ class Node:
     bound: bool = True
     named: bool = False  # bound under the name "n{i}"; dependents ask for that name
     via_provider: bool = False  # bound to a provider function instead of the class
+    is_async: bool = False  # bound to an async provider that yields to the loop first
 
 
 @dataclass
@@ -90,6 +92,7 @@ class Model:
             "log": self.log,
             "Annotated": Annotated,
             "Named": Named,
+            "asyncio": asyncio,
         }
         source = []
         for i, node in enumerate(self.nodes):
@@ -100,6 +103,14 @@ class Model:
                 for j, d in enumerate(node.deps)
             )
             body = "".join(f"        self.p{j} = p{j}\n" for j in range(len(node.deps)))
+            args = ", ".join(f"p{j}" for j in range(len(node.deps)))
+            make = (
+                f"async def make_N{i}({params[2:]}) -> 'N{i}':\n"
+                "    await asyncio.sleep(0)\n"
+                f"    return N{i}({args})\n"
+                if node.is_async
+                else f"def make_N{i}({params[2:]}) -> 'N{i}':\n    return N{i}({args})\n"
+            )
             source.append(
                 f"class N{i}:\n"
                 f"    def __init__(self{params}) -> None:\n"
@@ -107,8 +118,7 @@ class Model:
                 f"        log.append(('create', {i}, id(self)))\n"
                 f"    def dispose(self) -> None:\n"
                 f"        log.append(('dispose', {i}, id(self)))\n"
-                f"def make_N{i}({params[2:]}) -> 'N{i}':\n"
-                f"    return N{i}({', '.join(f'p{j}' for j in range(len(node.deps)))})\n"
+                f"{make}"
             )
         exec("".join(source), namespace)
         classes = [resource(namespace[f"N{i}"]) for i in range(len(self.nodes))]
@@ -121,7 +131,7 @@ class Model:
                     if not node.bound:
                         continue
                     name = f"n{i}" if node.named else None
-                    target = providers[i] if node.via_provider else cls
+                    target = providers[i] if node.via_provider or node.is_async else cls
                     builder = self.bind(cls, target, name=name)
                     if node.scope == "request":
                         builder.scoped()
@@ -134,7 +144,7 @@ class Model:
 
 
 @st.composite
-def graphs(draw: st.DrawFn, *, allow_problems: bool) -> Model:
+def graphs(draw: st.DrawFn, *, allow_problems: bool, allow_async: bool = False) -> Model:
     n = draw(st.integers(min_value=1, max_value=7))
     nodes = []
     for i in range(n):
@@ -144,7 +154,15 @@ def graphs(draw: st.DrawFn, *, allow_problems: bool) -> Model:
             deps = draw(st.lists(st.sampled_from(others), max_size=3)) if others else []
         else:
             deps = draw(st.lists(st.integers(0, i - 1), max_size=3)) if i else []
-        nodes.append(Node(scope, deps, named=draw(st.booleans()), via_provider=draw(st.booleans())))
+        nodes.append(
+            Node(
+                scope,
+                deps,
+                named=draw(st.booleans()),
+                via_provider=draw(st.booleans()),
+                is_async=allow_async and draw(st.booleans()),
+            )
+        )
     if allow_problems and n > 1:
         for i in draw(st.lists(st.integers(0, n - 1), max_size=2, unique=True)):
             nodes[i].bound = False
@@ -160,6 +178,14 @@ def resolve_all(scope: Any, model: Model, classes: list[type]) -> list[Any]:
     """Every node of the graph, resolved in ``scope`` (named nodes by their name)."""
     return [
         scope.get(cls, name=f"n{i}" if model.nodes[i].named else None)
+        for i, cls in enumerate(classes)
+    ]
+
+
+async def aresolve_all(scope: Any, model: Model, classes: list[type]) -> list[Any]:
+    """The async twin of resolve_all."""
+    return [
+        await scope.aget(cls, name=f"n{i}" if model.nodes[i].named else None)
         for i, cls in enumerate(classes)
     ]
 
@@ -182,17 +208,10 @@ def test_install_rejects_exactly_the_invalid_graphs(model: Model) -> None:
     assert isinstance(info.value, CircularDependencyError) == ("cycle" in expected)
 
 
-@PROPERTY
-@given(graphs(allow_problems=False))
-def test_valid_graphs_resolve_with_the_right_wiring_and_identity(model: Model) -> None:
-    """Every dependency is an instance of its node; identity follows each node's scope."""
-    classes, module = model.build()
-    container = InjectQ(module, strict=True)
-    with container.scope() as first:
-        a = resolve_all(first, model, classes)
-        b = resolve_all(first, model, classes)
-    with container.scope() as second:
-        c = resolve_all(second, model, classes)
+def check_wiring_and_identity(
+    model: Model, classes: list[type], a: list[Any], b: list[Any], c: list[Any]
+) -> None:
+    """a and b come from one scope, c from another: identity must follow each node's scope."""
     for i, node in enumerate(model.nodes):
         for j, dep in enumerate(node.deps):
             assert type(getattr(a[i], f"p{j}")) is classes[dep]
@@ -207,7 +226,40 @@ def test_valid_graphs_resolve_with_the_right_wiring_and_identity(model: Model) -
         for j, dep in enumerate(node.deps):
             if model.nodes[dep].scope != "transient":
                 assert getattr(a[i], f"p{j}") is a[dep]
+
+
+@PROPERTY
+@given(graphs(allow_problems=False))
+def test_valid_graphs_resolve_with_the_right_wiring_and_identity(model: Model) -> None:
+    """Every dependency is an instance of its node; identity follows each node's scope."""
+    classes, module = model.build()
+    container = InjectQ(module, strict=True)
+    with container.scope() as first:
+        a = resolve_all(first, model, classes)
+        b = resolve_all(first, model, classes)
+    with container.scope() as second:
+        c = resolve_all(second, model, classes)
+    check_wiring_and_identity(model, classes, a, b, c)
     container.close()
+
+
+@PROPERTY
+@given(graphs(allow_problems=False, allow_async=True))
+def test_valid_graphs_resolve_through_aget_with_the_same_wiring(model: Model) -> None:
+    """The async twin: aget() of graphs with async providers wires and caches the same way."""
+    classes, module = model.build()
+
+    async def scenario() -> None:
+        container = InjectQ(module, strict=True)
+        async with container.scope() as first:
+            a = await aresolve_all(first, model, classes)
+            b = await aresolve_all(first, model, classes)
+        async with container.scope() as second:
+            c = await aresolve_all(second, model, classes)
+        check_wiring_and_identity(model, classes, a, b, c)
+        await container.aclose()
+
+    asyncio.run(asyncio.wait_for(scenario(), 10))
 
 
 @PROPERTY

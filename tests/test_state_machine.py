@@ -1,0 +1,320 @@
+"""A state machine over install, override, scope, get, aget and close.
+
+Hypothesis drives one container through random sequences of operations on random graphs of
+``@resource`` classes (sync and async providers, singleton, request-scoped and transient
+bindings) and checks, after every step and at the end:
+
+- nothing is built twice where it is cached (a singleton per override state, a scoped
+  instance per scope), and transients are new each time;
+- nothing is disposed twice, and nothing is served after its disposal (nor anything it
+  holds);
+- nothing leaks: every instance built is disposed once the scopes, overrides and the
+  container are closed; what an override or a scope built is disposed when it ends.
+"""
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
+
+from injectq import InjectQ, InjectQError, Module, ScopeError, resource
+
+SCOPES = ("singleton", "request", "transient")
+
+
+@dataclass
+class Node:
+    cls: type
+    scope: str
+    is_async: bool
+    deps: list[int]
+    needs_scope: bool
+    needs_async: bool
+    reaches: set[int]  # every node this one depends on, directly or not
+
+
+@dataclass
+class Log:
+    """What the generated classes report: creations and disposals, in order."""
+
+    created: list[Any] = field(default_factory=list)
+    disposed: list[Any] = field(default_factory=list)
+
+
+def make_node(
+    index: int, scope: str, is_async: bool, deps: list[int], nodes: list[Node], log: Log
+) -> tuple[Node, Any, Any]:
+    """The class of a new node, its provider, and the provider of its replacement."""
+    namespace: dict[str, Any] = {"log": log, "asyncio": asyncio}
+    for d in deps:
+        namespace[f"N{d}"] = nodes[d].cls
+    params = ", ".join(f"p{j}: N{d}" for j, d in enumerate(deps))
+    args = ", ".join(f"p{j}" for j in range(len(deps)))
+    sleep = "    await asyncio.sleep(0)\n" if is_async else ""
+    prefix = "async " if is_async else ""
+    source = (
+        f"class N{index}:\n"
+        f"    node = {index}\n"
+        f"    def __init__(self{', ' if params else ''}{params}) -> None:\n"
+        f"        self.deps = ({args}{',' if args else ''})\n"
+        f"        log.created.append(self)\n"
+        f"    def dispose(self) -> None:\n"
+        f"        log.disposed.append(self)\n"
+        f"class Fake{index}(N{index}):\n"
+        f"    pass\n"
+        f"{prefix}def make({params}) -> N{index}:\n"
+        f"{sleep}"
+        f"    return N{index}({args})\n"
+        f"{prefix}def fake({params}) -> N{index}:\n"
+        f"{sleep}"
+        f"    return Fake{index}({args})\n"
+    )
+    exec(source, namespace)
+    cls = resource(namespace[f"N{index}"])
+    reaches = set(deps).union(*(nodes[d].reaches for d in deps))
+    needs_scope = scope == "request" or (
+        scope == "transient" and any(nodes[d].needs_scope for d in deps)
+    )
+    needs_async = is_async or any(nodes[d].needs_async for d in deps)
+    node = Node(cls, scope, is_async, deps, needs_scope, needs_async, reaches)
+    return node, namespace["make"], namespace["fake"]
+
+
+def binding_module(bindings: list[tuple[Node, Any]]) -> Module:
+    class Bindings(Module):
+        def configure(self) -> None:
+            for node, target in bindings:
+                builder = self.bind(node.cls).to_provider(target)
+                if node.scope == "singleton":
+                    builder.singleton()
+                elif node.scope == "request":
+                    builder.scoped()
+                else:
+                    builder.transient()
+
+    return Bindings()
+
+
+@dataclass
+class OpenScope:
+    manager: Any
+    scope: Any
+    cached: dict[int, Any] = field(default_factory=dict)
+    transients: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class OpenOverride:
+    manager: Any
+    node: int
+    saved: dict[int, Any]  # the singletons' expected instances before it, restored after
+
+
+class ContainerMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.log = Log()
+        self.container = InjectQ()
+        self.loop = asyncio.new_event_loop()
+        self.nodes: list[Node] = []
+        self.fakes: list[Any] = []
+        self.singletons: dict[int, Any] = {}  # node -> the instance it must be now
+        self.scopes: list[OpenScope] = []
+        self.overrides: list[OpenOverride] = []
+        self.walked: set[int] = set()  # ids of instances whose graph was checked
+        self.keep: list[Any] = []  # keeps walked instances alive, so ids stay unique
+        self.closed = False
+        self.served = 0
+
+    # -- operations -----------------------------------------------------------------------
+
+    @initialize(data=st.data(), count=st.integers(1, 4))
+    def first_install(self, data: st.DataObject, count: int) -> None:
+        self.install(data, count)
+
+    @precondition(lambda self: not self.closed and not self.overrides and len(self.nodes) < 12)
+    @rule(data=st.data(), count=st.integers(1, 3))
+    def install(self, data: st.DataObject, count: int) -> None:
+        bindings = []
+        for _ in range(count):
+            index = len(self.nodes)
+            scope = data.draw(st.sampled_from(SCOPES))
+            is_async = data.draw(st.booleans())
+            allowed = [
+                i
+                for i, n in enumerate(self.nodes)
+                if scope != "singleton" or not n.needs_scope  # no captive dependency
+            ]
+            deps = data.draw(st.lists(st.sampled_from(allowed), max_size=3)) if allowed else []
+            node, make, fake = make_node(index, scope, is_async, deps, self.nodes, self.log)
+            self.nodes.append(node)
+            self.fakes.append(fake)
+            bindings.append((node, make))
+        self.container.install(binding_module(bindings))
+
+    @precondition(lambda self: not self.closed)
+    @rule()
+    def enter_scope(self) -> None:
+        manager = self.container.scope()
+        scope = manager.__enter__()
+        self.scopes.append(OpenScope(manager, scope))
+
+    @precondition(lambda self: bool(self.scopes))
+    @rule()
+    def leave_scope(self) -> None:
+        top = self.scopes.pop()
+        top.manager.__exit__(None, None, None)
+        disposed = self.disposed_ids()
+        for obj in [*top.cached.values(), *top.transients]:
+            assert id(obj) in disposed, f"{type(obj).__name__} of a scope not disposed at its end"
+
+    @precondition(lambda self: not self.closed and bool(self.nodes))
+    @rule(data=st.data())
+    def enter_override(self, data: st.DataObject) -> None:
+        k = data.draw(st.integers(0, len(self.nodes) - 1))
+        node = self.nodes[k]
+        affected = {i for i, n in enumerate(self.nodes) if i == k or k in n.reaches}
+        saved = {i: self.singletons.pop(i) for i in affected if i in self.singletons}
+        for open_scope in self.scopes:  # which scoped instances an override renews: unpinned
+            for i in affected:
+                open_scope.cached.pop(i, None)
+        manager = self.container.override(binding_module([(node, self.fakes[k])]))
+        manager.__enter__()
+        self.overrides.append(OpenOverride(manager, k, saved))
+
+    @precondition(lambda self: bool(self.overrides))
+    @rule()
+    def leave_override(self) -> None:
+        top = self.overrides.pop()
+        affected = {i for i, n in enumerate(self.nodes) if i == top.node or top.node in n.reaches}
+        built = [self.singletons.pop(i) for i in affected if i in self.singletons]
+        top.manager.__exit__(None, None, None)
+        disposed = self.disposed_ids()
+        for obj in built:
+            assert id(obj) in disposed, f"{type(obj).__name__} built in an override kept"
+        self.singletons.update(top.saved)
+        for open_scope in self.scopes:
+            for i in affected:
+                open_scope.cached.pop(i, None)
+
+    @rule(data=st.data(), sync=st.integers(0, 3), enter=st.booleans())
+    def resolve(self, data: st.DataObject, sync: int, enter: bool) -> None:
+        k = data.draw(st.integers(0, len(self.nodes) - 1))
+        node = self.nodes[k]
+        if enter and node.needs_scope and not self.scopes and not self.closed:
+            self.enter_scope()
+        # What needs an await is mostly asked with aget, sometimes with get (refused).
+        use_async = sync > 0 if node.needs_async else sync == 0
+        source = self.scopes[-1].scope if self.scopes else self.container
+        if use_async:
+            call: Any = lambda: self.loop.run_until_complete(  # noqa: E731
+                asyncio.wait_for(source.aget(node.cls), 5)
+            )
+        else:
+            call = lambda: source.get(node.cls)  # noqa: E731
+        if self.closed:
+            with pytest.raises(InjectQError):
+                call()
+            return
+        try:
+            obj = call()
+        except InjectQError as exc:
+            refused: InjectQError | None = exc
+        else:
+            refused = None
+        outside = node.needs_scope and not self.scopes
+        needs_await = node.needs_async and not use_async
+        if refused is not None:
+            # Either reason may be reported first when both apply.
+            assert (outside and isinstance(refused, ScopeError)) or (
+                needs_await and "aget" in str(refused)
+            ), refused
+            return
+        # Served: it was in scope, and if it needs an await, what needs it is already built.
+        assert not outside, "a scoped binding was served outside its scope"
+        assert isinstance(obj, node.cls)
+        self.served += 1
+        self.check_served(obj, k, fresh_expected=node.scope == "transient")
+
+    @precondition(
+        lambda self: not self.closed and not self.scopes and not self.overrides and self.served > 5
+    )
+    @rule()
+    def close(self) -> None:
+        self.container.close()
+        self.closed = True
+        disposed = self.disposed_ids()
+        for obj in self.singletons.values():
+            assert id(obj) in disposed
+        self.singletons.clear()
+
+    # -- checks ---------------------------------------------------------------------------
+
+    def disposed_ids(self) -> set[int]:
+        return {id(obj) for obj in self.log.disposed}
+
+    def check_served(self, obj: Any, k: int, *, fresh_expected: bool) -> None:
+        """Identity per lifetime for obj and everything it holds; nothing disposed served."""
+        disposed = self.disposed_ids()
+        stack = [(obj, k, fresh_expected, False)]
+        while stack:
+            current, i, must_be_new, in_singleton = stack.pop()
+            node = self.nodes[i]
+            assert type(current).node == i
+            assert id(current) not in disposed, f"served N{i} after its disposal"
+            if node.scope == "singleton":
+                expected = self.singletons.setdefault(i, current)
+                assert current is expected, f"singleton N{i} built twice"
+            elif node.scope == "request":
+                expected = self.scopes[-1].cached.setdefault(i, current)
+                assert current is expected, f"scoped N{i} built twice in one scope"
+            elif must_be_new:
+                assert id(current) not in self.walked, f"transient N{i} served twice"
+            if id(current) in self.walked:
+                continue
+            self.walked.add(id(current))
+            self.keep.append(current)
+            if node.scope == "transient" and self.scopes and not in_singleton:
+                self.scopes[-1].transients.append(current)  # it belongs to the scope
+            inner = in_singleton or node.scope == "singleton"
+            for dep, d in zip(current.deps, node.deps, strict=True):
+                stack.append((dep, d, self.nodes[d].scope == "transient", inner))
+
+    @invariant()
+    def nothing_disposed_twice(self) -> None:
+        ids = [id(obj) for obj in self.log.disposed]
+        assert len(ids) == len(set(ids)), "an instance was disposed twice"
+
+    def teardown(self) -> None:
+        try:
+            while self.scopes:
+                self.leave_scope()
+            while self.overrides:
+                self.leave_override()
+            if not self.closed:
+                self.container.close()
+            self.nothing_disposed_twice()
+            created = {id(obj) for obj in self.log.created}
+            disposed = self.disposed_ids()
+            assert created == disposed, f"{len(created - disposed)} instances never disposed"
+        finally:
+            self.loop.close()
+
+
+ContainerMachine.TestCase.settings = settings(
+    max_examples=200,
+    stateful_step_count=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+test_container_state_machine = ContainerMachine.TestCase
