@@ -66,7 +66,7 @@ def invalid_key(el: Element, problem: str) -> Problem:
     """A key that cannot be a key."""
     return Problem(
         "invalid-key",
-        f"{problem}, so it cannot be a binding key.",
+        f"{describe(el.key)} cannot be a binding key: {problem}.",
         (f"Bound at: {el.source}",),
         "bind a class, an ABC, a Protocol, a parametrised generic such as Cache[User], or a "
         "NewType.",
@@ -218,7 +218,7 @@ def refusal_problem(r: Refusal, owner: str, where: Where, missing: Where) -> Pro
         return Problem(
             "invalid-key",
             f"Parameter '{p.name}' of {owner} asks for {describe(p.tp)}: {r.reason}.",
-            (requested, *where()),
+            where(),
             "annotate it with a class, an ABC, a Protocol or a parametrised generic, or give it "
             "a default value.",
         )

@@ -620,7 +620,10 @@ def compile_graph(
     comp.resolve_all()
     comp.check()
     comp.fail(modules)
-    return comp.assemble(comp.build(), records, overrides, modules)
+    graph = comp.assemble(comp.build(), records, overrides, modules)
+    if previous is not None:
+        _carry_overlay(previous, graph)
+    return graph
 
 
 def extend_graph(
@@ -653,7 +656,39 @@ def extend_graph(
     comp.resolve_all()
     comp.check()
     comp.fail(modules)
-    return comp.assemble(comp.build(), graph.records + records, (), modules)
+    new = comp.assemble(comp.build(), graph.records + records, (), modules)
+    _carry_overlay(graph, new)
+    return new
+
+
+def _carry_overlay(old: Graph, new: Graph) -> None:
+    """Keep the just-in-time nodes of ``old`` that ``new`` would compile the same way.
+
+    A node is kept when every parameter would receive the same thing from ``new``, so the
+    instances cached for it (a just-in-time ``@singleton``) stay shared across installs.
+    """
+    jit = {k: b for k, b in old.jit.items() if k not in new.bindings}
+    changed = True
+    while changed:  # a dropped node drops the nodes that depend on it, pass after pass
+        changed = False
+        for key, binding in list(jit.items()):
+            if not all(_still(dep, new, jit) for dep in binding.deps):
+                del jit[key]
+                changed = True
+    new.jit.update(jit)
+
+
+def _still(dep: Dep, new: Graph, jit: Mapping[Key, Binding]) -> bool:
+    """Whether ``new`` (with the overlay ``jit``) gives a parameter the same as before."""
+    key = dep.key
+    if key is None or dep.strategy == Strategy.PROVIDER:
+        return True  # a default for no annotation; a Provider resolves when called
+    if dep.strategy == Strategy.MAPPING:
+        return tuple(new.named.get(key.tp, ())) == dep.items
+    found = new.bindings.get(key) or jit.get(key)
+    if dep.strategy == Strategy.BINDING:
+        return found is dep.binding
+    return found is None  # a default, None or the container: still nothing bound
 
 
 def add_jit(graph: Graph, key: Key, asked_by: str) -> Binding | str:

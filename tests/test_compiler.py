@@ -350,3 +350,43 @@ async def test_async_generator_provider_with_the_right_annotation_serves_its_val
     c = InjectQ(RightProvider())
     async with c:
         assert (await c.aget(Connection)).options == ("fast",)
+
+
+@singleton
+class JitSingleton:
+    pass
+
+
+class UsesJitSingleton:
+    def __init__(self, single: JitSingleton) -> None:
+        self.single = single
+
+
+@singleton
+class JitWithOptional:
+    def __init__(self, dep: Optional | None = None) -> None:
+        self.dep = dep
+
+
+def test_just_in_time_singleton_stays_shared_across_an_unrelated_install() -> None:
+    """A singleton created just in time is the same object after bind() and in an override."""
+    c = InjectQ()
+    single = c.get(JitSingleton)
+    assert c.get(UsesJitSingleton).single is single
+    c.bind(Unrelated)
+    assert c.get(JitSingleton) is single
+    assert c.get(UsesJitSingleton).single is single
+    with c.override(Unrelated, Unrelated()):
+        assert c.get(JitSingleton) is single
+    assert c.get(JitSingleton) is single
+
+
+def test_just_in_time_singleton_is_rebuilt_when_what_it_asked_for_is_bound() -> None:
+    """A just-in-time node whose parameter would now get a binding is compiled afresh."""
+    c = InjectQ()
+    before = c.get(JitWithOptional)
+    assert before.dep is None
+    c.bind(Optional)
+    after = c.get(JitWithOptional)
+    assert after is not before
+    assert isinstance(after.dep, Optional)

@@ -148,14 +148,13 @@ def list_param(x: []) -> object:  # type: ignore[valid-type]
         (
             literal_param,
             "Parameter 'x' of literal_param asks for Literal[1]: Literal[1] is a union or "
-            "literal, not a single type.\nRequested by: parameter 'x' of literal_param\n"
+            "literal, not a single type.\n"
             "Hint: annotate it with a class, an ABC, a Protocol or a parametrised generic, or "
             "give it a default value.",
         ),
         (
             list_param,
             "Parameter 'x' of list_param asks for []: list [] is not hashable.\n"
-            "Requested by: parameter 'x' of list_param\n"
             "Hint: annotate it with a class, an ABC, a Protocol or a parametrised generic, or "
             "give it a default value.",
         ),
