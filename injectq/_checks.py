@@ -15,7 +15,7 @@ import typing
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from injectq._introspect import Param, Signature
+from injectq._introspect import CallKind, Param, Signature
 from injectq._keys import Key, describe
 from injectq._module import SINGLETON, TRANSIENT, Element, TargetKind
 from injectq._plan import Refusal
@@ -26,6 +26,8 @@ __all__ = [
     "construct_problem",
     "cycles",
     "element_problems",
+    "missing_key",
+    "needs_async",
     "refusal_problem",
     "resolution_error",
     "suggestions",
@@ -451,7 +453,70 @@ def annotation(key: Key) -> str:
     return f'Annotated[{describe(key.tp)}, Named("{key.name}")]'
 
 
+# -- which drafts need an await ----------------------------------------------------------
+
+
+def needs_async(root: Any, is_draft: Callable[[Any], bool]) -> bool:
+    """Whether producing the draft ``root`` needs an await (its own call, or a dependency's).
+
+    Sets ``needs_async`` on every draft below it; compiled nodes know theirs already.
+    """
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, ready = stack.pop()
+        if node.needs_async is not None:
+            continue
+        children = [t for d in node.deps for t in d.targets()]
+        if not ready:
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if is_draft(c) and c.needs_async is None)
+            continue
+        h = node.head
+        node.needs_async = (
+            h.call in (CallKind.ASYNC, CallKind.ASYNC_GENERATOR)
+            or h.async_init
+            or any(bool(c.needs_async) for c in children)
+        )
+    return bool(root.needs_async)
+
+
 # -- at resolution time --------------------------------------------------------------------
+
+
+def missing_key(
+    k: Key, names: Sequence[str], close: Sequence[str], reason: str
+) -> MissingBindingError:
+    """The error for ``get()`` of a key nothing binds and that cannot be made just in time.
+
+    Args:
+        k: The key asked for.
+        names: The names bound for its type, in install order.
+        close: Bound keys close to it (`suggestions`).
+        reason: Why it cannot be created just in time.
+    """
+    t = describe(k.tp)
+    listed = ", ".join(f'"{n}"' for n in names)
+    found = f"Nothing binds {k}"
+    if k.name is not None and names:
+        found += f"; the names bound for {t} are: {listed}"
+    elif k.name is None and names:
+        found += f"; {t} is bound only with names: {listed}"
+    else:
+        found += f" ({reason})"
+    if close and not names:
+        found += ". Did you mean: " + " or ".join(close) + "?"
+    else:
+        found += "."
+    if k.name is not None:
+        hint = (
+            f'bind it in a module: self.bind({t}, Impl, name="{k.name}"), or ask for one of the '
+            "names above."
+        )
+    elif names:
+        hint = f'ask for a name: get({t}, name="{names[0]}"), or get_all({t}) for all of them.'
+    else:
+        hint = f"bind it in a module: self.bind({t}, Impl)."
+    return MissingBindingError(str(k), found, hint=hint, candidates=close or names, path=[str(k)])
 
 
 def resolution_error(

@@ -19,6 +19,7 @@ from typing import Any, Final, TypeVar, overload
 import attrs
 
 from injectq._calls import FunctionPlan, arrange, pending, plan_for, read_function
+from injectq._checks import missing_key
 from injectq._graph import (
     Binding,
     Dep,
@@ -329,39 +330,10 @@ class InjectQ:
                 raise self._missing(k, graph, found)
             return found
 
-    def _missing(self, k: Key, graph: Graph, reason: str) -> MissingBindingError:
+    @staticmethod
+    def _missing(k: Key, graph: Graph, reason: str) -> MissingBindingError:
         names = [n for n, _ in graph.named.get(k.tp, ())]
-        found = f"Nothing binds {k}"
-        if k.name is not None and names:
-            found += f"; the names bound for {describe(k.tp)} are: " + ", ".join(
-                f'"{n}"' for n in names
-            )
-        elif k.name is None and names:
-            found += f"; {describe(k.tp)} is bound only with names: " + ", ".join(
-                f'"{n}"' for n in names
-            )
-        else:
-            found += f" ({reason})"
-        suggestions = suggestions_for(graph, k)
-        if suggestions and not names:
-            found += ". Did you mean: " + " or ".join(suggestions) + "?"
-        else:
-            found += "."
-        if k.name is not None:
-            hint = (
-                f'bind it in a module: self.bind({describe(k.tp)}, Impl, name="{k.name}"), '
-                "or ask for one of the names above."
-            )
-        elif names:
-            hint = (
-                f'ask for a name: get({describe(k.tp)}, name="{names[0]}"), or get_all('
-                f"{describe(k.tp)}) for all of them."
-            )
-        else:
-            hint = f"bind it in a module: self.bind({describe(k.tp)}, Impl)."
-        return MissingBindingError(
-            str(k), found, hint=hint, candidates=suggestions or names, path=[str(k)]
-        )
+        return missing_key(k, names, suggestions_for(graph, k), reason)
 
     # -- calling functions ------------------------------------------------------------------
 

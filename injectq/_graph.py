@@ -19,7 +19,8 @@ for one of their keys; everything else is kept as it is):
 5. **Build** (`_Compiler.build`): drafts become frozen `Binding` nodes bottom-up; a node
    whose element and dependencies did not change is the previous graph's node, so the
    instances cached for it survive; then the new `Graph` is assembled from the old one's
-   indexes plus the new nodes.
+   indexes plus the new nodes (`injectq._nodes.next_graph`), and the old one's
+   just-in-time nodes that are still valid are carried over.
 
 The result is a DAG of frozen `Binding` nodes that compare by identity. Just-in-time
 bindings that ``get()`` needs later are compiled the same way against the graph and kept in
@@ -31,8 +32,7 @@ from __future__ import annotations
 import inspect
 import typing
 from collections import deque
-from collections.abc import Iterator, Mapping
-from types import MappingProxyType
+from collections.abc import Iterator
 from typing import Any
 
 import attrs
@@ -42,7 +42,15 @@ from injectq._introspect import CallKind, Signature, call_kind, read_callable, r
 from injectq._keys import Key, describe, key_problem
 from injectq._module import SINGLETON, TRANSIENT, Element, TargetKind, class_scope
 from injectq._module import is_resource_class as _is_resource
-from injectq._nodes import Binding, Dep, Graph, empty_graph
+from injectq._nodes import (
+    Binding,
+    Dep,
+    Graph,
+    carry_overlay,
+    empty_graph,
+    next_graph,
+    unchanged,
+)
 from injectq._plan import DepDraft, Refusal, Strategy, plan_param
 from injectq._source import Source, object_source
 from injectq.errors import BindingError, CircularDependencyError, Problem, ResolutionError
@@ -429,7 +437,7 @@ class _Compiler:
             return
         self.problems.extend(checks.captives(roots))
         for draft in roots:
-            _needs_async(draft)
+            checks.needs_async(draft, _is_draft)
 
     def fail(self, modules: tuple[str, ...]) -> None:
         if self.problems:
@@ -461,7 +469,7 @@ class _Compiler:
                 continue
             deps = tuple(build_dep(d) for d in draft.deps)
             prev = self.previous.find(draft.key) if self.previous is not None else None
-            if prev is not None and _same(prev, draft, deps):
+            if prev is not None and unchanged(prev, draft.head, deps):
                 draft.built = prev
                 continue
             h = draft.head
@@ -485,57 +493,6 @@ class _Compiler:
         assert root.built is not None
         return root.built
 
-    def assemble(
-        self,
-        built: dict[Key, Binding],
-        records: tuple[Element, ...],
-        overrides: tuple[Element, ...],
-        modules: tuple[str, ...],
-    ) -> Graph:
-        """The new graph: the base's indexes, updated with the built nodes only."""
-        base = self.base
-        bindings = _copy(base.bindings)
-        bindings.update(built)
-        unnamed = _copy(base.unnamed)
-        named = _copy(base.named)
-        asked = _copy(base.asked)
-        for key, binding in built.items():
-            if key.name is None:
-                unnamed[key.tp] = binding
-            else:
-                items = [(n, b) for n, b in named.get(key.tp, ()) if n != key.name]
-                position = next(
-                    (i for i, (n, _) in enumerate(named.get(key.tp, ())) if n == key.name),
-                    len(items),
-                )
-                items.insert(position, (key.name, binding))
-                named[key.tp] = tuple(items)
-            for dep in binding.deps:
-                if dep.key is None:
-                    continue
-                asked_key: Any = (
-                    ("map", dep.key.tp) if dep.strategy == Strategy.MAPPING else dep.key
-                )
-                seen = asked.get(asked_key, ())
-                if key not in seen:
-                    asked[asked_key] = (*seen, key)
-        return Graph(
-            MappingProxyType(bindings),
-            MappingProxyType(unnamed),
-            MappingProxyType(named),
-            records,
-            overrides,
-            modules,
-            self.strict,
-            self.container_type,
-            MappingProxyType(asked),
-        )
-
-
-def _copy(mapping: Mapping[Any, Any]) -> dict[Any, Any]:
-    """A dict copy of a read-only mapping, in C: its keys are not hashed again."""
-    return mapping.copy()  # type: ignore[attr-defined,no-any-return]
-
 
 def build_dep(d: DepDraft) -> Dep:
     def built(node: Any) -> Binding:
@@ -550,52 +507,6 @@ def build_dep(d: DepDraft) -> Dep:
     items = tuple((n, built(t)) for n, t in d.items)
     p = d.param
     return Dep(p.name, p.keyword, d.strategy, binding, d.value, d.key, items)
-
-
-def _needs_async(root: _Draft) -> bool:
-    """Whether producing ``root`` needs an await (its own call, or a dependency's)."""
-    stack: list[tuple[_Draft, bool]] = [(root, False)]
-    while stack:
-        node, ready = stack.pop()
-        if node.needs_async is not None:
-            continue
-        children = [t for d in node.deps for t in d.targets()]
-        if not ready:
-            stack.append((node, True))
-            stack.extend(
-                (c, False) for c in children if isinstance(c, _Draft) and c.needs_async is None
-            )
-            continue
-        h = node.head
-        node.needs_async = (
-            h.call in (CallKind.ASYNC, CallKind.ASYNC_GENERATOR)
-            or h.async_init
-            or any(bool(c.needs_async) for c in children)
-        )
-    return bool(root.needs_async)
-
-
-def _same(prev: Binding, draft: _Draft, deps: tuple[Dep, ...]) -> bool:
-    h = draft.head
-    if prev.jit != h.jit or prev.scope != h.scope or prev.eager != h.eager:
-        return False
-    if h.jit:
-        if prev.target is not h.target:
-            return False
-    elif prev.record is not h.record:
-        return False
-    if len(prev.deps) != len(deps):
-        return False
-    for old, new in zip(prev.deps, deps, strict=True):
-        if old.strategy != new.strategy or old.binding is not new.binding:
-            return False
-        if old.strategy == Strategy.VALUE and old.value is not new.value:
-            return False
-        if len(old.items) != len(new.items) or any(
-            a[0] != b[0] or a[1] is not b[1] for a, b in zip(old.items, new.items, strict=True)
-        ):
-            return False
-    return True
 
 
 def compile_graph(
@@ -620,9 +531,9 @@ def compile_graph(
     comp.resolve_all()
     comp.check()
     comp.fail(modules)
-    graph = comp.assemble(comp.build(), records, overrides, modules)
+    graph = next_graph(comp.base, comp.build(), records, overrides, modules)
     if previous is not None:
-        _carry_overlay(previous, graph)
+        carry_overlay(previous, graph)
     return graph
 
 
@@ -656,39 +567,9 @@ def extend_graph(
     comp.resolve_all()
     comp.check()
     comp.fail(modules)
-    new = comp.assemble(comp.build(), graph.records + records, (), modules)
-    _carry_overlay(graph, new)
+    new = next_graph(comp.base, comp.build(), graph.records + records, (), modules)
+    carry_overlay(graph, new)
     return new
-
-
-def _carry_overlay(old: Graph, new: Graph) -> None:
-    """Keep the just-in-time nodes of ``old`` that ``new`` would compile the same way.
-
-    A node is kept when every parameter would receive the same thing from ``new``, so the
-    instances cached for it (a just-in-time ``@singleton``) stay shared across installs.
-    """
-    jit = {k: b for k, b in old.jit.items() if k not in new.bindings}
-    changed = True
-    while changed:  # a dropped node drops the nodes that depend on it, pass after pass
-        changed = False
-        for key, binding in list(jit.items()):
-            if not all(_still(dep, new, jit) for dep in binding.deps):
-                del jit[key]
-                changed = True
-    new.jit.update(jit)
-
-
-def _still(dep: Dep, new: Graph, jit: Mapping[Key, Binding]) -> bool:
-    """Whether ``new`` (with the overlay ``jit``) gives a parameter the same as before."""
-    key = dep.key
-    if key is None or dep.strategy == Strategy.PROVIDER:
-        return True  # a default for no annotation; a Provider resolves when called
-    if dep.strategy == Strategy.MAPPING:
-        return tuple(new.named.get(key.tp, ())) == dep.items
-    found = new.bindings.get(key) or jit.get(key)
-    if dep.strategy == Strategy.BINDING:
-        return found is dep.binding
-    return found is None  # a default, None or the container: still nothing bound
 
 
 def add_jit(graph: Graph, key: Key, asked_by: str) -> Binding | str:

@@ -20,7 +20,7 @@ from injectq._module import Element
 from injectq._plan import Strategy
 from injectq._source import Source
 
-__all__ = ["Binding", "Dep", "Graph", "empty_graph"]
+__all__ = ["Binding", "Dep", "Graph", "carry_overlay", "empty_graph", "next_graph", "unchanged"]
 
 
 @attrs.frozen(eq=False)
@@ -149,3 +149,109 @@ def empty_graph(container_type: Any, *, strict: bool) -> Graph:
     """A graph with no bindings."""
     empty: Mapping[Any, Any] = MappingProxyType({})
     return Graph(empty, empty, empty, (), (), (), strict, container_type)
+
+
+def next_graph(
+    base: Graph,
+    built: dict[Key, Binding],
+    records: tuple[Element, ...],
+    overrides: tuple[Element, ...],
+    modules: tuple[str, ...],
+) -> Graph:
+    """The graph after ``base``: its indexes copied (in C) and updated with the built nodes.
+
+    The cost is in the nodes built, plus a dict copy per index: an install on top of a
+    large graph does not walk its bindings in Python.
+    """
+    bindings = _copy(base.bindings)
+    bindings.update(built)
+    unnamed = _copy(base.unnamed)
+    named = _copy(base.named)
+    asked = _copy(base.asked)
+    for key, binding in built.items():
+        if key.name is None:
+            unnamed[key.tp] = binding
+        else:
+            items = [(n, b) for n, b in named.get(key.tp, ()) if n != key.name]
+            position = next(
+                (i for i, (n, _) in enumerate(named.get(key.tp, ())) if n == key.name),
+                len(items),
+            )
+            items.insert(position, (key.name, binding))
+            named[key.tp] = tuple(items)
+        for dep in binding.deps:
+            if dep.key is None:
+                continue
+            asked_key: Any = ("map", dep.key.tp) if dep.strategy == Strategy.MAPPING else dep.key
+            seen = asked.get(asked_key, ())
+            if key not in seen:
+                asked[asked_key] = (*seen, key)
+    return Graph(
+        MappingProxyType(bindings),
+        MappingProxyType(unnamed),
+        MappingProxyType(named),
+        records,
+        overrides,
+        modules,
+        base.strict,
+        base.container_type,
+        MappingProxyType(asked),
+    )
+
+
+def _copy(mapping: Mapping[Any, Any]) -> dict[Any, Any]:
+    """A dict copy of a read-only mapping, in C: its keys are not hashed again."""
+    return mapping.copy()  # type: ignore[attr-defined,no-any-return]
+
+
+def carry_overlay(old: Graph, new: Graph) -> None:
+    """Keep the just-in-time nodes of ``old`` that ``new`` would compile the same way.
+
+    A node is kept when every parameter would receive the same thing from ``new``, so the
+    instances cached for it (a just-in-time ``@singleton``) stay shared across installs.
+    """
+    jit = {k: b for k, b in old.jit.items() if k not in new.bindings}
+    changed = True
+    while changed:  # a dropped node drops the nodes that depend on it, pass after pass
+        changed = False
+        for key, binding in list(jit.items()):
+            if not all(_still(dep, new, jit) for dep in binding.deps):
+                del jit[key]
+                changed = True
+    new.jit.update(jit)
+
+
+def _still(dep: Dep, new: Graph, jit: Mapping[Key, Binding]) -> bool:
+    """Whether ``new`` (with the overlay ``jit``) gives a parameter the same as before."""
+    key = dep.key
+    if key is None or dep.strategy == Strategy.PROVIDER:
+        return True  # a default for no annotation; a Provider resolves when called
+    if dep.strategy == Strategy.MAPPING:
+        return tuple(new.named.get(key.tp, ())) == dep.items
+    found = new.bindings.get(key) or jit.get(key)
+    if dep.strategy == Strategy.BINDING:
+        return found is dep.binding
+    return found is None  # a default, None or the container: still nothing bound
+
+
+def unchanged(prev: Binding, h: Binding, deps: tuple[Dep, ...]) -> bool:
+    """Whether ``prev`` can stand for a node with head ``h`` and ``deps`` (reuse it)."""
+    if prev.jit != h.jit or prev.scope != h.scope or prev.eager != h.eager:
+        return False
+    if h.jit:
+        if prev.target is not h.target:
+            return False
+    elif prev.record is not h.record:
+        return False
+    if len(prev.deps) != len(deps):
+        return False
+    for old, new in zip(prev.deps, deps, strict=True):
+        if old.strategy != new.strategy or old.binding is not new.binding:
+            return False
+        if old.strategy == Strategy.VALUE and old.value is not new.value:
+            return False
+        if len(old.items) != len(new.items) or any(
+            a[0] != b[0] or a[1] is not b[1] for a, b in zip(old.items, new.items, strict=True)
+        ):
+            return False
+    return True
