@@ -10,26 +10,42 @@ an `InjectQError`. The plan is cached in the graph it was made for; a new graph 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping
+import inspect
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
 
 import injectq._checks as checks
-from injectq._graph import Dep, Graph, add_jit, build_dep, suggestions_for
+from injectq._graph import Dep, Graph, add_jit, build_dep, jit_problems, suggestions_for
 from injectq._introspect import Param, Signature, read_callable, read_class
 from injectq._keys import Key, describe
 from injectq._plan import Refusal, Strategy, plan_param, to_fill
-from injectq.errors import InjectQError, ResolutionError, UsageError
+from injectq._source import object_source
+from injectq.errors import (
+    BindingError,
+    CircularDependencyError,
+    InjectQError,
+    Problem,
+    ResolutionError,
+    UsageError,
+)
 
-__all__ = ["FunctionPlan", "arrange", "pending", "plan_for", "read_function"]
+__all__ = ["FunctionPlan", "arrange", "pending", "plan_for", "read_function", "validate"]
 
 
 @attrs.frozen(eq=False)
 class _Failure:
-    """A parameter that cannot be filled; raises a fresh error each time it is needed."""
+    """A parameter that cannot be filled; raises a fresh error each time it is needed.
+
+    Attributes:
+        make: The error a call that leaves the parameter out raises.
+        problems: The compiler's problems for it, given lines saying where the function is
+            (for `validate`).
+    """
 
     make: Callable[[], InjectQError]
+    problems: Callable[[tuple[str, ...]], list[Problem]]
 
 
 @attrs.frozen(eq=False)
@@ -89,7 +105,14 @@ class _FunctionContext:
         try:
             found = add_jit(self.graph, key, asked_by)
         except InjectQError:
-            failure = _Failure(lambda: _raise_again(self.graph, key, asked_by))
+            graph = self.graph
+            failure = _Failure(
+                lambda: _raise_again(graph, key, asked_by),
+                lambda where: [
+                    attrs.evolve(p, details=(*p.details, *where))
+                    for p in jit_problems(graph, key, asked_by)
+                ],
+            )
             self.failed[key] = failure
             return failure
         return None if isinstance(found, str) else found
@@ -154,7 +177,10 @@ def _refused(graph: Graph, owner: str, r: Refusal) -> _Failure:
         path = {id(problem): (r.key, [str(r.key)])} if r.key is not None else {}
         return checks.resolution_error(f"{owner}({r.param.name})", [problem], path)
 
-    return _Failure(make)
+    def problems(where: tuple[str, ...]) -> list[Problem]:
+        return [checks.refusal_problem(r, owner, lambda: where, missing)]
+
+    return _Failure(make, problems)
 
 
 def pending(
@@ -195,3 +221,55 @@ def arrange(
         else:
             keywords[param.name] = value
     return positional, keywords
+
+
+def validate(graph: Graph, functions: Iterable[Any]) -> None:
+    """Plan each function as ``call()`` would and report every parameter it cannot fill.
+
+    Only the parameters a call without arguments would fill are checked: with some marked
+    ``Inject[T]``, those. Hold the container's lock.
+
+    Raises:
+        UsageError: Something given is not callable.
+        BindingError: Every problem of every function, each with the function's
+            ``file:line``.
+    """
+    problems: list[Problem] = []
+    owners: list[str] = []
+    for fn in functions:
+        if not callable(fn):
+            msg = (
+                f"validate() takes functions or classes, got {type(fn).__name__} {fn!r}. "
+                "Hint: pass the handler itself, e.g. container.validate(list_users)."
+            )
+            raise UsageError(msg)
+        sig = read_class(fn) if isinstance(fn, type) else read_callable(fn)
+        owners.append(sig.owner)
+        where = (f"{sig.owner} defined at: {_defined_at(fn)}",)
+        if sig.problem is not None:
+            problems.append(
+                Problem(
+                    "unreadable-signature",
+                    f"{sig.owner} cannot be called with injection: {sig.problem}.",
+                    where,
+                    "make every annotation importable at module level.",
+                )
+            )
+            continue
+        plan = plan_for(graph, fn, sig)
+        for index, _ in to_fill(sig, (), {}, explicit_only=plan.explicit):
+            step = plan.steps[index]
+            if isinstance(step, _Failure):
+                problems.extend(step.problems(where))
+    if problems:
+        names = ", ".join(dict.fromkeys(owners))
+        cls = CircularDependencyError if "cycle" in (p.code for p in problems) else BindingError
+        raise cls(problems, during=f"validating {names}")
+
+
+def _defined_at(fn: Any) -> str:
+    try:
+        target = inspect.unwrap(fn)
+    except ValueError:  # a __wrapped__ cycle
+        target = fn
+    return object_source(target).location

@@ -18,7 +18,7 @@ from typing import Any, Final, TypeVar, overload
 
 import attrs
 
-from injectq._calls import FunctionPlan, arrange, pending, plan_for, read_function
+from injectq._calls import FunctionPlan, arrange, pending, plan_for, read_function, validate
 from injectq._checks import missing_key
 from injectq._graph import (
     Binding,
@@ -364,6 +364,15 @@ class InjectQ:
         if inspect.isawaitable(result):
             return await result
         return result
+
+    def validate(self, *functions: Callable[..., Any]) -> None:
+        """Plan each function (or class) as `call` would; one `BindingError` for all problems.
+
+        Only what a call would inject is checked: with some ``Inject[T]`` parameters, those.
+        """
+        with self._lock:
+            self._check_open()
+            validate(self._graph, functions)
 
     def _plan(self, fn: Any, sig: Signature) -> FunctionPlan:
         """The plan of ``fn`` for the current graph, compiled once per function and graph."""

@@ -64,6 +64,7 @@ __all__ = [
     "build_dep",
     "compile_graph",
     "extend_graph",
+    "jit_problems",
 ]
 
 
@@ -582,6 +583,24 @@ def add_jit(graph: Graph, key: Key, asked_by: str) -> Binding | str:
         MissingBindingError: A dependency nothing binds, with the path that led to it.
         ResolutionError: Any other problem of the classes tried just in time.
     """
+    comp = _jit_compiler(graph, key, asked_by)
+    if isinstance(comp, str):
+        return comp
+    if comp.problems:
+        raise _jit_error(comp, key)
+    built = comp.build()
+    graph.jit.update(built)
+    return built[key]
+
+
+def jit_problems(graph: Graph, key: Key, asked_by: str) -> list[Problem]:
+    """The compiler's problems for a just-in-time binding of ``key``; the graph is untouched."""
+    comp = _jit_compiler(graph, key, asked_by)
+    return [] if isinstance(comp, str) else comp.problems
+
+
+def _jit_compiler(graph: Graph, key: Key, asked_by: str) -> _Compiler | str:
+    """A compiler that has planned and checked ``key`` just in time, or why it cannot."""
     comp = _Compiler(graph, graph, overlay=True)
     reason = comp.jit_reason(key)
     if reason is not None:
@@ -591,11 +610,7 @@ def add_jit(graph: Graph, key: Key, asked_by: str) -> Binding | str:
     draft.asked_by = asked_by
     comp.resolve_all()
     comp.check()
-    if comp.problems:
-        raise _jit_error(comp, key)
-    built = comp.build()
-    graph.jit.update(built)
-    return built[key]
+    return comp
 
 
 def _jit_error(comp: _Compiler, key: Key) -> ResolutionError:

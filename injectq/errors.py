@@ -125,20 +125,28 @@ class Problem:
 class BindingError(InjectQError):
     """`install()` found problems in the bindings; every problem is listed at once.
 
+    Also raised by `InjectQ.validate` for the functions it checks.
+
     Attributes:
         problems: Every problem found, in the order they were found.
         modules: The names of the modules being installed.
+        during: What was being done when not installing (``validating handle, index``).
     """
 
-    def __init__(self, problems: Sequence[Problem], modules: Sequence[str] = ()) -> None:
+    def __init__(
+        self, problems: Sequence[Problem], modules: Sequence[str] = (), *, during: str = ""
+    ) -> None:
         self.problems = tuple(problems)
         self.modules = tuple(modules)
+        self.during = during
         super().__init__(self._render())
 
     def _render(self) -> str:
         count = len(self.problems)
         noun = "problem" if count == 1 else "problems"
         where = f" while installing {', '.join(self.modules)}" if self.modules else ""
+        if self.during:
+            where = f" while {self.during}"
         entries = "\n\n".join(p.render(i) for i, p in enumerate(self.problems, 1))
         return f"{count} {noun} found{where}\n\n{entries}"
 
