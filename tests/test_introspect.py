@@ -1,0 +1,116 @@
+"""Reading signatures: the quick reader of plain functions agrees with the full one."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from injectq._introspect import Signature, _read, read_callable, read_class
+
+
+class Dep:
+    pass
+
+
+class Other:
+    pass
+
+
+def plain(a: Dep, b: Other) -> None:
+    pass
+
+
+def defaults(a: Dep, b: int = 3, *, c: Other, d: str = "x") -> None:
+    pass
+
+
+def positional_only(a: Dep, b: int = 1, /, c: Other | None = None) -> None:
+    pass
+
+
+def variadic(a: Dep, *rest: int, key: Other, **extra: str) -> None:
+    pass
+
+
+def unannotated(a, b=2) -> None:  # type: ignore[no-untyped-def]
+    pass
+
+
+def builtin_names(a: int, b: str, c: bytes) -> None:
+    pass
+
+
+class SelfReferring:
+    def __init__(self, parent: SelfReferring | None, peer: SelfReferring) -> None:
+        self.parent = parent
+        self.peer = peer
+
+
+def _full(fn: Any, owner: str, *, skip: int, localns: dict[str, Any]) -> Signature:
+    """The full reader: inspect.signature and typing.get_type_hints."""
+    params = list(inspect.signature(fn).parameters.values())[skip:]
+    return _read(fn, owner, params, {}, localns)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [plain, defaults, positional_only, variadic, unannotated, builtin_names],
+    ids=lambda fn: fn.__name__,
+)
+def test_quick_reader_of_a_function_matches_the_full_reader(fn: Callable[..., Any]) -> None:
+    """Names, kinds, defaults, annotations and *args of a function, read either way."""
+    assert read_callable(fn) == _full(fn, fn.__qualname__, skip=0, localns={})
+
+
+def test_quick_reader_of_a_constructor_matches_the_full_reader() -> None:
+    """A constructor naming its own class in a string annotation reads the same."""
+    init = SelfReferring.__init__
+    expected = _full(
+        init, "SelfReferring.__init__", skip=1, localns={"SelfReferring": SelfReferring}
+    )
+    assert read_class(SelfReferring) == expected
+
+
+class Quick:
+    def __init__(self, dep: Dep, count: int = 0) -> None:
+        self.dep = dep
+        self.count = count
+
+
+def test_plain_constructors_skip_inspect_signature(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A constructor with bare-name annotations is read from its code object alone."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError
+
+    monkeypatch.setattr(inspect, "signature", refuse)
+    sig = read_class(Quick)
+    assert [(p.name, p.tp, p.default) for p in sig.params] == [
+        ("dep", Dep, inspect.Parameter.empty),
+        ("count", int, 0),
+    ]
+
+
+def test_a_wrapper_is_read_as_the_function_it_wraps() -> None:
+    """functools.wraps: the signature is the wrapped function's, as inspect reads it."""
+
+    @functools.wraps(plain)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        plain(*args, **kwargs)
+
+    assert [p.name for p in read_callable(wrapper).params] == ["a", "b"]
+
+
+class Holder:
+    def make(self, dep: Dep, count: int = 2) -> Other:
+        return Other()
+
+
+def test_a_bound_method_is_read_without_its_self() -> None:
+    """A bound method (a @provider method) reads as inspect.signature reads it."""
+    bound = Holder().make
+    assert read_callable(bound) == _full(bound, bound.__qualname__, skip=0, localns={})
