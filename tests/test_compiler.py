@@ -3,6 +3,8 @@
 import abc
 import inspect
 import logging
+import sys
+import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -390,3 +392,86 @@ def test_just_in_time_singleton_is_rebuilt_when_what_it_asked_for_is_bound() -> 
     after = c.get(JitWithOptional)
     assert after is not before
     assert isinstance(after.dep, Optional)
+
+
+@singleton
+class SharedJit:
+    pass
+
+
+class NeedsShared:
+    def __init__(self, shared: SharedJit) -> None:
+        self.shared = shared
+
+
+def test_threads_creating_just_in_time_bindings_at_once_share_one_singleton() -> None:
+    """Eight threads racing through first get()/call() of unbound classes: one singleton."""
+    fresh = [type(f"Fresh{i}", (NeedsShared,), {}) for i in range(40)]
+
+    def takes(needs: NeedsShared) -> SharedJit:
+        return needs.shared
+
+    c = InjectQ()
+    seen: list[object] = []
+    errors: list[BaseException] = []
+
+    def work(offset: int) -> None:
+        try:
+            for cls in fresh[offset::8]:
+                seen.append(c.get(cls).shared)
+            seen.append(c.get(SharedJit))
+            seen.append(c.call(takes))
+        except BaseException as exc:
+            errors.append(exc)
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=10)
+        assert not any(thread.is_alive() for thread in threads)
+    finally:
+        sys.setswitchinterval(old)
+    assert errors == []
+    assert len(seen) == 40 + 16
+    assert all(s is seen[0] for s in seen)
+    assert len(c._graph.jit) == 42  # the 40 classes, SharedJit and NeedsShared
+
+
+class Channel:
+    pass
+
+
+class Email(Channel):
+    pass
+
+
+class Pager(Channel):
+    pass
+
+
+class Notifier:
+    def __init__(self, channels: dict[str, Channel]) -> None:
+        self.channels = channels
+
+
+class Channels(Module):
+    def configure(self) -> None:
+        self.bind(Channel, Email, name="email")
+        self.bind(Notifier).singleton()
+        self.bind(Channel, Email, name="urgent").as_default()
+
+
+def test_a_later_named_binding_reaches_the_mappings_that_asked_for_its_type() -> None:
+    """A later named binding reaches dict[str, K] users; a replaced default keeps its place."""
+    c = InjectQ(Channels())
+    assert list(c.get(Notifier).channels) == ["email", "urgent"]
+    c.bind(Channel, Pager, name="night")
+    assert list(c.get(Notifier).channels) == ["email", "urgent", "night"]
+    c.bind(Channel, Pager, name="urgent")
+    kinds = {name: type(ch) for name, ch in c.get(Notifier).channels.items()}
+    assert kinds == {"email": Email, "urgent": Pager, "night": Pager}
+    assert list(c.get_all(Channel)) == ["email", "urgent", "night"]
