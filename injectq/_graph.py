@@ -614,8 +614,6 @@ def _jit_compiler(graph: Graph, key: Key, asked_by: str) -> _Compiler | str:
 
 
 def _jit_error(comp: _Compiler, key: Key) -> ResolutionError:
-    if comp.has_cycle:
-        return ResolutionError("cycle", str(BindingError(comp.problems)), hint="break the cycle.")
     return checks.resolution_error(str(key), comp.problems, comp.missing)
 
 

@@ -91,10 +91,15 @@ def _relative(path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
+@functools.lru_cache(maxsize=256)
+def _in_package(filename: str) -> bool:
+    return os.path.dirname(filename) == _PACKAGE_DIR
+
+
 def caller_source() -> Source:
     """Return the first frame outside the injectq package: the user's ``bind`` call."""
     frame = sys._getframe(1)
-    while frame is not None and os.path.dirname(frame.f_code.co_filename) == _PACKAGE_DIR:
+    while frame is not None and _in_package(frame.f_code.co_filename):
         frame = frame.f_back  # type: ignore[assignment]
     if frame is None:  # pragma: no cover - only injectq frames on the stack
         return Source("<unknown>", 0)

@@ -13,7 +13,15 @@ import pytest
 
 import injectq._graph
 import injectq._introspect
-from injectq import BindingError, InjectQ, MissingBindingError, Module, provider, singleton
+from injectq import (
+    BindingError,
+    InjectQ,
+    MissingBindingError,
+    Module,
+    ResolutionError,
+    provider,
+    singleton,
+)
 from injectq._module import collect
 
 
@@ -475,3 +483,39 @@ def test_a_later_named_binding_reaches_the_mappings_that_asked_for_its_type() ->
     kinds = {name: type(ch) for name, ch in c.get(Notifier).channels.items()}
     assert kinds == {"email": Email, "urgent": Pager, "night": Pager}
     assert list(c.get_all(Channel)) == ["email", "urgent", "night"]
+
+
+class Ping:
+    def __init__(self, pong: "Pong") -> None:
+        self.pong = pong
+
+
+class Pong:
+    def __init__(self, ping: Ping) -> None:
+        self.ping = ping
+
+
+def _cycle_text() -> str:
+    ping, pong = (inspect.getsourcelines(cls)[1] for cls in (Ping, Pong))
+    return (
+        "Dependency cycle: Ping -> Pong -> Ping.\n"
+        f"Ping defined at: {HERE}:{ping}\n"
+        f"Pong defined at: {HERE}:{pong}\n"
+        "Hint: break the cycle: let one side take Provider[T] (resolved when called) instead "
+        "of T, or move the shared part into a third class."
+    )
+
+
+def test_cycle_among_just_in_time_classes_is_a_resolution_error() -> None:
+    """get() of a class whose just-in-time dependencies loop back: the cycle, its path."""
+    with pytest.raises(ResolutionError) as info:
+        InjectQ().get(Ping)
+    assert info.value.key == "Ping"
+    assert str(info.value) == _cycle_text()
+
+
+async def test_cycle_among_just_in_time_classes_is_a_resolution_error_async() -> None:
+    """aget() reports the same cycle as get()."""
+    with pytest.raises(ResolutionError) as info:
+        await InjectQ().aget(Ping)
+    assert str(info.value) == _cycle_text()
