@@ -40,8 +40,24 @@ LAYERS: dict[str, float] = {
 }
 
 
-# Within layer 6 the facade imports the context managers it hands out, never the reverse.
-SAME_LAYER = {("_container", "_scopes")}
+# Within layer 6 the facade imports the context managers it hands out, never the reverse;
+# the framework modules build on the integration kit (and FastAPI's on Starlette's).
+SAME_LAYER = {("_container", "_scopes"), ("integrations", "integrations")}
+
+# The frameworks the integrations serve: only injectq/integrations/ may import them.
+FRAMEWORKS = {
+    "aiohttp",
+    "celery",
+    "click",
+    "django",
+    "fastapi",
+    "flask",
+    "litestar",
+    "starlette",
+    "typer",
+    "uvicorn",
+    "werkzeug",
+}
 
 
 def injectq_imports(path: Path) -> set[str]:
@@ -91,6 +107,22 @@ def test_imports_flow_one_way(path: Path) -> None:
             assert theirs < mine or theirs == mine == 0 or (me, target) in SAME_LAYER, (
                 f"{path.name} (layer {mine}) imports {target} (layer {theirs})"
             )
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_only_integrations_import_a_framework(path: Path) -> None:
+    """The core runs without any web or task framework installed."""
+    if path.relative_to(PACKAGE).parts[0] == "integrations":
+        return
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            continue
+        for name in names:
+            assert name.split(".")[0] not in FRAMEWORKS, f"{path.name} imports {name}"
 
 
 def test_public_names_are_pinned() -> None:
