@@ -13,11 +13,13 @@ exception, so the caller sees the resolution path ``A -> B -> C`` with the origi
 from __future__ import annotations
 
 import asyncio
+import collections.abc
 import concurrent.futures
 import functools
 import linecache
 import logging
 import re
+import threading
 import time
 import types
 import typing
@@ -44,14 +46,21 @@ _NOTE_PREFIX = "injectq resolution path: "
 
 
 def trace(exc: BaseException, *labels: str) -> None:
-    """Prepend ``labels`` (outermost first) to the resolution path carried by ``exc``."""
+    """Prepend ``labels`` (outermost first) to the resolution path carried by ``exc``.
+
+    Only the thread and task that first traced ``exc`` extend its path: a creation failure
+    handed to the tasks and threads that waited for it is the same object raised again in
+    each, and its path stays the creator's instead of growing once per waiter.
+    """
     if not labels:
-        return
-    if isinstance(exc, ResolutionError):
-        exc.path[:0] = labels
         return
     try:
         state = exc.__dict__
+        if state.setdefault("_injectq_owner", _tracer()) != _tracer():
+            return
+        if isinstance(exc, ResolutionError):
+            exc.path[:0] = labels
+            return
         path: list[str] | None = state.get("_injectq_path")
         if path is None:
             path = list(labels)
@@ -63,6 +72,15 @@ def trace(exc: BaseException, *labels: str) -> None:
             exc.__notes__[state["_injectq_note"]] = _NOTE_PREFIX + render_path(path)
     except Exception:  # noqa: BLE001, S110 - an exception without __dict__ keeps no path
         pass
+
+
+def _tracer() -> tuple[int, int]:
+    """Who is unwinding now: the thread, and the asyncio task if one is running."""
+    try:
+        task = id(asyncio.current_task())
+    except RuntimeError:  # no event loop in this thread
+        task = 0
+    return threading.get_ident(), task
 
 
 def trace_at(exc: BaseException, paths: dict[int, tuple[str, ...]]) -> None:
@@ -115,6 +133,35 @@ async def _afirst(gen: Any, binding: Binding) -> Any:
             "without yielding a value. Hint: it must yield exactly one value."
         )
         raise ResolutionError(str(binding.key), msg, source=str(binding.source)) from None
+
+
+def _awaitable_key(tp: Any) -> bool:
+    """Whether a key's type is itself awaitable (`Awaitable[T]`, a coroutine, a future)."""
+    origin = typing.get_origin(tp) or tp
+    try:
+        return isinstance(origin, type) and issubclass(origin, collections.abc.Awaitable)
+    except TypeError:  # a runtime-uncheckable protocol
+        return False
+
+
+def returned_coroutine(binding: Binding, value: Any) -> ResolutionError:
+    """The error for a sync provider that returned a coroutine; the coroutine is closed."""
+    value.close()  # never awaited, and never will be: no "was never awaited" warning
+    fn = binding.target
+    name = getattr(fn, "__qualname__", None) or repr(fn)
+    msg = (
+        f"The provider {name} of {binding.key} returned a coroutine, not a "
+        f"{describe(binding.key.tp)}: it is a plain function, and injectq does not await "
+        "what a plain function returns."
+    )
+    key = binding.key
+    named = "" if key.name is None else f", name={key.name!r}"
+    aget = f"await container.aget({describe(key.tp)}{named})"
+    if getattr(fn, "__name__", "") == "<lambda>":
+        hint = f"bind the async function the lambda calls instead of the lambda, and use `{aget}`."
+    else:
+        hint = f"declare it `async def {getattr(fn, '__name__', name)}(...)` and use `{aget}`."
+    return ResolutionError(str(binding.key), msg, source=str(binding.source), hint=hint)
 
 
 def _async_cause(binding: Binding) -> Binding:
@@ -440,6 +487,12 @@ class _Emitter:
                 self.emit(f"s.add_teardown({Teardown.AGENERATOR}, g{var}, {binding})", path)
             else:
                 self.emit(f"{var} = {call}", path)
+                if b.kind == "provider" and not _awaitable_key(b.key.tp):
+                    # A plain `def` (or a lambda) that returned a coroutine was meant async.
+                    self.ns["CORO"] = types.CoroutineType
+                    self.ns["returned_coroutine"] = returned_coroutine
+                    self.emit(f"if type({var}) is CORO:", path)
+                    self.emit(f"    raise returned_coroutine({binding}, {var})", path)
             if self.resolver.debug:
                 self.ns["built"] = log_built
                 self.emit(f"built({binding}, clock() - t{var}, {self.name('path', path)})", path)

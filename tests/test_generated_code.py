@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import gc
 import linecache
+import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
-from injectq import InjectQ, MissingBindingError, Module
+from injectq import (
+    AsyncRequiredError,
+    InjectQ,
+    MissingBindingError,
+    Module,
+    ResolutionError,
+)
+from injectq._keys import Key
 
 
 class Leaf:
@@ -44,19 +53,19 @@ def _generated_frames(exc: BaseException) -> list[tuple[str, str]]:
     return [(frame.name, frame.line or "") for frame in frames]
 
 
-async def _aget(container: InjectQ, key: Any) -> Any:
-    return await container.aget(key)
+async def _aget(container: InjectQ, key: Any, name: str | None) -> Any:
+    return await container.aget(key, name=name)
 
 
-GETS: list[Callable[[InjectQ, Any], Any]] = [
-    lambda c, k: c.get(k),
-    lambda c, k: asyncio.run(_aget(c, k)),
+GETS: list[Callable[..., Any]] = [
+    lambda c, k, name=None: c.get(k, name=name),
+    lambda c, k, name=None: asyncio.run(_aget(c, k, name)),
 ]
 
 
 @pytest.mark.parametrize("get", GETS, ids=["get", "aget"])
 def test_a_constructor_error_shows_each_generated_function_and_its_line(
-    get: Callable[[InjectQ, Any], Any],
+    get: Callable[..., Any],
 ) -> None:
     """The traceback names `get_UserService` and `make_Leaf` and shows the line each ran."""
     container = InjectQ(LeafModule())
@@ -183,7 +192,7 @@ class Unbound(abc.ABC):
 
 @pytest.mark.parametrize("get", GETS, ids=["get", "aget"])
 def test_first_call_errors_carry_no_internal_key_error(
-    get: Callable[[InjectQ, Any], Any],
+    get: Callable[..., Any],
 ) -> None:
     """Neither a creation failure nor a missing binding has a `KeyError` as its context."""
     container = InjectQ(LeafModule())
@@ -239,3 +248,196 @@ def test_a_none_singleton_is_served_through_an_inline_probe() -> None:
     assert [container.get(User).clock for _ in range(3)] == [None, None, None]
     assert container.get(Clock) is None
     assert calls == [1]
+
+
+class Db:
+    pass
+
+
+async def open_db() -> Db:
+    return Db()
+
+
+def open_db_sync() -> Db:
+    return open_db()  # type: ignore[return-value]  # the mistake under test
+
+
+class Repo:
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
+
+class CoroutineModule(Module):
+    def configure(self) -> None:
+        self.bind(Db).to_provider(open_db_sync)
+        self.bind(Db, lambda: open_db(), name="lambda").singleton()
+        self.bind(Repo)
+
+
+PLAIN_HINT = "Hint: declare it `async def open_db_sync(...)` and use `await container.aget(Db)`."
+LAMBDA_HINT = (
+    "Hint: bind the async function the lambda calls instead of the lambda, and use "
+    "`await container.aget(Db, name='lambda')`."
+)
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # "coroutine ... was never awaited"
+@pytest.mark.parametrize("get", GETS, ids=["get", "aget"])
+@pytest.mark.parametrize(
+    ("key", "name", "lines"),
+    [
+        (
+            Db,
+            None,
+            [
+                "The provider open_db_sync of Db returned a coroutine, not a Db: it is a plain "
+                "function, and injectq does not await what a plain function returns.",
+                PLAIN_HINT,
+            ],
+        ),
+        (
+            Repo,
+            None,
+            [
+                "The provider open_db_sync of Db returned a coroutine, not a Db: it is a plain "
+                "function, and injectq does not await what a plain function returns.",
+                "Resolution path: Repo -> Db",
+                PLAIN_HINT,
+            ],
+        ),
+        (
+            Db,
+            "lambda",
+            [
+                "The provider CoroutineModule.configure.<locals>.<lambda> of Db named "
+                '"lambda" returned a coroutine, not a Db: it is a plain function, and injectq '
+                "does not await what a plain function returns.",
+                LAMBDA_HINT,
+            ],
+        ),
+    ],
+    ids=["direct", "dependency", "lambda"],
+)
+def test_a_sync_provider_returning_a_coroutine_is_reported_and_the_coroutine_closed(
+    get: Callable[..., Any], key: type, name: str | None, lines: list[str]
+) -> None:
+    """get() and aget() raise naming the provider and its binding; nothing is left unawaited."""
+    container = InjectQ(CoroutineModule())
+    for _ in range(2):  # the second raise carries its own path, not a longer one
+        with pytest.raises(ResolutionError) as info:
+            get(container, key, name=name)
+        text = str(info.value).splitlines()
+        assert [text[0], *text[2:]] == lines
+        assert text[1].startswith("Bound at: tests/test_generated_code.py:")
+        assert info.value.key == str(Key(Db, name))
+        gc.collect()  # a coroutine left open would warn now
+
+
+async def test_a_provider_of_an_awaitable_key_may_return_one() -> None:
+    """A key that is itself awaitable (`Awaitable[int]`) is served as returned, unawaited."""
+
+    async def seven() -> int:
+        return 7
+
+    def later() -> Awaitable[int]:
+        return seven()
+
+    class AwaitableModule(Module):
+        def configure(self) -> None:
+            self.bind(Awaitable[int]).to_provider(later)
+
+    container = InjectQ(AwaitableModule())
+    assert await container.get(Awaitable[int]) == 7
+    assert await (await container.aget(Awaitable[int])) == 7
+
+
+class Token:
+    pass
+
+
+async def make_token() -> Token:
+    return Token()
+
+
+def test_needs_await_errors_carry_only_their_own_path() -> None:
+    """Each sync resolution of an async binding raises a new error with its own path."""
+
+    class TokenModule(Module):
+        def configure(self) -> None:
+            self.bind(Token).to_provider(make_token)
+
+    def handler(token: Token) -> None:
+        raise AssertionError  # never called: its parameter needs an await
+
+    container = InjectQ(TokenModule())
+    errors = []
+    for call in (container.call, container.call, lambda _: container.get(Token)):
+        with pytest.raises(AsyncRequiredError) as info:
+            call(handler)
+        errors.append(info.value)
+    label = f"{handler.__qualname__}(token)"
+    assert [e.path for e in errors] == [[label, "Token"]] * 2 + [["Token"]]
+    assert len({id(e) for e in errors}) == 3
+
+
+class Conn:
+    pass
+
+
+class Session:
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
+
+
+def _failing_conn_module(started: threading.Event) -> Module:
+    async def connect() -> Conn:
+        started.set()
+        await asyncio.sleep(0.2)
+        msg = "refused"
+        raise ConnectionError(msg)
+
+    class ConnModule(Module):
+        def configure(self) -> None:
+            self.bind(Conn).to_provider(connect).singleton()
+            self.bind(Session)
+
+    return ConnModule()
+
+
+async def test_a_failure_shared_by_waiting_tasks_keeps_one_path() -> None:
+    """Tasks waiting for a failed creation get its error with the creator's path, not longer."""
+    container = InjectQ(_failing_conn_module(threading.Event()))
+    results = await asyncio.wait_for(
+        asyncio.gather(*(container.aget(Session) for _ in range(4)), return_exceptions=True),
+        timeout=5,
+    )
+    first = results[0]
+    assert isinstance(first, ConnectionError)
+    assert all(r is first for r in results)  # one failure, shared
+    assert first.__notes__ == ["injectq resolution path: Session -> Conn"]
+
+
+def test_a_failure_shared_with_a_waiting_thread_keeps_one_path() -> None:
+    """A thread waiting for another thread's async creation does not extend its path."""
+    started = threading.Event()
+    container = InjectQ(_failing_conn_module(started))
+    errors: list[BaseException] = []
+
+    def resolve() -> None:
+        try:
+            asyncio.run(container.aget(Session))
+        except ConnectionError as exc:
+            errors.append(exc)
+
+    creator = threading.Thread(target=resolve)
+    creator.start()
+    assert started.wait(timeout=5)
+    waiter = threading.Thread(target=resolve)
+    waiter.start()
+    creator.join(timeout=5)
+    waiter.join(timeout=5)
+    assert not creator.is_alive()
+    assert not waiter.is_alive()
+    assert len(errors) == 2
+    assert errors[0] is errors[1]
+    assert errors[0].__notes__ == ["injectq resolution path: Session -> Conn"]
