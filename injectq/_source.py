@@ -68,19 +68,6 @@ class Source:
             return f"{self.location} (in {' <- '.join(self.modules)})"
         return self.location
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Source):
-            return NotImplemented
-        return (self.location, self.modules) == (other.location, other.modules)
-
-    def __hash__(self) -> int:
-        return hash((self.location, self.modules))
-
-
-def at(file: str, line: int, modules: tuple[str, ...] = ()) -> Source:
-    """A source at a known file and line (the file is shown relative to the working dir)."""
-    return Source(file, line, None, modules)
-
 
 @functools.lru_cache(maxsize=1024)
 def _relative(path: str) -> str:
