@@ -4,7 +4,7 @@ Modules record bindings, ``install()`` compiles them into an immutable validated
 the container serves instances and disposes resources.
 """
 
-from injectq._container import InjectQ, Scope
+from injectq._container import Activation, InjectQ, Override, Scope
 from injectq._discover import discover
 from injectq._inject import inject
 from injectq._keys import Inject, Named, Provider
@@ -36,6 +36,7 @@ from injectq.errors import (
 )
 
 __all__ = [
+    "Activation",
     "AsyncRequiredError",
     "AsyncTeardownError",
     "BindingError",
@@ -53,6 +54,7 @@ __all__ = [
     "Module",
     "Named",
     "NoActiveContainerError",
+    "Override",
     "PluginLoadError",
     "Problem",
     "Provider",

@@ -41,7 +41,7 @@ from injectq._module import (
 )
 from injectq._nodes import empty_graph
 from injectq._resolver import Resolver, trace
-from injectq._scopes import Scope, _Activation, _Override
+from injectq._scopes import Activation, NoCopy, Override, Scope
 from injectq._source import caller_source
 from injectq._view import GraphView
 from injectq.errors import (
@@ -52,7 +52,7 @@ from injectq.errors import (
     UsageError,
 )
 
-__all__ = ["InjectQ", "Scope"]
+__all__ = ["Activation", "InjectQ", "Override", "Scope"]
 
 T = TypeVar("T")
 _GRAPH: Final = object()  # the key under which the factory dict remembers its graph
@@ -81,7 +81,7 @@ class _OneBinding(Module):
 _OneBinding.__name__ = _OneBinding.__qualname__ = "container.bind"  # how messages name it
 
 
-class InjectQ:
+class InjectQ(NoCopy):
     """The container: install modules, then resolve what they bind.
 
     Example:
@@ -97,7 +97,16 @@ class InjectQ:
         debug: Log every construction, with its time and resolution path, to the
             ``injectq`` logger at DEBUG level. Off by default, and then free: factories are
             generated without it. The environment variable ``INJECTQ_DEBUG=1`` turns it on.
+
+    A container cannot be copied or pickled (`UsageError`): a copy would share its
+    singletons and teardowns, so closing one would dispose what the other serves.
     """
+
+    _copy_what = "An InjectQ container"
+    _copy_hint = (
+        "build another container from the same modules, InjectQ(AppModule()), or vary "
+        "this one with container.override(...)."
+    )
 
     def __init__(self, *modules: Module, strict: bool = False, debug: bool | None = None) -> None:
         if debug is None:
@@ -108,7 +117,7 @@ class InjectQ:
         )
         self._lock = threading.RLock()
         self._closed = False
-        self._overrides: list[_Override] = []
+        self._overrides: list[Override[InjectQ]] = []
         self._graph = empty_graph(InjectQ, strict=strict)
         # Compiled factories by key for the current graph (each dict remembers its graph under
         # _GRAPH, so a swap is one assignment): zero-argument ones for get() (a created
@@ -122,7 +131,7 @@ class InjectQ:
 
     # -- installing -------------------------------------------------------------------------
 
-    def install(self, *modules: Module, overrides: Iterable[Module] = ()) -> None:
+    def install(self, *modules: Module, overrides: Module | Iterable[Module] = ()) -> None:
         """Compile modules into the graph, validate it and swap it in atomically.
 
         May be called again to add modules. Bindings in ``overrides`` replace bindings of the
@@ -132,8 +141,7 @@ class InjectQ:
             BindingError: Listing every problem found, each with where it was bound.
             UsageError: When given something that is not a `Module` instance.
         """
-        if isinstance(overrides, Module):
-            overrides = (overrides,)
+        extra_modules = _override_modules(overrides)
         with self._lock:
             self._check_open()
             if self._overrides:
@@ -143,7 +151,7 @@ class InjectQ:
                 )
                 raise UsageError(msg)
             base = collect(modules)
-            extra = collect(tuple(overrides))
+            extra = collect(extra_modules)
             graph = self._graph
             names = tuple(dict.fromkeys((*graph.modules, *base.modules, *extra.modules)))
             self._swap(extend_graph(graph, base.records, extra.records, modules=names))
@@ -232,13 +240,13 @@ class InjectQ:
 
     async def aget_all(self, key: Callable[..., T]) -> dict[str, T]:
         """Every named binding of ``key``, awaiting async ones (see `get_all`)."""
+        return await self._aget_all(key, None)
+
+    async def _aget_all(self, key: Any, state: ScopeState | None) -> dict[str, Any]:
         self._check_open()
-        state = None
-        graph = self._graph
-        return {
-            n: await self._resolver.aresolve(b, state)
-            for n, b in graph.named.get(self._checked_key(key, "aget_all"), ())
-        }
+        items = self._graph.named.get(self._checked_key(key, "aget_all"), ())
+        aresolve = self._resolver.aresolve
+        return {n: await aresolve(b, state) for n, b in items}
 
     def _get_all(self, key: Any, state: ScopeState | None) -> dict[str, Any]:
         self._check_open()
@@ -260,6 +268,10 @@ class InjectQ:
         except (KeyError, TypeError):
             pass  # compiled below, so its errors do not carry this KeyError
         else:
+            if state is None:
+                # Entries of _fast may take no argument (a created singleton's), and another
+                # thread may have published one since get() missed it: call without one.
+                return factory()
             return factory(state)
         binding = self._binding(key, name, fast[_GRAPH])
         if binding is None:  # the container itself
@@ -460,9 +472,13 @@ class InjectQ:
         """The same as `scope`, under the name the InjectQ documents use."""
         return self.scope(name)
 
-    def activate(self) -> _Activation:
-        """Make this container current for `@inject` functions (``with``/``async with``)."""
-        return _Activation(self)
+    def activate(self) -> Activation[InjectQ]:
+        """Make this container current for `@inject` functions (``with``/``async with``).
+
+        The returned `Activation` is entered once at a time; entering it returns the
+        container.
+        """
+        return Activation(self)
 
     @classmethod
     def current(cls) -> InjectQ:
@@ -486,7 +502,7 @@ class InjectQ:
 
     def override(
         self, key: Any, replacement: Any = _UNSET, *, name: str | None = None
-    ) -> _Override:
+    ) -> Override[InjectQ]:
         """Replace a binding, or a module's bindings, while the ``with`` block runs.
 
         ``override(Key, replacement)`` treats ``replacement`` as ``bind`` treats a target;
@@ -500,6 +516,7 @@ class InjectQ:
                 msg = "override(module) takes no replacement. Hint: override(SomeModule())."
                 raise UsageError(msg)
             records = collect((key,)).records
+            label = f"override({type(key).__name__}())"
         else:
             if replacement is _UNSET:
                 msg = (
@@ -510,7 +527,8 @@ class InjectQ:
             records = collect((_OneBinding(key, replacement, name, None),)).records
             source = caller_source().in_modules(("override",))
             records = tuple(attrs.evolve(record, source=source) for record in records)
-        return _Override(self, records)
+            label = f"override({describe(key)})"
+        return Override(self, records, label)
 
     # -- closing ----------------------------------------------------------------------------
 
@@ -600,3 +618,20 @@ class InjectQ:
             f"<InjectQ bindings={len(self._graph.bindings)} "
             f"singletons={len(self._root.cache)}{' closed' if self._closed else ''}>"
         )
+
+
+def _override_modules(overrides: Any) -> tuple[Any, ...]:
+    """The modules of ``install(overrides=...)``: one module, or an iterable of them."""
+    if isinstance(overrides, Module):
+        return (overrides,)
+    if isinstance(overrides, Iterable) and not isinstance(overrides, str | bytes | Mapping):
+        return tuple(overrides)
+    if isinstance(overrides, type) and issubclass(overrides, Module):
+        fix = f"pass an instance: overrides=[{overrides.__name__}()]"
+    else:
+        fix = "install(AppModule(), overrides=[TestModule()]), or leave overrides= out"
+    msg = (
+        f"install(overrides=...) takes a module or a list of modules, got "
+        f"{type(overrides).__name__} {overrides!r}. Hint: {fix}."
+    )
+    raise UsageError(msg)

@@ -231,6 +231,10 @@ class ScopeState:
         else:
             for binding in [b for b in self.cache if only(b)]:
                 del self.cache[binding]
+            extra = self._extra
+            if extra is not None:  # the creation locks of bindings no graph holds any more
+                for binding in [b for b in extra.locks if only(b)]:
+                    del extra.locks[binding]
 
     def _raise(self, failures: list[BaseException], exc: BaseException | None) -> None:
         if not failures:

@@ -253,9 +253,15 @@ class Resolver:
         self._providers: dict[Key, ProviderFn[Any]] = {}
 
     def forget(self, bindings: set[Binding]) -> None:
-        """Drop the compiled functions of bindings no longer in use."""
-        for item in [item for item in self._compiled if item[1] in bindings]:
-            del self._compiled[item]
+        """Drop the compiled functions of bindings no longer in use.
+
+        Other threads may compile meanwhile: iterate a snapshot (``list()`` of a dict is
+        taken in one step) and tolerate entries that are already gone.
+        """
+        compiled = self._compiled
+        for item in list(compiled):
+            if item[1] in bindings:
+                compiled.pop(item, None)
 
     # -- entry points -----------------------------------------------------------------------
 

@@ -1,14 +1,24 @@
 """The context managers the container hands out: entered scopes, activation, overrides.
 
-They hold their container and reach its internals through it (they sit below
-`_container`, which imports them); the container is typed ``Any`` here for that reason.
+`Scope` is the public face of a `ScopeState` (the cache and teardown stack generated code
+works on): entering it makes the state the ambient frame, so ``container.get`` and the
+generated factories find it with one context-variable read. `Activation` is the frame
+``container.activate()`` pushes for `@inject`. `Override` swaps a derived graph in and
+back out.
+
+Each of them is entered and left at most once at a time, in the context that entered it,
+in nesting order; anything else is refused with a `UsageError` before any state changes,
+so a misuse never corrupts the ambient frames of other code. They hold their container
+and reach its internals through it (this module sits below `_container`, which imports
+it); the container is typed ``Any`` here for that reason, and the public types are generic
+in it so that ``with container.activate() as c`` still knows ``c``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, TypeVar, overload
+from typing import Any, Final, Generic, NoReturn, TypeVar, cast, overload
 
 from injectq._graph import Binding, Graph, compile_graph
 from injectq._keys import Key
@@ -16,34 +26,118 @@ from injectq._lifecycle import AMBIENT, ScopeState
 from injectq._module import Element
 from injectq.errors import ContainerClosedError, UsageError
 
-__all__ = ["Scope", "_Activation", "_Override"]
+__all__ = ["Activation", "NoCopy", "Override", "Scope", "layer_overrides"]
 
 T = TypeVar("T")
+C = TypeVar("C")
+_ENDED: Final[Any] = object()  # the token of a frame that was left
+_ASYNC_WITH_SCOPE: Final = "`async with container.scope(...)`"
 
 
-class Scope(ScopeState):
+class NoCopy:
+    """Refuses `copy.copy`, `copy.deepcopy` and `pickle` with a message that says why.
+
+    A copy of a container or scope would share its live instances and teardowns, so
+    closing either would dispose what the other still serves.
+    """
+
+    __slots__ = ()
+    _copy_what: str = "This object"
+    _copy_hint: str = ""
+
+    def _refuse(self, how: str) -> NoReturn:
+        msg = (
+            f"{self._copy_what} cannot be {how}: it holds live instances, their teardowns "
+            f"and locks, which a copy would share or lose. Hint: {self._copy_hint}"
+        )
+        raise UsageError(msg)
+
+    def __copy__(self) -> NoReturn:
+        self._refuse("copied")
+
+    def __deepcopy__(self, memo: object) -> NoReturn:
+        self._refuse("deep-copied")
+
+    def __reduce_ex__(self, protocol: object) -> NoReturn:
+        self._refuse("pickled")
+
+
+def _describe_frame(frame: Any) -> str:
+    """How a message names an ambient frame: a scope or an activation."""
+    if isinstance(frame, ScopeState):
+        return f'scope "{frame.name}"'
+    return "container.activate()"
+
+
+def _leave(frame: Any, token: Any, what: str) -> None:
+    """Reset the ambient frame to what it was before ``frame``, or refuse to.
+
+    ``frame`` must be the innermost ambient frame of the running context, and that context
+    must be the one that entered it; otherwise nothing changes and `UsageError` says which
+    rule was broken.
+    """
+    if AMBIENT.get() is not frame:
+        _refuse_leave(frame, what)
+    try:
+        AMBIENT.reset(token)
+    except ValueError:  # the token belongs to another contextvars context
+        raise UsageError(_other_context(what)) from None
+
+
+def _refuse_leave(frame: Any, what: str) -> NoReturn:
+    """Raise for leaving ``frame`` while it is not the innermost ambient frame here."""
+    inner = AMBIENT.get()
+    while inner is not None and inner.up is not frame:
+        inner = inner.up
+    if inner is None:
+        raise UsageError(_other_context(what))
+    msg = (
+        f"The {what} cannot be left while the {_describe_frame(inner)} entered inside it "
+        "is still open. Hint: leave them in the reverse order they were entered (nest the "
+        "`with` blocks)."
+    )
+    raise UsageError(msg)
+
+
+def _other_context(what: str) -> str:
+    return (
+        f"The {what} is being left from another task or thread (another contextvars "
+        "context) than the one that entered it. Hint: leave it where it was entered; to "
+        "share a scope with other tasks, pass the Scope object and call scope.get(...)."
+    )
+
+
+class Scope(NoCopy):
     """An entered scope: ``with container.scope() as scope:`` (also ``async with``).
 
     Instances of bindings scoped with its name are created once per scope and disposed,
     in reverse creation order, when it ends. Inside it, ``container.get(...)`` serves the
     scope too, as do asyncio tasks and `contextvars.copy_context()` threads started inside.
+    A scope is entered once: entering it again, leaving it twice, leaving it before a scope
+    entered inside it, or from another task than the one that entered it is a `UsageError`.
     """
 
-    __slots__ = ("_open", "_token")
+    __slots__ = ("_container", "_open", "_state", "_token")
+    _copy_what = "A Scope"
+    _copy_hint = "enter a new container.scope() where you need one."
 
     def __init__(self, container: Any, name: str) -> None:
-        # Fields set directly rather than through super().__init__: entering a scope is on
-        # every request's path.
-        self.name = name
-        self.parent = None
-        self.cache = {}
-        self.closed = False
-        self._teardowns = None
-        self._extra = None
-        self.owner: Any = container
-        self.up = None
+        state = ScopeState(name, None)
+        state.owner = container
+        self._state: ScopeState = state
+        self._container = container
         self._open = False
-        self._token: Any = None
+        self._token: Any = None  # None: never entered; _ENDED: left
+
+    @property
+    def name(self) -> str:
+        """The scope's name, e.g. ``"request"``."""
+        return self._state.name
+
+    @property
+    def closed(self) -> bool:
+        """Whether the scope has ended and disposed its instances."""
+        return self._state.closed
 
     @overload
     def get(self, key: Callable[..., T], *, name: str | None = None) -> T: ...
@@ -55,13 +149,13 @@ class Scope(ScopeState):
             self._unusable()
         if name is None:
             try:
-                factory = self.owner._sfast[key]
+                factory = self._container._sfast[key]
             except (KeyError, TypeError):
                 pass  # resolved below, so its errors do not carry this KeyError
             else:
-                return factory(self)
-            return self.owner._resolve(key, None, self)
-        return self.owner._resolve(key, name, self)
+                return factory(self._state)
+            return self._container._resolve(key, None, self._state)
+        return self._container._resolve(key, name, self._state)
 
     @overload
     async def aget(self, key: Callable[..., T], *, name: str | None = None) -> T: ...
@@ -71,17 +165,24 @@ class Scope(ScopeState):
         """Resolve ``key`` in this scope, awaiting async providers (see `InjectQ.aget`)."""
         if not self._open:
             self._unusable()
-        return await self.owner._aresolve(key, name, self)
+        return await self._container._aresolve(key, name, self._state)
 
     def get_all(self, key: Callable[..., T]) -> dict[str, T]:
         """Every named binding of ``key`` in this scope (see `InjectQ.get_all`)."""
         if not self._open:
             self._unusable()
-        found: dict[str, T] = self.owner._get_all(key, self)
+        found: dict[str, T] = self._container._get_all(key, self._state)
         return found
 
-    def _unusable(self) -> None:
-        if self.closed:
+    async def aget_all(self, key: Callable[..., T]) -> dict[str, T]:
+        """Every named binding of ``key`` in this scope, awaiting async ones."""
+        if not self._open:
+            self._unusable()
+        found: dict[str, T] = await self._container._aget_all(key, self._state)
+        return found
+
+    def _unusable(self) -> NoReturn:
+        if self._token is not None:
             msg = (
                 f'The scope "{self.name}" is closed; nothing can be resolved from it. '
                 "Hint: resolve inside the `with` block, or enter a new scope."
@@ -94,44 +195,61 @@ class Scope(ScopeState):
         raise UsageError(msg)
 
     def __enter__(self) -> Scope:
-        container = self.owner
-        if self._open or self.closed or container._closed:
+        container = self._container
+        if self._token is not None or container._closed:
             self._cannot_enter()
+        state = self._state
         up = AMBIENT.get()
-        self.up = up
-        self.parent = container._find_scope(up) if up is not None else container._root
-        self._token = AMBIENT.set(self)
+        state.up = up
+        state.parent = container._find_scope(up) if up is not None else container._root
+        self._token = AMBIENT.set(state)
         self._open = True
         return self
 
-    def _cannot_enter(self) -> None:
-        self.owner._check_open()
+    def _cannot_enter(self) -> NoReturn:
+        self._container._check_open()
         msg = (
             f'This scope "{self.name}" object was entered already. Hint: call '
             "container.scope() again for each new scope."
         )
         raise UsageError(msg)
 
-    def _leave(self) -> None:
-        self._open = False
-        try:
-            AMBIENT.reset(self._token)
-        except ValueError:  # left in another context than it was entered in
-            AMBIENT.set(self.up)
+    def _exit(self) -> ScopeState:
+        """Stop being the ambient scope (the checks of `_leave`); return the state to close."""
+        state = self._state
+        if self._open and AMBIENT.get() is state:
+            try:
+                AMBIENT.reset(self._token)
+            except ValueError:  # the token belongs to another contextvars context
+                raise UsageError(_other_context(f'scope "{self.name}"')) from None
+            self._open = False
+            self._token = _ENDED
+            return self._state
+        if not self._open:
+            if self._token is None:
+                msg = (
+                    f'The scope "{self.name}" was never entered, so it cannot be left. '
+                    f'Hint: use it as `with container.scope("{self.name}") as scope:`.'
+                )
+            else:
+                msg = (
+                    f'The scope "{self.name}" was left already; a scope is left once. '
+                    "Hint: enter a new container.scope() for another block."
+                )
+            raise UsageError(msg)
+        _refuse_leave(state, f'scope "{self.name}"')
 
     def __exit__(
         self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._open = False
-        try:
-            AMBIENT.reset(self._token)
-        except ValueError:  # left in another context than it was entered in
-            AMBIENT.set(self.up)
-        if not self._teardowns:  # nothing to dispose: the common request
-            self.closed = True
-            self.cache.clear()
-            return
-        self.close(exc, how=f'`async with container.scope("{self.name}")`')
+        state = self._exit()
+        # ScopeState.close() would find nothing to dispose in the common request; skipping
+        # the call keeps scope exit as cheap as it was before Scope wrapped the state.
+        if state._teardowns:
+            state.close(exc, how=_ASYNC_WITH_SCOPE)
+        else:
+            state.closed = True
+            state.cache.clear()
 
     async def __aenter__(self) -> Scope:
         return self.__enter__()
@@ -139,47 +257,76 @@ class Scope(ScopeState):
     async def __aexit__(
         self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._leave()
-        await self.aclose(exc)
+        await self._exit().aclose(exc)
 
     def __repr__(self) -> str:
+        state = self._state
         return (
-            f"<Scope {self.name!r} instances={len(self.cache)} "
-            f"teardowns={self.pending_teardowns} closed={self.closed}>"
+            f"<Scope {state.name!r} instances={len(state.cache)} "
+            f"teardowns={state.pending_teardowns} closed={state.closed}>"
         )
 
 
-class _Activation:
-    """The context manager ``container.activate()`` returns, and the ambient frame it sets.
+class Activation(NoCopy, Generic[C]):
+    """What ``container.activate()`` returns: makes the container current while entered.
 
-    As a frame it has no ``owner`` (it is not a scope); it remembers the container's ambient
-    scope at activation, so resolving inside it still sees that scope.
+    Inside ``with container.activate():`` (or ``async with``), `InjectQ.current` and
+    `@inject` functions use the container. As an ambient frame it has no ``owner`` (it is
+    not a scope); it remembers the container's ambient scope at activation, so resolving
+    inside it still sees that scope. One object is active at most once at a time, in one
+    task; it may be entered again after it was left.
     """
 
-    __slots__ = ("_tokens", "active", "owner", "scope", "up")
+    __slots__ = ("_token", "active", "owner", "scope", "up")
+    _copy_what = "An Activation"
+    _copy_hint = "call container.activate() where you need one."
 
-    def __init__(self, container: Any) -> None:
+    def __init__(self, container: C) -> None:
         self.active = container
         self.owner: Any = None
-        self.scope: ScopeState = container._root
+        self.scope: ScopeState = cast(Any, container)._root
         self.up: Any = None
-        self._tokens: list[Any] = []
+        self._token: Any = None
 
-    def __enter__(self) -> Any:
+    def __enter__(self) -> C:
+        if self._token is not None:
+            msg = (
+                "This container.activate() object is active already (in this task or "
+                "another one). Hint: call container.activate() again for each block or "
+                "task; it is cheap."
+            )
+            raise UsageError(msg)
+        container = cast(Any, self.active)
         up = AMBIENT.get()
         self.up = up
-        self.scope = self.active._find_scope(up) if up is not None else self.active._root
-        self._tokens.append(AMBIENT.set(self))
+        self.scope = container._find_scope(up) if up is not None else container._root
+        self._token = AMBIENT.set(self)
         return self.active
 
-    def __exit__(self, *exc: object) -> None:
-        AMBIENT.reset(self._tokens.pop())
+    def __exit__(
+        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._token is None:
+            msg = (
+                "This container.activate() object is not active, so it cannot be left "
+                "(it was never entered, or was left already). Hint: use it as `with "
+                "container.activate():`."
+            )
+            raise UsageError(msg)
+        _leave(self, self._token, "container.activate()")
+        self._token = None
 
-    async def __aenter__(self) -> Any:
+    async def __aenter__(self) -> C:
         return self.__enter__()
 
-    async def __aexit__(self, *exc: object) -> None:
-        self.__exit__()
+    async def __aexit__(
+        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.__exit__(et, exc, tb)
+
+    def __repr__(self) -> str:
+        state = "idle" if self._token is None else "active"
+        return f"<Activation {state}>"
 
 
 def _record_key(record: Element) -> Key | None:
@@ -190,7 +337,7 @@ def _record_key(record: Element) -> Key | None:
     return Key(record.key, record.name)
 
 
-def _layer(below: tuple[Element, ...], above: tuple[Element, ...]) -> tuple[Element, ...]:
+def layer_overrides(below: tuple[Element, ...], above: tuple[Element, ...]) -> tuple[Element, ...]:
     """Override records with ``above`` laid over ``below``: a key bound above wins.
 
     Within one layer two records of the same key are still a duplicate.
@@ -199,23 +346,42 @@ def _layer(below: tuple[Element, ...], above: tuple[Element, ...]) -> tuple[Elem
     return (*(r for r in below if _record_key(r) not in replaced), *above)
 
 
-class _Override:
-    """The context manager ``container.override(...)`` returns."""
+class Override(NoCopy, Generic[C]):
+    """What ``container.override(...)`` returns: the replacement holds while entered.
 
-    def __init__(self, container: Any, records: tuple[Element, ...]) -> None:
+    Entering compiles the container's graph with the replacement laid over it and swaps it
+    in; leaving swaps the graph it replaced back in, drops what was compiled for it, and
+    disposes what was built inside (the body's exception, if any, is thrown into generator
+    teardowns). Overrides end in the reverse order they began. One object is active at most
+    once at a time; it may be entered again after it ended.
+    """
+
+    __slots__ = ("_container", "_graph", "_label", "_records", "_saved")
+    _copy_what = "An Override"
+    _copy_hint = "call container.override(...) again where you need one."
+
+    def __init__(self, container: C, records: tuple[Element, ...], label: str) -> None:
         self._container = container
         self._records = records
+        self._label = label
         self._saved: Graph | None = None
         self._graph: Graph | None = None
 
-    def _enter(self) -> None:
-        container = self._container
+    def _enter(self) -> C:
+        container = cast(Any, self._container)
         with container._lock:
             container._check_open()
+            if self._saved is not None:
+                msg = (
+                    f"This {self._label} is active already; entering it again would stack "
+                    "it on itself and the original would never come back. Hint: call "
+                    "container.override(...) again for a second block."
+                )
+                raise UsageError(msg)
             saved = container._graph
             graph = compile_graph(
                 saved.records,
-                _layer(saved.overrides, self._records),
+                layer_overrides(saved.overrides, self._records),
                 modules=(*saved.modules, "override"),
                 strict=saved.strict,
                 container_type=saved.container_type,
@@ -224,44 +390,57 @@ class _Override:
             self._saved, self._graph = saved, graph
             container._overrides.append(self)
             container._swap(graph)
+        return self._container
 
     def _restore(self) -> set[Binding]:
-        container = self._container
+        """Swap the replaced graph back in; return the bindings only the override had."""
+        container = cast(Any, self._container)
         with container._lock:
-            if not container._overrides or container._overrides[-1] is not self:
+            saved = self._saved
+            if saved is None:
                 msg = (
-                    "Overrides must end in the reverse order they began. Hint: nest the "
-                    "`with container.override(...)` blocks."
+                    f"This {self._label} is not active, so it cannot end (it was never "
+                    "entered, or ended already). Hint: use it as `with "
+                    "container.override(...):`."
                 )
                 raise UsageError(msg)
-            assert self._saved is not None
-            assert self._graph is not None
+            if container._overrides[-1] is not self:
+                msg = (
+                    f"The {self._label} cannot end while an override entered after it is "
+                    "still active: overrides must end in the reverse order they began. "
+                    "Hint: nest the `with container.override(...)` blocks."
+                )
+                raise UsageError(msg)
+            # The current graph, not the one entering compiled: just-in-time bindings added
+            # inside the override may depend on the replacement and must go too.
+            current: Graph = container._graph
             container._overrides.pop()
-            container._swap(self._saved)
-            kept = {id(b) for _, b in self._saved.every()}
-            added = {b for _, b in self._graph.every() if id(b) not in kept}
+            container._swap(saved)
+            self._saved = self._graph = None
+            kept = {id(b) for _, b in saved.every()}
+            added = {b for _, b in current.every() if id(b) not in kept}
             container._resolver.forget(added)
             return added
 
-    def __enter__(self) -> Any:
-        self._enter()
-        return self._container
+    def __enter__(self) -> C:
+        return self._enter()
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(
+        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         added = self._restore()
-        root = self._container._root
-        root.close(
-            exc[1] if isinstance(exc[1], BaseException) else None,
-            how="`async with container.override(...)`",
-            only=lambda b: b in added,
+        cast(Any, self._container)._root.close(
+            exc, how="`async with container.override(...)`", only=added.__contains__
         )
 
-    async def __aenter__(self) -> Any:
-        return self.__enter__()
+    async def __aenter__(self) -> C:
+        return self._enter()
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def __aexit__(
+        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         added = self._restore()
-        root = self._container._root
-        await root.aclose(
-            exc[1] if isinstance(exc[1], BaseException) else None, only=lambda b: b in added
-        )
+        await cast(Any, self._container)._root.aclose(exc, only=added.__contains__)
+
+    def __repr__(self) -> str:
+        return f"<Override {self._label} {'active' if self._saved is not None else 'idle'}>"

@@ -128,6 +128,7 @@ def test_only_integrations_import_a_framework(path: Path) -> None:
 def test_public_names_are_pinned() -> None:
     """__all__ is exactly the documented public API, and every name in it exists."""
     assert sorted(injectq.__all__) == [
+        "Activation",
         "AsyncRequiredError",
         "AsyncTeardownError",
         "BindingError",
@@ -145,6 +146,7 @@ def test_public_names_are_pinned() -> None:
         "Module",
         "Named",
         "NoActiveContainerError",
+        "Override",
         "PluginLoadError",
         "Problem",
         "Provider",

@@ -412,7 +412,8 @@ async def test_sync_exit_with_async_teardowns_pending_names_async_with() -> None
         with scope:
             await scope.aget(Request)
     assert "adispose" not in log  # nothing was disposed half-way
-    await scope.aclose()
+    assert not scope.closed
+    await scope._state.aclose()  # the teardowns are still there to run
     assert log[-1] == "adispose"
 
 
