@@ -7,12 +7,13 @@ bindings) and checks, after every step and at the end:
 - nothing is built twice where it is cached (a singleton per override state, a scoped
   instance per scope), and transients are new each time;
 - nothing is disposed twice, and nothing is served after its disposal (nor anything it
-  holds);
+  holds); ending a scope, an override or the container disposes newest first;
 - nothing leaks: every instance built is disposed once the scopes, overrides and the
   container are closed; what an override or a scope built is disposed when it ends.
 """
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -173,7 +174,7 @@ class ContainerMachine(RuleBasedStateMachine):
     @rule()
     def leave_scope(self) -> None:
         top = self.scopes.pop()
-        top.manager.__exit__(None, None, None)
+        self.in_reverse_creation_order(lambda: top.manager.__exit__(None, None, None))
         disposed = self.disposed_ids()
         for obj in [*top.cached.values(), *top.transients]:
             assert id(obj) in disposed, f"{type(obj).__name__} of a scope not disposed at its end"
@@ -198,7 +199,7 @@ class ContainerMachine(RuleBasedStateMachine):
         top = self.overrides.pop()
         affected = {i for i, n in enumerate(self.nodes) if i == top.node or top.node in n.reaches}
         built = [self.singletons.pop(i) for i in affected if i in self.singletons]
-        top.manager.__exit__(None, None, None)
+        self.in_reverse_creation_order(lambda: top.manager.__exit__(None, None, None))
         disposed = self.disposed_ids()
         for obj in built:
             assert id(obj) in disposed, f"{type(obj).__name__} built in an override kept"
@@ -249,9 +250,14 @@ class ContainerMachine(RuleBasedStateMachine):
     @precondition(
         lambda self: not self.closed and not self.scopes and not self.overrides and self.served > 5
     )
-    @rule()
-    def close(self) -> None:
-        self.container.close()
+    @rule(use_async=st.booleans())
+    def close(self, use_async: bool) -> None:
+        if use_async:
+            self.in_reverse_creation_order(
+                lambda: self.loop.run_until_complete(asyncio.wait_for(self.container.aclose(), 5))
+            )
+        else:
+            self.in_reverse_creation_order(self.container.close)
         self.closed = True
         disposed = self.disposed_ids()
         for obj in self.singletons.values():
@@ -259,6 +265,14 @@ class ContainerMachine(RuleBasedStateMachine):
         self.singletons.clear()
 
     # -- checks ---------------------------------------------------------------------------
+
+    def in_reverse_creation_order(self, end: Callable[[], object]) -> None:
+        """Run what ends a scope, an override or the container: it disposes newest first."""
+        before = len(self.log.disposed)
+        end()
+        born = {id(obj): n for n, obj in enumerate(self.log.created)}
+        ages = [born[id(obj)] for obj in self.log.disposed[before:]]
+        assert ages == sorted(ages, reverse=True), "disposed out of reverse creation order"
 
     def disposed_ids(self) -> set[int]:
         return {id(obj) for obj in self.log.disposed}
@@ -302,7 +316,7 @@ class ContainerMachine(RuleBasedStateMachine):
             while self.overrides:
                 self.leave_override()
             if not self.closed:
-                self.container.close()
+                self.in_reverse_creation_order(self.container.close)
             self.nothing_disposed_twice()
             created = {id(obj) for obj in self.log.created}
             disposed = self.disposed_ids()
@@ -312,7 +326,7 @@ class ContainerMachine(RuleBasedStateMachine):
 
 
 ContainerMachine.TestCase.settings = settings(
-    max_examples=200,
+    max_examples=120,
     stateful_step_count=40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
