@@ -10,7 +10,9 @@ an `InjectQError`. The plan is cached in the graph it was made for; a new graph 
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
+import types
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -73,11 +75,29 @@ def read_function(fn: Any, what: str = "call()") -> Signature:
     if not callable(fn):
         msg = f"{what} takes a callable, got {type(fn).__name__} {fn!r}."
         raise UsageError(msg)
-    sig = read_class(fn) if isinstance(fn, type) else read_callable(fn)
+    sig = _signature_of(fn)
     if sig.problem is not None:
         msg = f"{sig.owner} cannot be called with injection: {sig.problem}."
         raise ResolutionError(sig.owner, msg, hint="make its annotations importable.")
     return sig
+
+
+_FUNCTIONS = (
+    types.FunctionType,
+    types.MethodType,
+    types.BuiltinFunctionType,
+    types.BuiltinMethodType,
+    functools.partial,
+)
+
+
+def _signature_of(fn: Any) -> Signature:
+    """The signature ``call()`` fills: a constructor, a function, or an object's ``__call__``."""
+    if isinstance(fn, type):
+        return read_class(fn)
+    if isinstance(fn, _FUNCTIONS):
+        return read_callable(fn)
+    return read_callable(fn.__call__, f"{type(fn).__qualname__}.__call__")
 
 
 class _FunctionContext:
@@ -243,7 +263,7 @@ def validate(graph: Graph, functions: Iterable[Any]) -> None:
                 "Hint: pass the handler itself, e.g. container.validate(list_users)."
             )
             raise UsageError(msg)
-        sig = read_class(fn) if isinstance(fn, type) else read_callable(fn)
+        sig = _signature_of(fn)
         owners.append(sig.owner)
         where = (f"{sig.owner} defined at: {_defined_at(fn)}",)
         if sig.problem is not None:

@@ -81,6 +81,7 @@ class _Draft:
     needs_async: bool | None = None
     built: Binding | None = None
     needed_by: _Draft | None = None  # the draft whose parameter made this one just in time
+    needed_as: str = ""  # the name of that parameter
     asked_by: str = ""  # for a just-in-time root: who asked ("get(A)")
     queued: bool = False  # in the dependency phase's queue already
 
@@ -111,7 +112,8 @@ class _Compiler:
         self.pending: deque[_Draft] = deque()
         self.replaced: set[Key] = set()
         self.claimed_keys: set[Key] = set()
-        self.current: _Draft | None = None
+        self.current: _Draft | None = None  # the draft whose parameters are being planned
+        self.current_param = ""
 
     # -- phase 1: winners -----------------------------------------------------------------
 
@@ -312,7 +314,7 @@ class _Compiler:
             source=object_source(origin),
         )
         assert draft is not None  # jit_reason ruled out what the target check reports
-        draft.needed_by = self.current
+        draft.needed_by, draft.needed_as = self.current, self.current_param
         self.drafts[key] = draft
         self.order.append(key)
         if self.pending or self.current is not None:  # resolving: queue it now
@@ -344,6 +346,7 @@ class _Compiler:
         self.current = draft
         refused: list[Refusal] = []
         for param in sig.params:
+            self.current_param = param.name
             planned = plan_param(param, self)
             if isinstance(planned, Refusal):
                 refused.append(planned)
@@ -381,9 +384,8 @@ class _Compiler:
         asker = draft.needed_by
         why = f"because {asker.key} needed it" if asker is not None else f"for {draft.asked_by}"
         if asker is not None and asker.sig is not None:
-            param = next(d for d in [*asker.sig.params] if self._asks(d, draft.key))
             lines = (
-                f"Requested by: parameter '{param.name}' of {asker.sig.owner}",
+                f"Requested by: parameter '{draft.needed_as}' of {asker.sig.owner}",
                 *self.where(asker),
             )
         else:
@@ -393,10 +395,6 @@ class _Compiler:
         problem = checks.jit_failed(draft.key, why, texts, asked)
         self.problems.append(problem)
         self.missing[id(problem)] = (draft.key, self.path(draft))
-
-    @staticmethod
-    def _asks(p: Any, key: Key) -> bool:
-        return bool(p.annotated) and p.problem is None and p.tp == key.tp
 
     def where(self, draft: _Draft) -> tuple[str, ...]:
         """Where a draft was bound, or the chain of why it was created just in time."""

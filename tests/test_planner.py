@@ -381,3 +381,19 @@ def test_acall_awaits_a_function_plan_of_an_async_function() -> None:
     c = InjectQ(Wiring())
     result = asyncio.run(asyncio.wait_for(c.acall(handler), timeout=5))
     assert result is c.get(Config)
+
+
+class Greeter:
+    def __call__(self, config: Config, times: int = 1) -> tuple[Config, int]:
+        return config, times
+
+
+def test_call_of_a_callable_object_injects_its_call_method() -> None:
+    """An object with __call__ is called with that method's parameters injected."""
+    c = InjectQ(Wiring())
+    assert c.call(Greeter(), times=2) == (c.get(Config), 2)
+
+
+def test_call_of_a_builtin_type_passes_the_arguments_through() -> None:
+    """A builtin class with nothing left to inject is simply called."""
+    assert InjectQ().call(int, "3") == 3
