@@ -419,7 +419,7 @@ def captives(roots: Sequence[Any]) -> list[Problem]:
         problems.append(
             Problem(
                 "captive-dependency",
-                f'Singleton {node.key} depends on {scoped.key}, scoped "{scoped.scope}"{via}.',
+                f"Singleton {node.key} depends on {scoped.key}, {_scoped(scoped)}{via}.",
                 (f"{node.key} bound at: {node.source}", f"{scoped.key} bound at: {scoped.source}"),
                 f'make {node.key} scoped "{scoped.scope}" too, or take '
                 f"Provider[{annotation(scoped.key)}] instead, which resolves it in the scope "
@@ -427,6 +427,13 @@ def captives(roots: Sequence[Any]) -> list[Problem]:
             )
         )
     return problems
+
+
+def _scoped(node: Any) -> str:
+    """``scoped "request"``, or ``context of scope "request"`` for a context key."""
+    if node.kind == TargetKind.CONTEXT:
+        return f'context of scope "{node.scope}"'
+    return f'scoped "{node.scope}"'
 
 
 def _find_scoped(root: Any) -> tuple[list[Any], Any] | None:

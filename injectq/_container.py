@@ -41,7 +41,7 @@ from injectq._module import (
 )
 from injectq._nodes import empty_graph
 from injectq._resolver import Resolver, trace
-from injectq._scopes import Activation, NoCopy, Override, Scope
+from injectq._scopes import Activation, NoCopy, Override, Scope, context_scope
 from injectq._source import caller_source
 from injectq._view import GraphView
 from injectq.errors import (
@@ -453,10 +453,12 @@ class InjectQ(NoCopy):
 
     # -- scopes and activation --------------------------------------------------------------
 
-    def scope(self, name: str = REQUEST) -> Scope:
+    def scope(self, name: str = REQUEST, *, context: Mapping[Any, Any] | None = None) -> Scope:
         """A new scope of this name, to enter with ``with`` or ``async with``.
 
         Scoped bindings of that name get one instance per scope, disposed when it ends.
+        ``context`` holds a value for each key declared ``.from_context(scope=name)``
+        (``{Request: request}``); a missing or undeclared key is a `ScopeError`.
         """
         if name is not REQUEST and (
             not isinstance(name, str) or not name or name in (SINGLETON, TRANSIENT)
@@ -466,11 +468,15 @@ class InjectQ(NoCopy):
                 "singletons live in the container itself; transients need no scope."
             )
             raise UsageError(msg)
-        return Scope(self, name)
+        if not self._graph.context and context is None:  # no scope declares context
+            return Scope(self, name)
+        return context_scope(self, name, context)
 
-    def resource_scope(self, name: str = REQUEST) -> Scope:
+    def resource_scope(
+        self, name: str = REQUEST, *, context: Mapping[Any, Any] | None = None
+    ) -> Scope:
         """The same as `scope`, under the name the InjectQ documents use."""
-        return self.scope(name)
+        return self.scope(name, context=context)
 
     def activate(self) -> Activation[InjectQ]:
         """Make this container current for `@inject` functions (``with``/``async with``).

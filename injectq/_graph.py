@@ -47,6 +47,7 @@ from injectq._nodes import (
     Dep,
     Graph,
     carry_overlay,
+    declared_context,
     empty_graph,
     next_graph,
     unchanged,
@@ -89,6 +90,7 @@ class _Draft:
     scope = property(lambda self: self.head.scope)
     source = property(lambda self: self.head.source)
     jit = property(lambda self: self.head.jit)
+    kind = property(lambda self: self.head.kind)
 
 
 def _is_draft(node: Any) -> bool:
@@ -224,6 +226,8 @@ class _Compiler:
             sig = read_class(target)
         elif kind == TargetKind.INSTANCE:
             resource_cls = type(target)
+        elif kind == TargetKind.CONTEXT:
+            pass  # handed in at scope entry: no signature, never disposed
         else:
             call = call_kind(target)
             sig = read_callable(target)
@@ -530,7 +534,9 @@ def compile_graph(
     comp.resolve_all()
     comp.check()
     comp.fail(modules)
-    graph = next_graph(comp.base, comp.build(), records, overrides, modules)
+    built = comp.build()
+    context = declared_context({}, (*records, *overrides), built.__getitem__)
+    graph = next_graph(comp.base, built, records, overrides, modules, context=context)
     if previous is not None:
         carry_overlay(previous, graph)
     return graph
@@ -566,7 +572,13 @@ def extend_graph(
     comp.resolve_all()
     comp.check()
     comp.fail(modules)
-    new = next_graph(comp.base, comp.build(), graph.records + records, (), modules)
+    built = comp.build()
+
+    def find(key: Key) -> Binding:
+        return built.get(key) or graph.bindings[key]
+
+    context = declared_context(graph.context, records, find)
+    new = next_graph(comp.base, built, graph.records + records, (), modules, context=context)
     carry_overlay(graph, new)
     return new
 

@@ -52,6 +52,7 @@ class TargetKind:
     CLASS: Final = "class"
     INSTANCE: Final = "instance"
     PROVIDER: Final = "provider"
+    CONTEXT: Final = "context"  # a value handed in when a scope of its name is entered
 
 
 @attrs.define(eq=False)
@@ -97,6 +98,22 @@ class BindingRecord:
             self.problems.append(f"to_provider() takes a callable, got {type(fn).__name__} {fn!r}")
             return self
         return self._set_target(fn, TargetKind.PROVIDER, "to_provider")
+
+    def from_context(self, scope: str = REQUEST) -> BindingRecord:
+        """Take the value from the ``context`` handed to ``container.scope(scope, ...)``.
+
+        The key is one of that scope's context keys: every scope of that name is entered with
+        a value for it (``context={Request: request}``; ``Annotated[T, Named(name)]`` for a
+        named one), and the container never disposes it.
+        """
+        if not isinstance(scope, str) or not scope or scope in (SINGLETON, TRANSIENT):
+            self.problems.append(
+                f"from_context() takes the name of a scope such as 'request', got {scope!r}; "
+                "context is handed in when a scope is entered"
+            )
+            return self
+        self.scopes.append(scope)
+        return self._set_target(None, TargetKind.CONTEXT, "from_context")
 
     def named(self, name: str) -> BindingRecord:
         """Give the binding a name: ``get(K, name=...)`` and ``get_all(K)`` find it."""

@@ -8,7 +8,7 @@ just-in-time overlay (`Graph.jit`) grows and its function plans are cached.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -16,11 +16,20 @@ import attrs
 
 from injectq._introspect import CallKind
 from injectq._keys import Key
-from injectq._module import Element
+from injectq._module import Element, TargetKind
 from injectq._plan import Strategy
 from injectq._source import Source
 
-__all__ = ["Binding", "Dep", "Graph", "carry_overlay", "empty_graph", "next_graph", "unchanged"]
+__all__ = [
+    "Binding",
+    "Dep",
+    "Graph",
+    "carry_overlay",
+    "declared_context",
+    "empty_graph",
+    "next_graph",
+    "unchanged",
+]
 
 
 @attrs.frozen(eq=False)
@@ -113,6 +122,9 @@ class Graph:
         jit: The overlay of just-in-time bindings compiled at resolution time; only grows,
             under the container's lock.
         plans: Function plans of ``call()``/``@inject``, per function, for this graph.
+        context: Per scope name, the keys declared ``from_context()`` for it, each with the
+            binding serving it (a ``"context"`` binding, or what replaced it), computed once
+            per graph.
     """
 
     bindings: Mapping[Key, Binding]
@@ -126,6 +138,7 @@ class Graph:
     asked: Mapping[Any, tuple[Key, ...]] = MappingProxyType({})
     jit: dict[Key, Binding] = attrs.field(factory=dict)
     plans: weakref.WeakKeyDictionary[Any, Any] = attrs.field(factory=weakref.WeakKeyDictionary)
+    context: Mapping[str, Mapping[Key, Binding]] = MappingProxyType({})
 
     def find(self, key: Key) -> Binding | None:
         """The binding of ``key``, installed or just in time, or None."""
@@ -157,6 +170,8 @@ def next_graph(
     records: tuple[Element, ...],
     overrides: tuple[Element, ...],
     modules: tuple[str, ...],
+    *,
+    context: Mapping[str, Mapping[Key, Binding]] | None = None,
 ) -> Graph:
     """The graph after ``base``: its indexes copied (in C) and updated with the built nodes.
 
@@ -196,6 +211,7 @@ def next_graph(
         base.strict,
         base.container_type,
         MappingProxyType(asked),
+        context=MappingProxyType(context if context is not None else base.context),
     )
 
 
@@ -255,3 +271,23 @@ def unchanged(prev: Binding, h: Binding, deps: tuple[Dep, ...]) -> bool:
         ):
             return False
     return True
+
+
+def declared_context(
+    before: Mapping[str, Mapping[Key, Binding]],
+    elements: Iterable[Element],
+    find: Callable[[Key], Binding],
+) -> dict[str, Mapping[Key, Binding]]:
+    """The context keys declared per scope name, each with the binding that serves it now.
+
+    A key stays declared when a default or an override replaces its ``from_context()``
+    binding: the replacement serves it, and a value handed in for it is not needed.
+    """
+    keys = {name: list(declared) for name, declared in before.items()}
+    for el in elements:
+        if el.kind == TargetKind.CONTEXT and not el.problems and el.scopes:
+            keys.setdefault(el.scopes[-1], []).append(Key(el.key, el.name))
+    return {
+        name: MappingProxyType({k: find(k) for k in dict.fromkeys(declared)})
+        for name, declared in keys.items()
+    }

@@ -218,9 +218,37 @@ def scope_error(binding: Binding, state: ScopeState) -> ScopeError:
         f'resolve it inside `with container.scope("{binding.scope}"):` (or `async with`), '
         "or take Provider[...] in a singleton and call it inside the scope."
     )
+    if binding.kind == "context":
+        msg = msg.replace(" is scoped ", " is context of scope ", 1)
+        hint = (
+            f'resolve it inside `with container.scope("{binding.scope}", context='
+            f"{{{_context_key(binding.key)}: ...}}):` (or `async with`), or take Provider[...] "
+            "in a singleton and call it inside the scope."
+        )
     return ScopeError(
         str(binding.key), msg, source=str(binding.source), hint=hint, path=[str(binding.key)]
     )
+
+
+def no_context(binding: Binding, state: ScopeState) -> ScopeError:
+    """The error for a context key of a scope that was entered without its value."""
+    msg = (
+        f'{binding.key} is context of scope "{binding.scope}", but this "{binding.scope}" '
+        "scope holds no value for it (it was entered before the key was declared, or while "
+        "an override replaced it)."
+    )
+    hint = (
+        f'enter a new scope: container.scope("{binding.scope}", '
+        f"context={{{_context_key(binding.key)}: ...}})."
+    )
+    return ScopeError(
+        str(binding.key), msg, source=str(binding.source), hint=hint, path=[str(binding.key)]
+    )
+
+
+def _context_key(key: Key) -> str:
+    t = describe(key.tp)
+    return t if key.name is None else f'Annotated[{t}, Named("{key.name}")]'
 
 
 class Resolver:
@@ -465,6 +493,10 @@ class _Emitter:
 
     def construct(self, b: Binding, path: tuple[str, ...]) -> str:
         """Emit statements building a new instance of ``b`` in scope ``s``; return its var."""
+        if b.kind == "context":  # its value is put in the cache at scope entry, or missing
+            self.ns["no_context"] = no_context
+            self.emit(f"raise no_context({self.name('B', b)}, s)", path)
+            return "None"
         path = (*path, str(b.key))
         if b.kind == "instance":
             var = self.name("i", b.target)

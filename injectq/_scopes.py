@@ -16,17 +16,19 @@ in it so that ``with container.activate() as c`` still knows ``c``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import typing
+from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, Final, Generic, NoReturn, TypeVar, cast, overload
+from typing import Annotated, Any, Final, Generic, NoReturn, TypeVar, cast, overload
 
+from injectq._checks import is_protocol
 from injectq._graph import Binding, Graph, compile_graph
-from injectq._keys import Key
+from injectq._keys import Key, Named, describe
 from injectq._lifecycle import AMBIENT, ScopeState
-from injectq._module import Element
-from injectq.errors import ContainerClosedError, UsageError
+from injectq._module import Element, TargetKind
+from injectq.errors import ContainerClosedError, ScopeError, UsageError
 
-__all__ = ["Activation", "NoCopy", "Override", "Scope", "layer_overrides"]
+__all__ = ["Activation", "NoCopy", "Override", "Scope", "context_scope", "layer_overrides"]
 
 T = TypeVar("T")
 C = TypeVar("C")
@@ -444,3 +446,121 @@ class Override(NoCopy, Generic[C]):
 
     def __repr__(self) -> str:
         return f"<Override {self._label} {'active' if self._saved is not None else 'idle'}>"
+
+
+# -- context data at scope entry ---------------------------------------------------------
+
+
+def context_scope(container: Any, name: str, context: Any) -> Scope:
+    """A new scope whose cache holds the values of its context keys.
+
+    Raises:
+        UsageError: ``context`` is not a mapping.
+        ScopeError: A key of ``context`` is not declared for this scope, a value is plainly
+            not of its key's type, or a declared key has no value.
+    """
+    graph = container._graph
+    declared: Mapping[Key, Binding] = graph.context.get(name, {})
+    if context is None:
+        context = {}
+    elif not isinstance(context, Mapping):
+        msg = (
+            f"scope() takes context= as a mapping from keys to values, got "
+            f"{type(context).__name__} {context!r}. Hint: "
+            f'container.scope("{name}", context={{Request: request}}).'
+        )
+        raise UsageError(msg)
+    cache: dict[Binding, Any] = {}
+    for given, value in context.items():
+        key = _context_key(given)
+        binding = declared.get(key)
+        if binding is None:
+            raise _undeclared(graph, name, key)
+        if binding.kind != TargetKind.CONTEXT:
+            continue  # replaced by an override or a binding: the replacement serves it
+        if _plainly_not(binding.key, value):
+            raise _wrong_type(name, binding, value)
+        cache[binding] = value
+    missing = [b for b in declared.values() if b.kind == TargetKind.CONTEXT and b not in cache]
+    if missing:
+        raise _missing(name, missing)
+    scope = Scope(container, name)
+    scope._state.cache = cache
+    return scope
+
+
+def _context_key(given: Any) -> Key:
+    """The key a ``context=`` entry stands for: ``T``, or ``Annotated[T, Named(name)]``."""
+    if typing.get_origin(given) is Annotated:
+        names = [m.name for m in given.__metadata__ if isinstance(m, Named)]
+        return Key(typing.get_args(given)[0], names[-1] if names else None)
+    return Key(given)
+
+
+def _plainly_not(key: Key, value: Any) -> bool:
+    """Whether ``value`` is plainly not of the key's type (checked for plain classes only)."""
+    tp = key.tp
+    if not isinstance(tp, type) or is_protocol(tp):
+        return False  # only a plain class can be checked plainly
+    try:
+        return not isinstance(value, tp)
+    except TypeError:
+        return False
+
+
+def _shown(key: Key) -> str:
+    t = describe(key.tp)
+    return t if key.name is None else f'Annotated[{t}, Named("{key.name}")]'
+
+
+def _declare(key: Key, name: str) -> str:
+    named = "" if key.name is None else f', name="{key.name}"'
+    return f'self.bind({describe(key.tp)}{named}).from_context(scope="{name}")'
+
+
+def _undeclared(graph: Any, name: str, key: Key) -> ScopeError:
+    found = f'context= of scope "{name}" holds {key}, which no module declares for it'
+    hint = f"declare it in a module: {_declare(key, name)}, or leave it out of context=."
+    elsewhere = [(other, keys[key]) for other, keys in graph.context.items() if key in keys]
+    bound = graph.bindings.get(key)
+    if elsewhere:
+        other, binding = elsewhere[0]
+        found += f'; it is context of scope "{other}" ({binding.source.location})'
+        hint = (
+            f'hand it to container.scope("{other}", context=...), or declare it for '
+            f'"{name}" instead: {_declare(key, name)}.'
+        )
+    elif bound is not None:
+        found += f"; it is bound at {bound.source.location} without .from_context()"
+    return ScopeError(str(key), found + ".", hint=hint)
+
+
+def _wrong_type(name: str, binding: Binding, value: Any) -> ScopeError:
+    t = describe(binding.key.tp)
+    text = repr(value)
+    text = text if len(text) <= 60 else text[:57] + "..."
+    found = (
+        f'context= of scope "{name}" gives {binding.key} the value {text}, of type '
+        f"{describe(type(value))}, which is not an instance of {t}."
+    )
+    return ScopeError(
+        str(binding.key),
+        found,
+        source=str(binding.source),
+        hint=f"hand in an instance of {t}, or declare the key as the type the value has.",
+    )
+
+
+def _missing(name: str, missing: list[Binding]) -> ScopeError:
+    listed = ", ".join(f"{b.key} ({b.source.location})" for b in missing)
+    entries = ", ".join(f"{_shown(b.key)}: ..." for b in missing)
+    found = (
+        f'The scope "{name}" was entered without a value for its context '
+        f"key{'s' if len(missing) > 1 else ''} {listed}."
+    )
+    return ScopeError(
+        ", ".join(str(b.key) for b in missing),
+        found,
+        hint=f"hand {'them' if len(missing) > 1 else 'it'} in: "
+        f'container.scope("{name}", context={{{entries}}}).',
+    )

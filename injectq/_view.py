@@ -44,7 +44,8 @@ class BindingInfo:
         name: Its name, or None.
         scope: ``"singleton"``, ``"transient"`` or a scope name.
         kind: ``"class"``, ``"instance"``, ``"provider"``, ``"async provider"``,
-            ``"generator"`` or ``"async generator"``.
+            ``"generator"``, ``"async generator"`` or ``"context"`` (declared
+            ``.from_context()``: handed in when a scope of its name is entered).
         target: A readable name of the class, function or instance it is bound to.
         dependencies: What each parameter of the target receives.
         needs_async: Whether resolving it needs an ``await``.
@@ -94,6 +95,8 @@ def _info(binding: Binding) -> BindingInfo:
     kind = _KINDS.get(binding.call, "provider") if binding.kind == "provider" else binding.kind
     if binding.kind == "instance":
         target = f"<{type(binding.target).__qualname__} instance>"
+    elif binding.kind == "context":
+        target = f'from_context(scope="{binding.scope}")'
     else:
         target = getattr(binding.target, "__qualname__", None) or describe(binding.target)
     deps = []
@@ -169,6 +172,17 @@ class GraphView:
     def modules(self) -> tuple[str, ...]:
         """The names of the installed modules, in install order."""
         return self._graph.modules
+
+    def context_keys(self, scope: str = "request") -> tuple[BindingInfo, ...]:
+        """The context keys a scope of this name must be handed, in install order.
+
+        These are the keys declared ``.from_context(scope=...)`` for it (kind ``"context"``);
+        one that an override or another binding replaces is served by the replacement and
+        is not listed. An integration hands in ``context={info.key: value}``, or
+        ``Annotated[info.key, Named(info.name)]`` for a named one.
+        """
+        declared = self._graph.context.get(scope, {})
+        return tuple(_info(b) for b in declared.values() if b.kind == "context")
 
     def __repr__(self) -> str:
         return f"<GraphView bindings={len(self)}>"
@@ -308,6 +322,8 @@ def _summary(info: BindingInfo) -> str:
         info.scope if info.scope in ("singleton", "transient") else f'scoped "{info.scope}"',
         f"{info.kind} {info.target}" if info.kind != "instance" else info.target,
     ]
+    if info.kind == "context":
+        flags = [f'context of scope "{info.scope}"']
     if info.needs_async:
         flags.append("async")
     if info.just_in_time:

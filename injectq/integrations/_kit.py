@@ -292,7 +292,7 @@ class Integration:
             value = supply(raw)
             if value is not MISSING:
                 context[key] = value
-        return Unit(self.container.scope(self.scope_name, context=context))  # type: ignore[call-arg]
+        return Unit(self.container.scope(self.scope_name, context=context))
 
     @contextlib.asynccontextmanager
     async def alifespan(self) -> AsyncIterator[None]:

@@ -57,3 +57,18 @@ def make_app() -> Module:
 
 INSTANCE = AppModule()
 NOT_A_MODULE = "just a string"
+
+
+class Request:
+    pass
+
+
+class Page:
+    def __init__(self, request: Request) -> None:
+        self.request = request
+
+
+class WebModule(Module):
+    def configure(self) -> None:
+        self.bind(Request).from_context()
+        self.bind(Page).scoped()
