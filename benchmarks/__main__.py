@@ -29,6 +29,7 @@ TARGETS = {
     "chain30": 1.2,
     "async": 1.5,
     "install1000": 25.0,
+    "cold1000": 15.0,
 }
 TITLES = {
     "singleton": "warm singleton `get`",
@@ -38,6 +39,7 @@ TITLES = {
     "chain30": "30-deep transient chain",
     "async": "async resolve of the tree",
     "install1000": "install 1,000 chained bindings + resolve",
+    "cold1000": "register + install 1,000 never-seen classes + resolve",
 }
 DISTS = {
     "injectq": "injectq",
