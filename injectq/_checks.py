@@ -89,19 +89,18 @@ def duplicate(key: Key, sources: Sequence[Any], *, overriding: bool) -> Problem:
 
 def scope_problem(el: Element, key: Key, scope: str | None, distinct: list[str]) -> Problem | None:
     """Two scopes, an eager non-singleton, or a scoped instance."""
-    where = (f"Bound at: {el.source}",)
     if len(distinct) > 1:
         return Problem(
             "scope-conflict",
             f"{key} is given {len(distinct)} scopes: " + ", ".join(distinct) + ".",
-            where,
+            (f"Bound at: {el.source}",),
             "keep one scope call on the binding.",
         )
     if el.eager and scope not in (None, SINGLETON):
         return Problem(
             "scope-conflict",
             f"{key} is eager but scoped {scope!r}; only singletons can be eager.",
-            where,
+            (f"Bound at: {el.source}",),
             f"drop .eager() or the .{_scope_call(scope)} call.",
         )
     if el.kind == TargetKind.INSTANCE and scope not in (None, SINGLETON):
@@ -109,7 +108,7 @@ def scope_problem(el: Element, key: Key, scope: str | None, distinct: list[str])
             "scope-conflict",
             f"{key} is bound to an instance, which is always a singleton, but is also scoped "
             f"{scope!r}.",
-            where,
+            (f"Bound at: {el.source}",),
             f"drop the .{_scope_call(scope)} call, or bind a class or provider.",
         )
     return None

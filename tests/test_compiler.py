@@ -13,6 +13,7 @@ import pytest
 
 import injectq._graph
 import injectq._introspect
+import injectq._source
 from injectq import (
     BindingError,
     InjectQ,
@@ -519,3 +520,23 @@ async def test_cycle_among_just_in_time_classes_is_a_resolution_error_async() ->
     with pytest.raises(ResolutionError) as info:
         await InjectQ().aget(Ping)
     assert str(info.value) == _cycle_text()
+
+
+def test_install_does_not_work_out_file_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file of each bind() call is made relative only when something shows it."""
+    made: list[str] = []
+    real = injectq._source._relative
+
+    def counting(path: str) -> str:
+        made.append(path)
+        return real(path)
+
+    monkeypatch.setattr(injectq._source, "_relative", counting)
+    c = InjectQ(Both(), DbModule())
+    c.get(UsesOptional)
+    assert made == []
+    info = c.graph.get(Unrelated)
+    assert info is not None
+    assert info.file == HERE
+    assert set(made) == {__file__}  # the view shows every binding: each worked out once
+    assert len(made) == len(c.graph)
