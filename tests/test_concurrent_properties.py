@@ -1,0 +1,134 @@
+"""Property tests under concurrency: the random graphs of test_properties, resolved at once.
+
+Threads (with a tiny switch interval) and asyncio tasks (with async providers that yield
+to the loop) resolve every node of a random valid graph in random orders. Whatever the
+interleaving, each cached node is built once per lifetime and served to everyone who shares
+that lifetime, transients are new each time, and everything built is disposed once.
+"""
+
+import asyncio
+import random
+import sys
+import threading
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from injectq import InjectQ
+from tests.test_properties import Model, graphs
+
+CONCURRENT = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def check_lifetimes(model: Model, results: list[tuple[int, list[Any]]]) -> None:
+    """Results are (scope group, one instance per node): identity must follow the scopes."""
+    created: dict[int, list[int]] = {}
+    for event, n, ident in model.log:
+        if event == "create":
+            created.setdefault(n, []).append(ident)
+    for i, node in enumerate(model.nodes):
+        served = [(group, r[i]) for group, r in results]
+        ids = {id(obj) for _, obj in served}
+        if node.scope == "transient":
+            assert len(ids) == len(served), f"transient N{i} served twice"
+            continue
+        per_group: dict[int, Any] = {}
+        for group, obj in served:
+            assert per_group.setdefault(group, obj) is obj, f"N{i} ({node.scope}) built twice"
+        if node.scope == "singleton":
+            assert len(ids) == 1, f"singleton N{i} built more than once"
+        else:
+            assert len(ids) == len(per_group), f"scoped N{i} shared between scopes"
+        assert sorted(created[i]) == sorted(ids), f"N{i} built but not served, or twice"
+
+
+def check_disposed_once(model: Model) -> None:
+    created = sorted(ident for event, _, ident in model.log if event == "create")
+    disposed = sorted(ident for event, _, ident in model.log if event == "dispose")
+    assert disposed == created  # everything built was disposed, once
+
+
+def name_of(model: Model, i: int) -> str | None:
+    return f"n{i}" if model.nodes[i].named else None
+
+
+@CONCURRENT
+@given(graphs(allow_problems=False), st.integers(2, 4), st.randoms(use_true_random=False))
+def test_threads_in_their_own_scopes_share_singletons_only(
+    model: Model, threads: int, rnd: random.Random
+) -> None:
+    """Each thread enters its own scope: singletons are shared, scoped instances are not."""
+    classes, module = model.build()
+    container = InjectQ(module, strict=True)
+    results: list[tuple[int, list[Any]]] = []
+    errors: list[BaseException] = []
+    orders = [rnd.sample(range(len(classes)), len(classes)) for _ in range(threads)]
+    barrier = threading.Barrier(threads)
+
+    def work(group: int, order: list[int]) -> None:
+        try:
+            barrier.wait(5)
+            with container.scope():
+                got = {i: container.get(classes[i], name=name_of(model, i)) for i in order}
+                results.append((group, [got[i] for i in range(len(classes))]))
+        except BaseException as exc:
+            errors.append(exc)
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        pool = [threading.Thread(target=work, args=(g, o)) for g, o in enumerate(orders)]
+        for thread in pool:
+            thread.start()
+        for thread in pool:
+            thread.join(10)
+        assert not any(thread.is_alive() for thread in pool), "a thread hung"
+    finally:
+        sys.setswitchinterval(old)
+    assert not errors, errors
+    check_lifetimes(model, results)
+    container.close()
+    check_disposed_once(model)
+
+
+@CONCURRENT
+@given(
+    graphs(allow_problems=False, allow_async=True),
+    st.integers(2, 4),
+    st.booleans(),
+    st.randoms(use_true_random=False),
+)
+def test_concurrent_tasks_build_each_cached_node_once(
+    model: Model, tasks: int, shared: bool, rnd: random.Random
+) -> None:
+    """Tasks resolving at once, in one shared scope or each in its own: one build per lifetime."""
+    classes, module = model.build()
+    orders = [rnd.sample(range(len(classes)), len(classes)) for _ in range(tasks)]
+
+    async def scenario() -> list[tuple[int, list[Any]]]:
+        container = InjectQ(module, strict=True)
+
+        async def resolve(scope: Any, order: list[int]) -> list[Any]:
+            got = {}
+            for i in order:
+                got[i] = await scope.aget(classes[i], name=name_of(model, i))
+            return [got[i] for i in range(len(classes))]
+
+        async def own_scope(order: list[int]) -> list[Any]:
+            async with container.scope() as scope:
+                return await resolve(scope, order)
+
+        if shared:
+            async with container.scope() as scope:
+                outcomes = await asyncio.gather(*(resolve(scope, o) for o in orders))
+            results = [(0, r) for r in outcomes]
+        else:
+            outcomes = await asyncio.gather(*(own_scope(o) for o in orders))
+            results = list(enumerate(outcomes))
+        await container.aclose()
+        return results
+
+    results = asyncio.run(asyncio.wait_for(scenario(), 10))
+    check_lifetimes(model, results)
+    check_disposed_once(model)
