@@ -6,8 +6,8 @@ import importlib.metadata
 from collections.abc import Iterable
 from typing import Any
 
-from injectq._module import Module
-from injectq.errors import PluginLoadError
+from injectq._module import Module, describe_value
+from injectq.errors import PluginLoadError, UsageError
 
 __all__ = ["DEFAULT_GROUP", "discover"]
 
@@ -42,8 +42,16 @@ def discover(group: str = DEFAULT_GROUP, *, names: Iterable[str] | None = None) 
     Raises:
         PluginLoadError: A plugin failed to import, or did not produce a Module; the message
             names the entry point and its distribution.
+        UsageError: ``group`` is not a non-empty string, or ``names`` not a collection of
+            strings.
     """
-    wanted = None if names is None else set(names)
+    if not isinstance(group, str) or not group:
+        msg = (
+            f"discover() takes an entry-point group name, got {describe_value(group)}. "
+            f"Hint: call discover() for {DEFAULT_GROUP!r}, or discover('myapp.plugins')."
+        )
+        raise UsageError(msg)
+    wanted = None if names is None else _wanted(names)
     found = [
         ep
         for ep in importlib.metadata.entry_points(group=group)
@@ -62,6 +70,18 @@ def discover(group: str = DEFAULT_GROUP, *, names: Iterable[str] | None = None) 
             raise PluginLoadError(msg)
     found.sort(key=lambda ep: (_dist_name(ep).lower(), ep.name))
     return [_load(ep, group) for ep in found]
+
+
+def _wanted(names: object) -> set[str]:
+    """The entry-point names asked for, checked to be strings (a lone string is refused)."""
+    items = tuple(names) if isinstance(names, Iterable) and not isinstance(names, str) else None
+    if items is None or not all(isinstance(n, str) for n in items):
+        msg = (
+            f"discover(names=...) takes a collection of entry-point names, got "
+            f"{describe_value(names)}. Hint: discover(names=['email', 'sms'])."
+        )
+        raise UsageError(msg)
+    return set(items)
 
 
 def _dist_name(ep: importlib.metadata.EntryPoint) -> str:

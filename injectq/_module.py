@@ -9,6 +9,7 @@ mean and reports what is wrong with them.
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable, Iterator
 from typing import Any, Final, TypeVar, overload
 
@@ -27,6 +28,7 @@ __all__ = [
     "ProviderSpec",
     "class_scope",
     "collect",
+    "describe_value",
     "is_resource_class",
     "provider",
     "resource",
@@ -455,10 +457,15 @@ def provider(fn: Any = None, /, *, name: str | None = None, scope: str | None = 
 
     def mark(f: F) -> F:
         target = f.__func__ if isinstance(f, staticmethod | classmethod) else f
-        if not callable(target):
-            msg = f"@provider decorates a function, got {type(f).__name__} {f!r}."
+        if not callable(target) or isinstance(target, type):
+            msg = f"@provider decorates a function, got {describe_value(f)}."
+            if isinstance(target, type):
+                msg += (
+                    f" Hint: bind the class itself (self.bind({target.__name__})), or mark it "
+                    "@singleton / @scoped."
+                )
             raise UsageError(msg)
-        setattr(target, _PROVIDER_ATTR, spec)
+        _mark(target, _PROVIDER_ATTR, spec, "provider", f)
         return f
 
     if fn is None:
@@ -466,12 +473,55 @@ def provider(fn: Any = None, /, *, name: str | None = None, scope: str | None = 
     return mark(fn)
 
 
+def describe_value(value: Any) -> str:
+    """How a message names a value passed where it does not fit: ``int 42``, ``class int``."""
+    if isinstance(value, type):
+        return f"class {value.__qualname__}"
+    if isinstance(value, types.FunctionType):
+        return f"function {value.__qualname__}"
+    if isinstance(value, types.MethodType):
+        return f"bound method {value.__qualname__}"
+    if isinstance(value, types.BuiltinFunctionType | types.MethodDescriptorType):
+        return f"built-in function {value.__qualname__}"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _mark(target: Any, attr: str, value: Any, label: str, decorated: Any) -> None:
+    """Set a decorator's mark on ``target``; built-in objects and bound methods refuse it."""
+    try:
+        setattr(target, attr, value)
+    except (AttributeError, TypeError):
+        key = decorated.__name__ if isinstance(decorated, type) else "Key"
+        if label == "provider":
+            fn = getattr(decorated, "__name__", "fn")
+            if isinstance(decorated, types.MethodType):
+                fn = f"obj.{fn}"
+            hint = (
+                "@provider marks a def in a Module's body; to bind another callable, use "
+                f"self.bind(Key).to_provider({fn})"
+            )
+        elif label == "resource":
+            hint = (
+                "bind a generator provider that yields it and closes it after the yield, or "
+                "wrap it in a class of your own with initialize() and dispose()"
+            )
+        else:
+            hint = f"give the scope where you bind it instead: self.bind({key}, ...).{label}()"
+        why = (
+            "a bound method takes no attributes"
+            if isinstance(decorated, types.MethodType)
+            else "it is built in, and its attributes cannot be set"
+        )
+        msg = f"@{label} cannot mark the {describe_value(decorated)}: {why}. Hint: {hint}."
+        raise UsageError(msg) from None
+
+
 def _scope_decorator(scope: str, label: str) -> Callable[[C], C]:
     def mark(cls: C) -> C:
         if not isinstance(cls, type):
-            msg = f"@{label} decorates a class, got {type(cls).__name__} {cls!r}."
+            msg = f"@{label} decorates a class, got {describe_value(cls)}."
             raise UsageError(msg)
-        setattr(cls, _SCOPE_ATTR, scope)
+        _mark(cls, _SCOPE_ATTR, scope, label, cls)
         return cls
 
     return mark
@@ -517,9 +567,9 @@ def resource(cls: C, /) -> C:
     the instance; ``dispose()`` runs when the scope that owns the instance ends.
     """
     if not isinstance(cls, type):
-        msg = f"@resource decorates a class, got {type(cls).__name__} {cls!r}."
+        msg = f"@resource decorates a class, got {describe_value(cls)}."
         raise UsageError(msg)
-    setattr(cls, _RESOURCE_ATTR, True)
+    _mark(cls, _RESOURCE_ATTR, True, "resource", cls)  # noqa: FBT003 - the mark's value
     return cls
 
 
