@@ -87,6 +87,7 @@ _FUNCTIONS = (
     types.MethodType,
     types.BuiltinFunctionType,
     types.BuiltinMethodType,
+    types.MethodDescriptorType,  # dict.get: a C method read unbound
     functools.partial,
 )
 
