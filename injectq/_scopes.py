@@ -460,7 +460,11 @@ def context_scope(container: Any, name: str, context: Any) -> Scope:
             not of its key's type, or a declared key has no value.
     """
     graph = container._graph
-    declared: Mapping[Key, Binding] = graph.context.get(name, {})
+    declared: Mapping[Key, Binding] | None = graph.context.get(name)
+    if declared is None:
+        if context is None:  # another scope declares context, this one none
+            return Scope(container, name)
+        declared = {}
     if context is None:
         context = {}
     elif not isinstance(context, Mapping):

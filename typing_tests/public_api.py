@@ -26,6 +26,10 @@ class User:
     pass
 
 
+def handler_for_validate(service: Service) -> None:
+    pass
+
+
 async def check(container: InjectQ, provide: Provider[Service]) -> None:
     assert_type(container.get(Service), Service)
     assert_type(container.get(Repository), Repository)  # abstract keys keep their type
@@ -38,6 +42,9 @@ async def check(container: InjectQ, provide: Provider[Service]) -> None:
         assert_type(scope, Scope)
         assert_type(scope.get(Service), Service)
         assert_type(await scope.aget(Service), Service)
+    async with container.resource_scope("tenant", context={User: User()}) as tenant:
+        assert_type(tenant, Scope)
+    assert_type(container.validate(handler_for_validate), None)
 
     def handler(order_id: int, service: Service) -> str:
         return str(order_id)
