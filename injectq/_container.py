@@ -40,9 +40,10 @@ from injectq._module import (
     collect,
 )
 from injectq._nodes import empty_graph
-from injectq._resolver import Resolver, trace
+from injectq._resolver import Resolver
 from injectq._scopes import Activation, NoCopy, Override, Scope, context_scope
 from injectq._source import caller_source
+from injectq._tracing import trace
 from injectq._view import GraphView
 from injectq.errors import (
     AsyncRequiredError,

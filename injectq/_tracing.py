@@ -1,0 +1,245 @@
+"""How generated code reports what goes wrong: resolution paths, source lines, errors.
+
+A failure in user code keeps its type; each generated function it unwinds through prepends
+its part of the resolution path (``A -> B -> C``), kept on a `ResolutionError` or as a note
+on any other exception. Each generated function is named after its binding and has a file
+name of its own whose text is registered in `linecache`, so tracebacks show the generated
+line that was running. The errors generated code raises for a provider that misbehaves
+(a generator that never yields, a plain function returning a coroutine, a sync resolution
+of something that needs an await) are built here, one new error per raise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections.abc
+import linecache
+import logging
+import re
+import threading
+import typing
+from typing import Any
+
+from injectq._graph import Binding
+from injectq._introspect import CallKind
+from injectq._keys import describe
+from injectq.errors import AsyncRequiredError, ResolutionError
+
+__all__ = [
+    "LOGGER",
+    "afirst",
+    "async_required",
+    "awaitable_key",
+    "first",
+    "function_name",
+    "log_built",
+    "render_path",
+    "returned_coroutine",
+    "source_file",
+    "trace",
+    "trace_at",
+]
+
+_NOTE_PREFIX = "injectq resolution path: "
+
+
+def trace(exc: BaseException, *labels: str) -> None:
+    """Prepend ``labels`` (outermost first) to the resolution path carried by ``exc``.
+
+    Only the thread and task that first traced ``exc`` extend its path: a creation failure
+    handed to the tasks and threads that waited for it is the same object raised again in
+    each, and its path stays the creator's instead of growing once per waiter.
+    """
+    if not labels:
+        return
+    try:
+        state = exc.__dict__
+        if state.setdefault("_injectq_owner", _tracer()) != _tracer():
+            return
+        if isinstance(exc, ResolutionError):
+            exc.path[:0] = labels
+            return
+        path: list[str] | None = state.get("_injectq_path")
+        if path is None:
+            path = list(labels)
+            state["_injectq_path"] = path
+            exc.add_note(_NOTE_PREFIX + render_path(path))
+            state["_injectq_note"] = len(exc.__notes__) - 1
+        else:
+            path[:0] = labels
+            exc.__notes__[state["_injectq_note"]] = _NOTE_PREFIX + render_path(path)
+    except Exception:  # noqa: BLE001, S110 - an exception without __dict__ keeps no path
+        pass
+
+
+def _tracer() -> tuple[int, int]:
+    """Who is unwinding now: the thread, and the asyncio task if one is running."""
+    try:
+        task = id(asyncio.current_task())
+    except RuntimeError:  # no event loop in this thread
+        task = 0
+    return threading.get_ident(), task
+
+
+def trace_at(exc: BaseException, paths: dict[int, tuple[str, ...]]) -> None:
+    """Prepend the path of the generated line that was running when ``exc`` went through."""
+    tb = exc.__traceback__
+    if tb is not None:
+        trace(exc, *paths.get(tb.tb_lineno, ()))
+
+
+LOGGER = logging.getLogger("injectq")
+
+
+def log_built(binding: Binding, seconds: float, path: tuple[str, ...]) -> None:
+    """Log one construction (only called by factories compiled with debug on)."""
+    LOGGER.debug(
+        "built %s (%s, %s) in %.3f ms via %s",
+        binding.key,
+        binding.scope,
+        binding.source,
+        seconds * 1000,
+        render_path(list(path)),
+    )
+
+
+def render_path(path: list[str]) -> str:
+    """``A -> B -> C``, eliding the middle of very long paths."""
+    if len(path) > 12:
+        middle = f"... ({len(path) - 10} more) ..."
+        return " -> ".join([*path[:5], middle, *path[-5:]])
+    return " -> ".join(path)
+
+
+def first(gen: Any, binding: Binding) -> Any:
+    try:
+        return next(gen)
+    except StopIteration:
+        msg = (
+            f"The generator provider of {binding.key} ({binding.source}) returned without "
+            "yielding a value. Hint: a generator provider yields exactly one value."
+        )
+        raise ResolutionError(str(binding.key), msg, source=str(binding.source)) from None
+
+
+async def afirst(gen: Any, binding: Binding) -> Any:
+    try:
+        return await gen.__anext__()
+    except StopAsyncIteration:
+        msg = (
+            f"The async generator provider of {binding.key} ({binding.source}) returned "
+            "without yielding a value. Hint: it must yield exactly one value."
+        )
+        raise ResolutionError(str(binding.key), msg, source=str(binding.source)) from None
+
+
+def awaitable_key(tp: Any) -> bool:
+    """Whether a key's type is itself awaitable (`Awaitable[T]`, a coroutine, a future)."""
+    origin = typing.get_origin(tp) or tp
+    try:
+        return isinstance(origin, type) and issubclass(origin, collections.abc.Awaitable)
+    except TypeError:  # a runtime-uncheckable protocol
+        return False
+
+
+def returned_coroutine(binding: Binding, value: Any) -> ResolutionError:
+    """The error for a sync provider that returned a coroutine; the coroutine is closed."""
+    value.close()  # never awaited, and never will be: no "was never awaited" warning
+    fn = binding.target
+    name = getattr(fn, "__qualname__", None) or repr(fn)
+    msg = (
+        f"The provider {name} of {binding.key} returned a coroutine, not a "
+        f"{describe(binding.key.tp)}: it is a plain function, and injectq does not await "
+        "what a plain function returns."
+    )
+    key = binding.key
+    named = "" if key.name is None else f", name={key.name!r}"
+    aget = f"await container.aget({describe(key.tp)}{named})"
+    if getattr(fn, "__name__", "") == "<lambda>":
+        hint = f"bind the async function the lambda calls instead of the lambda, and use `{aget}`."
+    else:
+        hint = f"declare it `async def {getattr(fn, '__name__', name)}(...)` and use `{aget}`."
+    return ResolutionError(str(binding.key), msg, source=str(binding.source), hint=hint)
+
+
+def _async_cause(binding: Binding) -> Binding:
+    """The binding in ``binding``'s tree that itself needs an await."""
+    seen: set[int] = set()
+    stack = [binding]
+    while stack:
+        node = stack.pop()
+        if node.call in (CallKind.ASYNC, CallKind.ASYNC_GENERATOR) or node.async_init:
+            return node
+        for dep in node.deps:
+            for target in dep.targets():
+                if target.needs_async and id(target) not in seen:
+                    seen.add(id(target))
+                    stack.append(target)
+    return binding  # pragma: no cover - needs_async always has a cause
+
+
+def async_required(binding: Binding) -> AsyncRequiredError:
+    """The error for a sync resolution of a binding that needs an ``await``."""
+    cause = _async_cause(binding)
+    if cause.call in (CallKind.ASYNC, CallKind.ASYNC_GENERATOR):
+        why = f"its provider {getattr(cause.target, '__qualname__', cause.target)} is async"
+    else:
+        why = "its initialize() is async"
+    via = "" if cause is binding else f" through {cause.key}"
+    msg = (
+        f"{binding.key} cannot be resolved synchronously: it needs an await{via} ({why}, "
+        f"bound at {cause.source})."
+    )
+    return AsyncRequiredError(
+        str(binding.key),
+        msg,
+        source=str(binding.source),
+        hint=f"use `await container.aget({describe(binding.key.tp)})` (or `await scope.aget(...)`) "
+        "instead of get().",
+        path=[str(binding.key)],
+    )
+
+
+_FILES: dict[tuple[str, str], str] = {}
+
+
+_FILE_LIMIT = 16384
+
+
+_SHAPES: dict[str, int] = {}
+
+
+_PREFIXES = {"sync": "get_", "async": "aget_", "create": "make_", "acreate": "amake_"}
+
+
+def function_name(kind: str, b: Binding) -> str:
+    """The name of ``b``'s generated ``kind`` function: ``get_UserService``, ``make_Db``...
+
+    The key's readable name made an identifier: ``Handler named "email"`` gives
+    ``get_Handler_named_email``, ``list[int]`` gives ``get_list_int``.
+    """
+    text = re.sub(r"\W+", "_", str(b.key)).strip("_")[:80]
+    if not text.isidentifier():
+        text = re.sub(r"[^0-9A-Za-z_]+", "_", text).strip("_")
+    return _PREFIXES[kind] + (text or "key")
+
+
+def source_file(name: str, src: str) -> str:
+    """The file name that shows function ``name``, generated from ``src``, in tracebacks.
+
+    One file per binding name and shape, its text (with the function's real name) kept in
+    `linecache`, as for a module on disk. Containers built again with the same bindings reuse
+    their files, so the cache grows with the distinct bindings a process resolves; past
+    `_FILE_LIMIT` of them, new functions keep their names but show no source.
+    """
+    filename = _FILES.get((name, src))
+    if filename is None:
+        if len(_FILES) >= _FILE_LIMIT:
+            return "<injectq>"
+        shapes = _SHAPES[name] = _SHAPES.get(name, 0) + 1
+        filename = f"<injectq {name}>" if shapes == 1 else f"<injectq {name} #{shapes}>"
+        _FILES[(name, src)] = filename
+    if filename not in linecache.cache:  # registered now, or wiped by linecache.clearcache()
+        text = src.replace("def factory(", f"def {name}(", 1)
+        linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
+    return filename
