@@ -16,8 +16,6 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Final, TypeVar, overload
 
-import attrs
-
 from injectq._calls import FunctionPlan, arrange, pending, plan_for, read_function, validate
 from injectq._checks import missing_key
 from injectq._graph import (
@@ -40,9 +38,15 @@ from injectq._module import (
     collect,
 )
 from injectq._nodes import empty_graph
+from injectq._overrides import (
+    NO_REPLACEMENT,
+    OneBinding,
+    Override,
+    override_modules,
+    override_records,
+)
 from injectq._resolver import Resolver
-from injectq._scopes import Activation, NoCopy, Override, Scope, context_scope
-from injectq._source import caller_source
+from injectq._scopes import Activation, NoCopy, Scope, context_scope
 from injectq._tracing import trace
 from injectq._view import GraphView
 from injectq.errors import (
@@ -57,29 +61,6 @@ __all__ = ["Activation", "InjectQ", "Override", "Scope"]
 
 T = TypeVar("T")
 _GRAPH: Final = object()  # the key under which the factory dict remembers its graph
-_UNSET: Any = object()
-
-
-class _OneBinding(Module):
-    """The module ``container.bind(...)`` installs."""
-
-    def __init__(self, key: Any, target: Any, name: str | None, scope: str | None) -> None:
-        self.key = key
-        self.target = target
-        self.name = name
-        self.scope = scope
-
-    def configure(self) -> None:
-        record = self.bind(self.key, self.target, name=self.name)
-        if self.scope == SINGLETON:
-            record.singleton()
-        elif self.scope == TRANSIENT:
-            record.transient()
-        elif self.scope is not None:
-            record.scoped(self.scope)
-
-
-_OneBinding.__name__ = _OneBinding.__qualname__ = "container.bind"  # how messages name it
 
 
 class InjectQ(NoCopy):
@@ -142,7 +123,7 @@ class InjectQ(NoCopy):
             BindingError: Listing every problem found, each with where it was bound.
             UsageError: When given something that is not a `Module` instance.
         """
-        extra_modules = _override_modules(overrides)
+        extra_modules = override_modules(overrides)
         with self._lock:
             self._check_open()
             if self._overrides:
@@ -168,7 +149,7 @@ class InjectQ(NoCopy):
             name: The binding's name.
             scope: ``"singleton"``, ``"transient"`` or a scope name such as ``"request"``.
         """
-        self.install(_OneBinding(key, target, name, scope))
+        self.install(OneBinding(key, target, name, scope))
 
     def _find_scope(self, frame: Any) -> ScopeState:
         """This container's ambient scope, looking down the ambient frames from ``frame``."""
@@ -508,7 +489,7 @@ class InjectQ(NoCopy):
     # -- overrides --------------------------------------------------------------------------
 
     def override(
-        self, key: Any, replacement: Any = _UNSET, *, name: str | None = None
+        self, key: Any, replacement: Any = NO_REPLACEMENT, *, name: str | None = None
     ) -> Override[InjectQ]:
         """Replace a binding, or a module's bindings, while the ``with`` block runs.
 
@@ -518,23 +499,7 @@ class InjectQ(NoCopy):
         inside; when the block ends the originals come back and what was built inside is
         disposed.
         """
-        if isinstance(key, Module):
-            if replacement is not _UNSET:
-                msg = "override(module) takes no replacement. Hint: override(SomeModule())."
-                raise UsageError(msg)
-            records = collect((key,)).records
-            label = f"override({type(key).__name__}())"
-        else:
-            if replacement is _UNSET:
-                msg = (
-                    f"override({describe(key)}) needs a replacement. Hint: "
-                    f"override({describe(key)}, FakeImpl()) or override(TestModule())."
-                )
-                raise UsageError(msg)
-            records = collect((_OneBinding(key, replacement, name, None),)).records
-            source = caller_source().in_modules(("override",))
-            records = tuple(attrs.evolve(record, source=source) for record in records)
-            label = f"override({describe(key)})"
+        records, label = override_records(key, name, replacement)
         return Override(self, records, label)
 
     # -- closing ----------------------------------------------------------------------------
@@ -625,20 +590,3 @@ class InjectQ(NoCopy):
             f"<InjectQ bindings={len(self._graph.bindings)} "
             f"singletons={len(self._root.cache)}{' closed' if self._closed else ''}>"
         )
-
-
-def _override_modules(overrides: Any) -> tuple[Any, ...]:
-    """The modules of ``install(overrides=...)``: one module, or an iterable of them."""
-    if isinstance(overrides, Module):
-        return (overrides,)
-    if isinstance(overrides, Iterable) and not isinstance(overrides, str | bytes | Mapping):
-        return tuple(overrides)
-    if isinstance(overrides, type) and issubclass(overrides, Module):
-        fix = f"pass an instance: overrides=[{overrides.__name__}()]"
-    else:
-        fix = "install(AppModule(), overrides=[TestModule()]), or leave overrides= out"
-    msg = (
-        f"install(overrides=...) takes a module or a list of modules, got "
-        f"{type(overrides).__name__} {overrides!r}. Hint: {fix}."
-    )
-    raise UsageError(msg)

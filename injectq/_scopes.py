@@ -1,17 +1,17 @@
-"""The context managers the container hands out: entered scopes, activation, overrides.
+"""The scope-like context managers the container hands out: `Scope` and `Activation`.
 
 `Scope` is the public face of a `ScopeState` (the cache and teardown stack generated code
 works on): entering it makes the state the ambient frame, so ``container.get`` and the
-generated factories find it with one context-variable read. `Activation` is the frame
-``container.activate()`` pushes for `@inject`. `Override` swaps a derived graph in and
-back out.
+generated factories find it with one context-variable read; `context_scope` fills a new
+scope with the values of its context keys. `Activation` is the frame
+``container.activate()`` pushes for `@inject`.
 
-Each of them is entered and left at most once at a time, in the context that entered it,
-in nesting order; anything else is refused with a `UsageError` before any state changes,
-so a misuse never corrupts the ambient frames of other code. They hold their container
-and reach its internals through it (this module sits below `_container`, which imports
-it); the container is typed ``Any`` here for that reason, and the public types are generic
-in it so that ``with container.activate() as c`` still knows ``c``.
+Each is entered and left at most once at a time, in the context that entered it, in
+nesting order; anything else is refused with a `UsageError` before any state changes, so a
+misuse never corrupts the ambient frames of other code. They hold their container and
+reach its internals through it (this module sits below `_container`, which imports it);
+the container is typed ``Any`` here for that reason, and `Activation` is generic in it so
+that ``with container.activate() as c`` still knows ``c``.
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ from types import TracebackType
 from typing import Annotated, Any, Final, Generic, NoReturn, TypeVar, cast, overload
 
 from injectq._checks import is_protocol
-from injectq._graph import Binding, Graph, compile_graph
+from injectq._graph import Binding
 from injectq._keys import Key, Named, describe
 from injectq._lifecycle import AMBIENT, ScopeState
-from injectq._module import Element, TargetKind
+from injectq._module import TargetKind
 from injectq.errors import ContainerClosedError, ScopeError, UsageError
 
-__all__ = ["Activation", "NoCopy", "Override", "Scope", "context_scope", "layer_overrides"]
+__all__ = ["Activation", "NoCopy", "Scope", "context_scope"]
 
 T = TypeVar("T")
 C = TypeVar("C")
@@ -217,7 +217,7 @@ class Scope(NoCopy):
         raise UsageError(msg)
 
     def _exit(self) -> ScopeState:
-        """Stop being the ambient scope (the checks of `_leave`); return the state to close."""
+        """Stop being the ambient scope; return the state to close. Refuse any misuse."""
         state = self._state
         if self._open and AMBIENT.get() is state:
             try:
@@ -227,19 +227,19 @@ class Scope(NoCopy):
             self._open = False
             self._token = _ENDED
             return self._state
-        if not self._open:
-            if self._token is None:
-                msg = (
-                    f'The scope "{self.name}" was never entered, so it cannot be left. '
-                    f'Hint: use it as `with container.scope("{self.name}") as scope:`.'
-                )
-            else:
-                msg = (
-                    f'The scope "{self.name}" was left already; a scope is left once. '
-                    "Hint: enter a new container.scope() for another block."
-                )
-            raise UsageError(msg)
-        _refuse_leave(state, f'scope "{self.name}"')
+        if self._open:
+            _refuse_leave(state, f'scope "{self.name}"')
+        if self._token is None:
+            msg = (
+                f'The scope "{self.name}" was never entered, so it cannot be left. '
+                f'Hint: use it as `with container.scope("{self.name}") as scope:`.'
+            )
+        else:
+            msg = (
+                f'The scope "{self.name}" was left already; a scope is left once. '
+                "Hint: enter a new container.scope() for another block."
+            )
+        raise UsageError(msg)
 
     def __exit__(
         self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -329,126 +329,6 @@ class Activation(NoCopy, Generic[C]):
     def __repr__(self) -> str:
         state = "idle" if self._token is None else "active"
         return f"<Activation {state}>"
-
-
-def _record_key(record: Element) -> Key | None:
-    try:
-        hash(record.key)
-    except TypeError:  # an unhashable key; the compiler reports it
-        return None
-    return Key(record.key, record.name)
-
-
-def layer_overrides(below: tuple[Element, ...], above: tuple[Element, ...]) -> tuple[Element, ...]:
-    """Override records with ``above`` laid over ``below``: a key bound above wins.
-
-    Within one layer two records of the same key are still a duplicate.
-    """
-    replaced = {_record_key(r) for r in above} - {None}
-    return (*(r for r in below if _record_key(r) not in replaced), *above)
-
-
-class Override(NoCopy, Generic[C]):
-    """What ``container.override(...)`` returns: the replacement holds while entered.
-
-    Entering compiles the container's graph with the replacement laid over it and swaps it
-    in; leaving swaps the graph it replaced back in, drops what was compiled for it, and
-    disposes what was built inside (the body's exception, if any, is thrown into generator
-    teardowns). Overrides end in the reverse order they began. One object is active at most
-    once at a time; it may be entered again after it ended.
-    """
-
-    __slots__ = ("_container", "_graph", "_label", "_records", "_saved")
-    _copy_what = "An Override"
-    _copy_hint = "call container.override(...) again where you need one."
-
-    def __init__(self, container: C, records: tuple[Element, ...], label: str) -> None:
-        self._container = container
-        self._records = records
-        self._label = label
-        self._saved: Graph | None = None
-        self._graph: Graph | None = None
-
-    def _enter(self) -> C:
-        container = cast(Any, self._container)
-        with container._lock:
-            container._check_open()
-            if self._saved is not None:
-                msg = (
-                    f"This {self._label} is active already; entering it again would stack "
-                    "it on itself and the original would never come back. Hint: call "
-                    "container.override(...) again for a second block."
-                )
-                raise UsageError(msg)
-            saved = container._graph
-            graph = compile_graph(
-                saved.records,
-                layer_overrides(saved.overrides, self._records),
-                modules=(*saved.modules, "override"),
-                strict=saved.strict,
-                container_type=saved.container_type,
-                previous=saved,
-            )
-            self._saved, self._graph = saved, graph
-            container._overrides.append(self)
-            container._swap(graph)
-        return self._container
-
-    def _restore(self) -> set[Binding]:
-        """Swap the replaced graph back in; return the bindings only the override had."""
-        container = cast(Any, self._container)
-        with container._lock:
-            saved = self._saved
-            if saved is None:
-                msg = (
-                    f"This {self._label} is not active, so it cannot end (it was never "
-                    "entered, or ended already). Hint: use it as `with "
-                    "container.override(...):`."
-                )
-                raise UsageError(msg)
-            if container._overrides[-1] is not self:
-                msg = (
-                    f"The {self._label} cannot end while an override entered after it is "
-                    "still active: overrides must end in the reverse order they began. "
-                    "Hint: nest the `with container.override(...)` blocks."
-                )
-                raise UsageError(msg)
-            # The current graph, not the one entering compiled: just-in-time bindings added
-            # inside the override may depend on the replacement and must go too.
-            current: Graph = container._graph
-            container._overrides.pop()
-            container._swap(saved)
-            self._saved = self._graph = None
-            kept = {id(b) for _, b in saved.every()}
-            added = {b for _, b in current.every() if id(b) not in kept}
-            container._resolver.forget(added)
-            return added
-
-    def __enter__(self) -> C:
-        return self._enter()
-
-    def __exit__(
-        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        added = self._restore()
-        cast(Any, self._container)._root.close(
-            exc, how="`async with container.override(...)`", only=added.__contains__
-        )
-
-    async def __aenter__(self) -> C:
-        return self._enter()
-
-    async def __aexit__(
-        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        added = self._restore()
-        await cast(Any, self._container)._root.aclose(exc, only=added.__contains__)
-
-    def __repr__(self) -> str:
-        return f"<Override {self._label} {'active' if self._saved is not None else 'idle'}>"
-
-
-# -- context data at scope entry ---------------------------------------------------------
 
 
 def context_scope(container: Any, name: str, context: Any) -> Scope:

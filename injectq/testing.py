@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from injectq import InjectQ, InjectQError, Module, UsageError
+from injectq import AsyncTeardownError, InjectQ, Module, UsageError
 
 __all__ = ["OverrideFn", "close_container", "container_fixture", "injectq_override"]
 
@@ -39,9 +39,7 @@ def close_container(container: InjectQ) -> None:
     """
     try:
         container.close()
-    except InjectQError as error:
-        if "aclose()" not in str(error):
-            raise
+    except AsyncTeardownError:  # nothing was disposed: do it all with awaits
         asyncio.run(container.aclose())
 
 

@@ -30,6 +30,7 @@ LAYERS: dict[str, float] = {
     "_tracing": 4.5,
     "_resolver": 5,
     "_scopes": 6,
+    "_overrides": 6,
     "_container": 6,
     "_inject": 7,
     "_discover": 7,
@@ -41,9 +42,15 @@ LAYERS: dict[str, float] = {
 }
 
 
-# Within layer 6 the facade imports the context managers it hands out, never the reverse;
-# the framework modules build on the integration kit (and FastAPI's on Starlette's).
-SAME_LAYER = {("_container", "_scopes"), ("integrations", "integrations")}
+# Within layer 6 the facade imports the context managers it hands out (scopes, then the
+# overrides built on them), never the reverse; the framework modules build on the
+# integration kit (and FastAPI's on Starlette's).
+SAME_LAYER = {
+    ("_container", "_scopes"),
+    ("_container", "_overrides"),
+    ("_overrides", "_scopes"),
+    ("integrations", "integrations"),
+}
 
 # The frameworks the integrations serve: only injectq/integrations/ may import them.
 FRAMEWORKS = {

@@ -280,6 +280,21 @@ def test_close_container_awaits_async_teardowns() -> None:
     assert c.closed
 
 
+def test_close_container_falls_back_to_aclose_only_for_async_teardowns() -> None:
+    """It goes by the error's class, not its text: another error mentioning aclose() stays."""
+    from injectq import LifecycleError
+
+    class Refusing(InjectQ):
+        def close(self) -> None:
+            msg = "The container is busy. Hint: retry, or call aclose() later."
+            raise LifecycleError(msg, owner="container")
+
+    container = Refusing()
+    with pytest.raises(LifecycleError, match="is busy"):
+        close_container(container)
+    assert not container.closed
+
+
 def test_container_fixture_rejects_a_non_callable_factory() -> None:
     """container_fixture() needs a function building the container."""
     with pytest.raises(UsageError, match="takes a function that builds the container"):
