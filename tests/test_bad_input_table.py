@@ -2,6 +2,8 @@
 
 import asyncio
 import inspect
+import traceback
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -9,10 +11,12 @@ import pytest
 
 from injectq import (
     BindingError,
+    Inject,
     InjectQ,
     InjectQError,
     Module,
     Named,
+    Provider,
     Scope,
     UsageError,
     discover,
@@ -322,12 +326,15 @@ ENTRIES: dict[str, Entry] = {
     "scoped()(v)": (lambda v: scoped()(v), UsageError),
     "inject(v)": (lambda v: inject(v), UsageError),
     "Named(v)": (lambda v: Named(v), UsageError),
+    "Provider[v]": (lambda v: Provider[v], UsageError),  # type: ignore[valid-type]
+    "Inject[v]": (lambda v: Inject[v], UsageError),  # type: ignore[misc, valid-type]
     "discover(v)": (lambda v: discover(v), UsageError),
     "discover(names=v)": (lambda v: discover(names=v), UsageError),
 }
 
 ANY_VALUE = tuple(VALUES)
 CALLABLES = ("*args lambda", "bound method", "coroutine function", "class")
+TYPING_REFUSES = ("42", "object()", "[]", "{}", "dict.get")
 TYPES = ("int", "object", "dict", "list", "str", "type", "class")
 
 
@@ -365,6 +372,26 @@ def _unawaited(result: Any) -> bool:
 def _raises_from_type_itself(result: Any) -> bool:
     """`type()` called with no arguments: the callable's own error, not one of ours."""
     return isinstance(result, TypeError) and str(result) == "type() takes 1 or 3 arguments"
+
+
+def _typing_alias(value: str) -> Callable[[Any], bool]:
+    """`Provider[v]` and `Inject[v]` are typing constructs: typing decides what they take."""
+
+    def check(result: Any) -> bool:
+        args = typing.get_args(result)
+        expected = VALUES[value]
+        if isinstance(expected, str):
+            return bool(args[0] == typing.ForwardRef(expected))
+        return args[0] is (type(None) if expected is None else expected)
+
+    return check
+
+
+def _refused_by_typing(result: Any) -> bool:
+    """`Annotated[T, ...][42]` fails inside the typing module itself, as any alias would."""
+    if not isinstance(result, TypeError | AttributeError) or result.__traceback__ is None:
+        return False
+    return traceback.extract_tb(result.__traceback__)[-1].filename == typing.__file__
 
 
 # What a cell does when the value is acceptable there (an alternative spelling, a callable
@@ -409,6 +436,9 @@ ACCEPTED: dict[tuple[str, str], Callable[[Any], bool]] = {
     ("scoped(v)", "'x'"): _decorator,
     **{("inject(v)", v): callable for v in ("*args lambda", "bound method", "coroutine function")},
     ("Named(v)", "'x'"): _equal(Named("x")),
+    **{("Provider[v]", v): _typing_alias(v) for v in VALUES},
+    **{("Inject[v]", v): _typing_alias(v) for v in VALUES if v not in TYPING_REFUSES},
+    **{("Inject[v]", v): _refused_by_typing for v in TYPING_REFUSES},
     ("discover(v)", "'x'"): _equal([]),
     **{("discover(names=v)", v): _equal([]) for v in ("None", "[]", "{}")},
 }
