@@ -1,9 +1,12 @@
 """Type-checked, never run: what type checkers see of the integrations' `Injected`."""
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, assert_type
 
+from aiohttp import web
+
 from injectq import Named
-from injectq.integrations import fastapi, starlette
+from injectq.integrations import aiohttp, fastapi, litestar, starlette
 
 
 class Users:
@@ -26,3 +29,18 @@ def fastapi_endpoint(
 
 def starlette_endpoint(a: starlette.Injected[Users]) -> None:
     assert_type(a, Users)
+
+
+def litestar_handler(a: litestar.Injected[Users]) -> None:
+    assert_type(a, Users)
+
+
+async def aiohttp_handler(request: web.Request, a: aiohttp.Injected[Users]) -> web.Response:
+    assert_type(a, Users)
+    return web.Response()
+
+
+def aiohttp_routes(app: web.Application) -> None:
+    typed = aiohttp.handler(aiohttp_handler)
+    assert_type(typed, Callable[[web.Request], Awaitable[web.Response]])
+    app.router.add_get("/", typed)

@@ -20,7 +20,15 @@ import contextlib
 import functools
 import inspect
 import typing
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    MutableMapping,
+)
 from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import Annotated, Any, TypeVar
@@ -31,9 +39,12 @@ from injectq.errors import BindingError, Problem, UsageError
 
 __all__ = [
     "MISSING",
+    "SCOPE_KEY",
+    "Connection",
     "Injected",
     "Integration",
     "Unit",
+    "UnitMiddleware",
     "already_set_up",
     "current_unit",
     "injected_parameters",
@@ -327,3 +338,53 @@ def split_key(tp: Any) -> tuple[Any, str | None]:
         if names:
             return tp.__origin__, names[-1]
     return tp, None
+
+
+# -- ASGI: one middleware for every ASGI framework ---------------------------------------------
+
+SCOPE_KEY = "injectq.scope"
+"""The key of the unit's `Scope` in the ASGI scope."""
+
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
+
+
+class Connection:
+    """One ASGI connection: what context suppliers build the framework's objects from.
+
+    Attributes:
+        after: Awaited after the app answered, before the scope is left (background tasks).
+    """
+
+    __slots__ = ("after", "receive", "scope", "send")
+
+    def __init__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
+        self.scope = scope
+        self.receive = receive
+        self.send = send
+        self.after: Callable[[], Awaitable[None]] | None = None
+
+
+class UnitMiddleware:
+    """Pure ASGI middleware: each HTTP request and WebSocket runs in its own unit of work.
+
+    The unit's scope is also put in the ASGI scope under `SCOPE_KEY`.
+    """
+
+    def __init__(self, app: ASGIApp, integration: Integration) -> None:
+        self.app = app
+        self.integration = integration
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind != "http" and kind != "websocket":  # noqa: PLR1714 - cheaper than a tuple
+            await self.app(scope, receive, send)
+            return
+        conn = Connection(scope, receive, send)
+        async with self.integration.unit(conn) as unit:
+            scope[SCOPE_KEY] = unit.scope
+            await self.app(scope, receive, send)
+            if conn.after is not None:
+                await conn.after()

@@ -38,10 +38,9 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from injectq import InjectQ, Named
 from injectq._keys import INJECT_MARKER
-from injectq.integrations._kit import Integration, split_key
+from injectq.integrations._kit import Connection, Integration, split_key
 from injectq.integrations.starlette import (
     STARLETTE_SUPPLIES,
-    Connection,
     current_scope,
     routes_of,
     unit_scope,

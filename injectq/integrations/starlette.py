@@ -21,7 +21,7 @@ enters and activates the container at start-up and closes it at shut-down.
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -48,9 +48,12 @@ from injectq import InjectQ, LifecycleError, Scope
 from injectq.errors import UsageError
 from injectq.integrations._kit import (
     MISSING,
+    SCOPE_KEY,
+    Connection,
     Injected,
     Integration,
     Supplier,
+    UnitMiddleware,
     already_set_up,
     current_unit,
     injected_parameters,
@@ -59,25 +62,6 @@ from injectq.integrations._kit import (
 )
 
 __all__ = ["Injected", "current_scope", "setup"]
-
-SCOPE_KEY = "injectq.scope"
-
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
-
-
-class Connection:
-    """The framework's objects for one unit, made only when a context key asks for them."""
-
-    __slots__ = ("after", "receive", "scope", "send")
-
-    def __init__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
-        self.scope = scope
-        self.receive = receive
-        self.send = send
-        self.after: Callable[[], Awaitable[None]] | None = None
 
 
 def _request(conn: Connection) -> Any:
@@ -95,26 +79,6 @@ STARLETTE_SUPPLIES: dict[Any, Supplier] = {
     WebSocket: _websocket,
     HTTPConnection: lambda conn: HTTPConnection(conn.scope, conn.receive),
 }
-
-
-class UnitMiddleware:
-    """Pure ASGI middleware: each request and WebSocket runs in its own unit of work."""
-
-    def __init__(self, app: ASGIApp, integration: Integration) -> None:
-        self.app = app
-        self.integration = integration
-
-    async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
-        kind = scope["type"]
-        if kind != "http" and kind != "websocket":  # noqa: PLR1714 - cheaper than a tuple
-            await self.app(scope, receive, send)
-            return
-        conn = Connection(scope, receive, send)
-        async with self.integration.unit(conn) as unit:
-            scope[SCOPE_KEY] = unit.scope
-            await self.app(scope, receive, send)
-            if conn.after is not None:
-                await conn.after()
 
 
 class _NotingHandlers(dict[Any, Any]):

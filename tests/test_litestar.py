@@ -1,0 +1,270 @@
+"""The Litestar integration, driven with Litestar's TestClient."""
+
+import abc
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Annotated, Any
+
+import pytest
+from litestar import Controller, Litestar, Request, Router, WebSocket, get, post, websocket
+from litestar.exceptions import HTTPException
+from litestar.params import FromPath
+from litestar.response import Stream
+from litestar.testing import TestClient
+
+from injectq import BindingError, InjectQ, Module, Named, UsageError, provider, resource
+from injectq.integrations.litestar import Injected, current_scope, setup
+
+events: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def clear_events() -> None:
+    events.clear()
+
+
+@resource
+class Session:
+    count = 0
+
+    def __init__(self) -> None:
+        Session.count += 1
+        self.number = Session.count
+
+    def dispose(self) -> None:
+        events.append(f"dispose session {self.number}")
+
+
+class Notifier(abc.ABC):
+    @abc.abstractmethod
+    def send(self) -> str: ...
+
+
+class Sms(Notifier):
+    def send(self) -> str:
+        return "sms"
+
+
+class Db:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+
+class AppModule(Module):
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def configure(self) -> None:
+        self.bind(Session).scoped()
+        self.bind(Notifier, Sms, name="sms")
+        self.bind(Db, Db(self.path))
+
+    @provider(scope="request")
+    def tx(self, db: Db) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(db.path, check_same_thread=False)
+        try:
+            yield conn
+        except BaseException as exc:
+            conn.rollback()
+            events.append(f"rollback {type(exc).__name__}")
+            raise
+        else:
+            conn.commit()
+            events.append("commit")
+        finally:
+            conn.close()
+
+
+@get("/hello")
+async def hello(request: Request[Any, Any, Any], session: Injected[Session]) -> dict[str, object]:
+    return {"session": session.number, "same": current_scope(request).get(Session) is session}
+
+
+@post("/notes/{text:str}", sync_to_thread=True)
+def add_note(text: FromPath[str], tx: Injected[sqlite3.Connection]) -> str:
+    tx.execute("insert into notes values (?)", (text,))
+    if text == "taken":
+        raise HTTPException(status_code=409, detail="taken")
+    if text == "crash":
+        raise RuntimeError("crash")
+    return text
+
+
+@get("/stream")
+async def stream(session: Injected[Session]) -> Stream:
+    async def body() -> AsyncIterator[bytes]:
+        for part in ("a", "b"):
+            events.append(f"chunk {part}")
+            yield part.encode()
+
+    return Stream(body())
+
+
+@get("/named")
+async def named(n: Injected[Annotated[Notifier, Named("sms")]]) -> str:
+    return n.send()
+
+
+@websocket("/ws")
+async def ws(socket: WebSocket[Any, Any, Any], session: Injected[Session]) -> None:
+    await socket.accept()
+    await socket.send_json({"session": session.number})
+    await socket.close()
+
+
+class Shop(Controller):
+    path = "/shop"
+
+    @get("/")
+    async def index(self, n: Injected[Annotated[Notifier, Named("sms")]]) -> str:
+        return f"shop {n.send()}"
+
+
+def make_app(path: Path) -> tuple[Litestar, InjectQ]:
+    conn = sqlite3.connect(path)
+    conn.execute("create table if not exists notes (text text)")
+    conn.commit()
+    conn.close()
+    container = InjectQ(AppModule(path))
+    app = Litestar(
+        route_handlers=[
+            hello,
+            add_note,
+            stream,
+            Router("/inner", route_handlers=[named]),
+            ws,
+            Shop,
+        ],
+        plugins=[setup(container)],
+    )
+    return app, container
+
+
+def rows(path: Path) -> list[str]:
+    conn = sqlite3.connect(path)
+    try:
+        return [r[0] for r in conn.execute("select text from notes")]
+    finally:
+        conn.close()
+
+
+def test_each_request_has_its_own_scope(tmp_path: Path) -> None:
+    """Two requests, two sessions, each disposed; the container closes at shut-down."""
+    app, container = make_app(tmp_path / "db")
+    Session.count = 0
+    with TestClient(app=app) as client:
+        assert client.get("/hello").json() == {"session": 1, "same": True}
+        assert client.get("/hello").json() == {"session": 2, "same": True}
+    assert events == ["dispose session 1", "dispose session 2"]
+    assert container.closed
+
+
+def test_router_and_controller_handlers_are_injected(tmp_path: Path) -> None:
+    """Handlers inside a Router and a Controller get their Injected parameters."""
+    app, _ = make_app(tmp_path / "db")
+    with TestClient(app=app) as client:
+        assert client.get("/inner/named").text == "sms"
+        assert client.get("/shop").text == "shop sms"
+
+
+def test_http_exception_rolls_the_transaction_back(tmp_path: Path) -> None:
+    """A write then Litestar's HTTPException(409): a 409 and no row in the database."""
+    path = tmp_path / "db"
+    app, _ = make_app(path)
+    with TestClient(app=app) as client:
+        assert client.post("/notes/kept").text == "kept"
+        response = client.post("/notes/taken")
+    assert response.status_code == 409
+    assert response.json()["detail"] == "taken"
+    assert rows(path) == ["kept"]
+    assert events == ["commit", "rollback HTTPException"]
+
+
+def test_unhandled_error_rolls_back_and_answers_500(tmp_path: Path) -> None:
+    """An error Litestar answers with a 500: a rollback with that error."""
+    path = tmp_path / "db"
+    app, _ = make_app(path)
+    with TestClient(app=app, raise_server_exceptions=False) as client:
+        assert client.post("/notes/crash").status_code == 500
+    assert rows(path) == []
+    assert events == ["rollback RuntimeError"]
+
+
+def test_streaming_response_keeps_the_scope_to_the_last_chunk(tmp_path: Path) -> None:
+    """The session is disposed after the body was streamed."""
+    app, _ = make_app(tmp_path / "db")
+    Session.count = 0
+    with TestClient(app=app) as client:
+        assert client.get("/stream").content == b"ab"
+    assert events == ["chunk a", "chunk b", "dispose session 1"]
+
+
+def test_websocket_connection_runs_in_its_own_scope(tmp_path: Path) -> None:
+    """A WebSocket connection is a unit of work of its own."""
+    app, _ = make_app(tmp_path / "db")
+    Session.count = 0
+    with TestClient(app=app) as client, client.websocket_connect("/ws") as socket_:
+        assert socket_.receive_json() == {"session": 1}
+    assert events == ["dispose session 1"]
+
+
+def test_two_concurrent_requests_never_share_a_scoped_instance(tmp_path: Path) -> None:
+    """Both requests hold their session across an await while the other runs."""
+    arrived: list[int] = []
+    both = asyncio.Event()
+
+    @get("/slow")
+    async def slow(session: Injected[Session]) -> int:
+        arrived.append(id(session))
+        if len(arrived) == 2:
+            both.set()
+        await asyncio.wait_for(both.wait(), 5)
+        return id(session)
+
+    app = Litestar(route_handlers=[slow], plugins=[setup(InjectQ(AppModule(tmp_path / "db")))])
+    with TestClient(app=app) as client, ThreadPoolExecutor(2) as pool:
+        futures = [pool.submit(client.get, "/slow") for _ in range(2)]
+        answers = [f.result(timeout=10).json() for f in futures]
+    assert len(set(answers)) == 2
+    assert sorted(answers) == sorted(arrived)
+
+
+def test_app_creation_reports_every_handler_problem_at_once(tmp_path: Path) -> None:
+    """Unbound and misspelled: one BindingError with each handler's file:line."""
+
+    async def unbound_fn(n: Injected[Notifier]) -> None:
+        pass
+
+    async def misspelled_fn(n: Injected[Annotated[Notifier, Named("smss")]]) -> None:
+        pass
+
+    unbound = get("/a")(unbound_fn)
+    misspelled = get("/b")(misspelled_fn)
+    with pytest.raises(BindingError) as info:
+        Litestar(
+            route_handlers=[unbound, misspelled],
+            plugins=[setup(InjectQ(AppModule(tmp_path / "db")))],
+        )
+    text = str(info.value)
+    assert info.value.codes == ("missing-binding", "missing-binding")
+    assert "Nothing binds Notifier." in text
+    assert 'Did you mean: Notifier named "sms"' in text
+    assert f"test_litestar.py:{unbound_fn.__code__.co_firstlineno}" in text
+    assert f"test_litestar.py:{misspelled_fn.__code__.co_firstlineno}" in text
+
+
+def test_one_plugin_for_two_apps_is_refused(tmp_path: Path) -> None:
+    """A plugin wires one app; a second is a UsageError with the fix."""
+    plugin = setup(InjectQ(AppModule(tmp_path / "db")))
+    Litestar(route_handlers=[hello], plugins=[plugin])
+    with pytest.raises(UsageError, match=r"Litestar setup\(\) was called twice"):
+        Litestar(route_handlers=[hello], plugins=[plugin])
+
+
+def test_setup_refuses_a_non_container() -> None:
+    """The container argument is checked."""
+    with pytest.raises(UsageError, match=r"takes an injectq.InjectQ container, got int"):
+        setup(3)  # type: ignore[arg-type]
