@@ -294,3 +294,43 @@ def test_setup_twice_is_refused(tmp_path: Path) -> None:
     app, _ = make_app(tmp_path / "db")
     with pytest.raises(UsageError, match=r"aiohttp setup\(\) was called twice"):
         setup(app, InjectQ())
+
+
+class Caller:
+    def __init__(self, request: web.Request) -> None:
+        self.request = request
+
+
+async def test_the_handlers_own_request_is_context(tmp_path: Path) -> None:
+    """A service receives the very request object the handler got."""
+
+    class ContextModule(Module):
+        def configure(self) -> None:
+            self.bind(web.Request).from_context()
+            self.bind(Caller).scoped()
+
+    async def who(request: web.Request, caller: Injected[Caller]) -> web.Response:
+        return web.Response(text=str(caller.request is request))
+
+    app = web.Application()
+    app.router.add_get("/who", handler(who))
+    setup(app, InjectQ(ContextModule()))
+    async with TestClient(TestServer(app)) as client:
+        assert await (await client.get("/who")).text() == "True"
+
+
+class Tenant:
+    pass
+
+
+def test_a_context_key_aiohttp_cannot_supply_is_refused_at_setup() -> None:
+    """A key aiohttp has no value for is a BindingError at setup()."""
+
+    class TenantModule(Module):
+        def configure(self) -> None:
+            self.bind(Tenant).from_context()
+
+    with pytest.raises(BindingError) as info:
+        setup(web.Application(), InjectQ(TenantModule()))
+    assert info.value.codes == ("unsupplied-context",)
+    assert "aiohttp supplies: Request, BaseRequest." in str(info.value)

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import httpx
 import pytest
-from fastapi import Depends, FastAPI, HTTPException, WebSocket
+from fastapi import BackgroundTasks, Depends, FastAPI, HTTPException, Request, WebSocket
 from fastapi.responses import StreamingResponse
 from fastapi.testclient import TestClient
 
@@ -221,8 +221,6 @@ def test_missing_setup_is_a_clear_error() -> None:
 def test_current_scope_is_the_requests_scope() -> None:
     """current_scope(request) is the scope the request's injections come from."""
     app, _ = make_app()
-
-    from fastapi import Request
 
     @app.get("/scope")
     def which(request: Request, session: Injected[Session]) -> bool:
@@ -522,3 +520,63 @@ def test_setup_with_something_else_than_a_container() -> None:
     """The container argument is checked."""
     with pytest.raises(UsageError, match=r"takes an injectq.InjectQ container, got str"):
         setup(FastAPI(), "container")  # type: ignore[arg-type]
+
+
+# -- the framework's objects as context ------------------------------------------------------
+
+
+class Tenant:
+    pass
+
+
+class Audit:
+    def __init__(self, request: Request, tasks: BackgroundTasks, session: Session) -> None:
+        self.path = request.url.path
+        self.session = session
+        tasks.add_task(self.flush)
+
+    def flush(self) -> None:
+        events.append(f"flush {self.path} (session {self.session.number})")
+
+
+class ContextModule(Module):
+    def configure(self) -> None:
+        self.bind(Request).from_context()
+        self.bind(BackgroundTasks).from_context()
+        self.bind(Audit).scoped()
+
+
+def test_request_and_background_tasks_are_context_of_the_request_scope() -> None:
+    """Services take Request and BackgroundTasks; the tasks run before the scope ends."""
+    app, container = make_app()
+    container.install(ContextModule())
+
+    @app.get("/audit")
+    def audit(a: Injected[Audit]) -> str:
+        return a.path
+
+    Session.count = 0
+    with TestClient(app) as client:
+        assert client.get("/audit").json() == "/audit"
+        assert client.get("/greet/ada").status_code == 200  # no Audit: no task, no error
+    assert events == ["flush /audit (session 1)", "dispose session 1", "dispose session 2"]
+
+
+def test_a_context_key_fastapi_cannot_supply_is_refused_at_setup() -> None:
+    """A key declared .from_context() for the request scope that FastAPI has not: setup fails."""
+
+    class TenantModule(Module):
+        def configure(self) -> None:
+            self.bind(Tenant).from_context()
+
+    with pytest.raises(BindingError) as info:
+        setup(FastAPI(), InjectQ(TenantModule()))
+    text = str(info.value)
+    assert info.value.codes == ("unsupplied-context",)
+    assert (
+        'FastAPI cannot supply Tenant, declared with .from_context() for the scope "request"'
+        in text
+    )
+    assert "FastAPI supplies: Request, WebSocket, HTTPConnection, BackgroundTasks." in text
+    assert "Tenant declared at: tests/test_fastapi.py:" in text
+    assert "Hint: bind Tenant with a scoped provider that takes what FastAPI supplies" in text

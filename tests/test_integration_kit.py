@@ -234,7 +234,9 @@ def test_integration_refuses_bad_arguments() -> None:
     """Not a container, or not a scope name: a UsageError that says what to pass."""
     with pytest.raises(UsageError, match=r"takes an injectq.InjectQ container, got dict"):
         Integration({}, framework="Test")  # type: ignore[arg-type]
-    with pytest.raises(UsageError, match=r"scope name"):
+    with pytest.raises(
+        UsageError, match=r"takes scope= as the name of the scope .* got .singleton."
+    ):
         Integration(InjectQ(), framework="Test", scope="singleton")
 
 

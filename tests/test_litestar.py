@@ -268,3 +268,25 @@ def test_setup_refuses_a_non_container() -> None:
     """The container argument is checked."""
     with pytest.raises(UsageError, match=r"takes an injectq.InjectQ container, got int"):
         setup(3)  # type: ignore[arg-type]
+
+
+class Caller:
+    def __init__(self, request: Request[Any, Any, Any]) -> None:
+        self.path = request.url.path
+
+
+def test_request_is_context_of_the_request_scope(tmp_path: Path) -> None:
+    """A service takes Litestar's Request (as typed, parametrised) from the request's scope."""
+
+    class ContextModule(Module):
+        def configure(self) -> None:
+            self.bind(Request[Any, Any, Any]).from_context()
+            self.bind(Caller).scoped()
+
+    @get("/who")
+    async def who(caller: Injected[Caller]) -> str:
+        return caller.path
+
+    app = Litestar(route_handlers=[who], plugins=[setup(InjectQ(ContextModule()))])
+    with TestClient(app=app) as client:
+        assert client.get("/who").text == "/who"

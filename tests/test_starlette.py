@@ -12,7 +12,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.testclient import TestClient
@@ -333,3 +333,44 @@ def test_route_middleware_without_an_app_attribute_is_reported(tmp_path: Path) -
     app = Starlette(routes=[Route("/x", endpoint, middleware=[Middleware(Opaque)])])
     with pytest.raises(UsageError, match=r"cannot reach the endpoint of the route '/x'"):
         setup(app, InjectQ(AppModule(tmp_path / "db")))
+
+
+class Caller:
+    def __init__(self, request: Request) -> None:
+        self.path = request.url.path
+
+
+class Tenant:
+    pass
+
+
+def test_request_is_context_of_the_request_scope(tmp_path: Path) -> None:
+    """A service takes the Request; a WebSocket unit leaves it out and still runs."""
+
+    class ContextModule(Module):
+        def configure(self) -> None:
+            self.bind(Request).from_context()
+            self.bind(HTTPConnection).from_context()
+            self.bind(Caller).scoped()
+
+    def who(request: Request, caller: Injected[Caller], conn: Injected[HTTPConnection]) -> Response:
+        return PlainTextResponse(f"{caller.path} {conn.url.path}")
+
+    container = InjectQ(ContextModule())
+    app = Starlette(routes=[Route("/who", who)])
+    setup(app, container)
+    with TestClient(app) as client:
+        assert client.get("/who").text == "/who /who"
+
+
+def test_a_context_key_starlette_cannot_supply_is_refused_at_setup() -> None:
+    """A key Starlette has no value for is a BindingError at setup()."""
+
+    class TenantModule(Module):
+        def configure(self) -> None:
+            self.bind(Tenant).from_context()
+
+    with pytest.raises(BindingError) as info:
+        setup(Starlette(), InjectQ(TenantModule()))
+    assert info.value.codes == ("unsupplied-context",)
+    assert "Starlette supplies: Request, WebSocket, HTTPConnection." in str(info.value)

@@ -238,7 +238,13 @@ class Integration:
                 "modules are installed in, e.g. setup(app, InjectQ(AppModule()))."
             )
             raise UsageError(msg)
-        container.scope(scope)  # refuses a name that is not a scope's, with its hint
+        if not isinstance(scope, str) or not scope or scope in ("singleton", "transient"):
+            msg = (
+                f"{framework} setup() takes scope= as the name of the scope each unit of work "
+                f"runs in, such as 'request', got {scope!r}. Hint: singletons live in the "
+                "container itself; transients need no scope."
+            )
+            raise UsageError(msg)
         self.container = container
         self.framework = framework
         self.scope_name = scope
@@ -265,10 +271,11 @@ class Integration:
     def _plan_context(self) -> tuple[tuple[Any, Supplier], ...]:
         planned: list[tuple[Any, Supplier]] = []
         problems: list[Problem] = []
-        for info in self.container.graph:
-            if info.kind != "context" or info.scope != self.scope_name:
-                continue
-            supplier = self.supplies.get(info.key) if info.name is None else None
+        for info in self.container.graph.context_keys(self.scope_name):
+            # Request[Any, Any, Any] is a Request: a parametrised key takes its class's value.
+            supplier = None
+            if info.name is None:
+                supplier = self.supplies.get(typing.get_origin(info.key) or info.key)
             if supplier is not None:
                 planned.append((info.key, supplier))
                 continue
@@ -290,7 +297,7 @@ class Integration:
                 )
             )
         if problems:
-            raise BindingError(problems, (f"{self.framework} setup()",))
+            raise BindingError(problems, during=f"wiring {self.framework}")
         return tuple(planned)
 
     def unit(self, raw: Any) -> Unit:
