@@ -105,6 +105,7 @@ class InjectQ(NoCopy):
         # _GRAPH, so a swap is one assignment): zero-argument ones for get() (a created
         # singleton is replaced by a callable returning it), and ones taking a scope.
         self._fast: dict[Any, Any] = {_GRAPH: self._graph}
+        self._contexts = self._graph.context
         self._sfast: dict[Any, Any] = {_GRAPH: self._graph}
         self._afast: dict[Any, Any] = {_GRAPH: self._graph}
         self._named_fast: dict[Any, Any] = {_GRAPH: self._graph}
@@ -163,6 +164,7 @@ class InjectQ(NoCopy):
 
     def _swap(self, graph: Graph) -> None:
         self._graph = graph
+        self._contexts = graph.context  # scope() reads it on every call
         self._fast = {_GRAPH: graph}
         self._sfast = {_GRAPH: graph}
         self._afast = {_GRAPH: graph}
@@ -450,7 +452,7 @@ class InjectQ(NoCopy):
                 "singletons live in the container itself; transients need no scope."
             )
             raise UsageError(msg)
-        if not self._graph.context and context is None:  # no scope declares context
+        if not self._contexts and context is None:  # no scope declares context
             return Scope(self, name)
         return context_scope(self, name, context)
 

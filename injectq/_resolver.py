@@ -23,9 +23,10 @@ import typing
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from injectq._checks import annotation
 from injectq._graph import Binding, Dep, Strategy
 from injectq._introspect import CallKind
-from injectq._keys import Key, ProviderFn, describe
+from injectq._keys import Key, ProviderFn
 from injectq._lifecycle import AMBIENT, ScopeState, Teardown
 from injectq._module import SINGLETON, TRANSIENT
 from injectq._tracing import (
@@ -71,7 +72,7 @@ def scope_error(binding: Binding, state: ScopeState) -> ScopeError:
         msg = msg.replace(" is scoped ", " is context of scope ", 1)
         hint = (
             f'resolve it inside `with container.scope("{binding.scope}", context='
-            f"{{{_context_key(binding.key)}: ...}}):` (or `async with`), or take Provider[...] "
+            f"{{{annotation(binding.key)}: ...}}):` (or `async with`), or take Provider[...] "
             "in a singleton and call it inside the scope."
         )
     return ScopeError(
@@ -88,16 +89,11 @@ def no_context(binding: Binding, state: ScopeState) -> ScopeError:
     )
     hint = (
         f'enter a new scope: container.scope("{binding.scope}", '
-        f"context={{{_context_key(binding.key)}: ...}})."
+        f"context={{{annotation(binding.key)}: ...}})."
     )
     return ScopeError(
         str(binding.key), msg, source=str(binding.source), hint=hint, path=[str(binding.key)]
     )
-
-
-def _context_key(key: Key) -> str:
-    t = describe(key.tp)
-    return t if key.name is None else f'Annotated[{t}, Named("{key.name}")]'
 
 
 class Resolver:

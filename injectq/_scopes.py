@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Annotated, Any, Final, Generic, NoReturn, TypeVar, cast, overload
 
-from injectq._checks import is_protocol
+from injectq._checks import annotation, is_protocol
 from injectq._graph import Binding
 from injectq._keys import Key, Named, describe
 from injectq._lifecycle import AMBIENT, ScopeState
@@ -356,7 +356,7 @@ def context_scope(container: Any, name: str, context: Any) -> Scope:
         raise UsageError(msg)
     cache: dict[Binding, Any] = {}
     for given, value in context.items():
-        key = _context_key(given)
+        key = _key_of(given)
         binding = declared.get(key)
         if binding is None:
             raise _undeclared(graph, name, key)
@@ -373,7 +373,7 @@ def context_scope(container: Any, name: str, context: Any) -> Scope:
     return scope
 
 
-def _context_key(given: Any) -> Key:
+def _key_of(given: Any) -> Key:
     """The key a ``context=`` entry stands for: ``T``, or ``Annotated[T, Named(name)]``."""
     if typing.get_origin(given) is Annotated:
         names = [m.name for m in given.__metadata__ if isinstance(m, Named)]
@@ -390,11 +390,6 @@ def _plainly_not(key: Key, value: Any) -> bool:
         return not isinstance(value, tp)
     except TypeError:
         return False
-
-
-def _shown(key: Key) -> str:
-    t = describe(key.tp)
-    return t if key.name is None else f'Annotated[{t}, Named("{key.name}")]'
 
 
 def _declare(key: Key, name: str) -> str:
@@ -437,7 +432,7 @@ def _wrong_type(name: str, binding: Binding, value: Any) -> ScopeError:
 
 def _missing(name: str, missing: list[Binding]) -> ScopeError:
     listed = ", ".join(f"{b.key} ({b.source.location})" for b in missing)
-    entries = ", ".join(f"{_shown(b.key)}: ..." for b in missing)
+    entries = ", ".join(f"{annotation(b.key)}: ..." for b in missing)
     found = (
         f'The scope "{name}" was entered without a value for its context '
         f"key{'s' if len(missing) > 1 else ''} {listed}."
