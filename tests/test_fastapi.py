@@ -580,3 +580,24 @@ def test_a_context_key_fastapi_cannot_supply_is_refused_at_setup() -> None:
     assert "FastAPI supplies: Request, WebSocket, HTTPConnection, BackgroundTasks." in text
     assert "Tenant declared at: tests/test_fastapi.py:" in text
     assert "Hint: bind Tenant with a scoped provider that takes what FastAPI supplies" in text
+
+
+def test_a_key_that_turns_async_under_an_override_is_awaited() -> None:
+    """Served sync first; an override with an async provider is then awaited, not refused."""
+    app, container = make_app()
+
+    @app.get("/settings")
+    async def settings(s: Injected[Settings]) -> str:
+        return s.greeting
+
+    class Loud(Settings):
+        greeting = "LOUD"
+
+    async def loud() -> Settings:
+        return Loud()
+
+    with TestClient(app) as client:
+        assert client.get("/settings").json() == "hello"
+        with container.override(Settings, loud):
+            assert client.get("/settings").json() == "LOUD"
+        assert client.get("/settings").json() == "hello"

@@ -36,7 +36,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     msg = "injectq.integrations.fastapi needs FastAPI. Hint: pip install 'injectq[fastapi]'."
     raise ImportError(msg) from exc
 
-from injectq import InjectQ, Named
+from injectq import AsyncRequiredError, InjectQ, Named
 from injectq._keys import INJECT_MARKER
 from injectq.integrations._kit import Connection, Integration, split_key
 from injectq.integrations.starlette import (
@@ -79,8 +79,18 @@ def _resolver(key: Any, name: str | None) -> Callable[[], Any]:
 def _make_resolver(key: Any, name: str | None) -> Callable[[], Any]:
     label = f"Injected({getattr(key, '__qualname__', key)!s})"
 
+    needs_await: list[bool] = []
+
     async def resolve() -> Any:
-        return await unit_scope(label).aget(key, name=name)
+        scope = unit_scope(label)
+        if not needs_await:
+            # The sync path is the fast one. A binding that needs an await raises
+            # AsyncRequiredError instead of building itself; from then on this key awaits.
+            try:
+                return scope.get(key, name=name)
+            except AsyncRequiredError:
+                needs_await.append(True)
+        return await scope.aget(key, name=name)
 
     resolve.__name__ = resolve.__qualname__ = f"injected_{getattr(key, '__name__', 'dependency')}"
     resolve.__injectq_key__ = (key, name)  # type: ignore[attr-defined]
