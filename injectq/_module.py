@@ -9,13 +9,14 @@ mean and reports what is wrong with them.
 
 from __future__ import annotations
 
+import functools
 import types
 from collections.abc import Callable, Iterator
 from typing import Any, Final, TypeVar, overload
 
 import attrs
 
-from injectq._keys import is_callable_target
+from injectq._keys import describe, is_callable_target
 from injectq._source import Source, caller_source, object_source
 from injectq.errors import UsageError
 
@@ -57,6 +58,27 @@ class TargetKind:
     CONTEXT: Final = "context"  # a value handed in when a scope of its name is entered
 
 
+B = TypeVar("B", bound=Callable[..., Any])
+
+
+def _fluent(method: B) -> B:
+    """Refuse a builder call made after the module's bindings were collected."""
+
+    @functools.wraps(method)
+    def call(self: BindingRecord, *args: Any, **kwargs: Any) -> Any:
+        if self.recorded:
+            msg = (
+                f"The binding of {describe(self.key)} made at {self.source} was recorded when "
+                f"its module was installed, so .{method.__name__}() on it now would change "
+                "nothing. Hint: chain the builder calls inside configure(), e.g. "
+                "self.bind(K, Impl).singleton()."
+            )
+            raise UsageError(msg)
+        return method(self, *args, **kwargs)
+
+    return call  # type: ignore[return-value]
+
+
 @attrs.define(eq=False)
 class BindingRecord:
     """What one ``bind(...)`` call (or ``@provider`` method) asked for, and where.
@@ -77,7 +99,9 @@ class BindingRecord:
     provider_label: str = ""
     hint: str = ""
     module: str = ""
+    recorded: bool = False  # frozen into an Element: further builder calls are misuse
 
+    @_fluent
     def to(self, target: Any) -> BindingRecord:
         """Bind to a class (constructor injection) or a provider function."""
         if isinstance(target, type) or _is_generic_class(target):
@@ -90,10 +114,12 @@ class BindingRecord:
         )
         return self
 
+    @_fluent
     def to_instance(self, value: Any) -> BindingRecord:
         """Bind to an object, served as it is (always a singleton)."""
         return self._set_target(value, TargetKind.INSTANCE, "to_instance")
 
+    @_fluent
     def to_provider(self, fn: Callable[..., Any]) -> BindingRecord:
         """Bind to a function whose parameters are injected and whose result is served."""
         if not callable(fn):
@@ -101,6 +127,7 @@ class BindingRecord:
             return self
         return self._set_target(fn, TargetKind.PROVIDER, "to_provider")
 
+    @_fluent
     def from_context(self, scope: str = REQUEST) -> BindingRecord:
         """Take the value from the ``context`` handed to ``container.scope(scope, ...)``.
 
@@ -117,6 +144,7 @@ class BindingRecord:
         self.scopes.append(scope)
         return self._set_target(None, TargetKind.CONTEXT, "from_context")
 
+    @_fluent
     def named(self, name: str) -> BindingRecord:
         """Give the binding a name: ``get(K, name=...)`` and ``get_all(K)`` find it."""
         if not isinstance(name, str) or not name:
@@ -127,11 +155,13 @@ class BindingRecord:
             self.name = name
         return self
 
+    @_fluent
     def singleton(self) -> BindingRecord:
         """One instance for the container's lifetime, created on first use."""
         self.scopes.append(SINGLETON)
         return self
 
+    @_fluent
     def scoped(self, scope: str = REQUEST) -> BindingRecord:
         """One instance per active scope of the given name (``"request"`` by default)."""
         if not isinstance(scope, str) or not scope or scope in (SINGLETON, TRANSIENT):
@@ -143,16 +173,19 @@ class BindingRecord:
         self.scopes.append(scope)
         return self
 
+    @_fluent
     def transient(self) -> BindingRecord:
         """A new instance on every resolution."""
         self.scopes.append(TRANSIENT)
         return self
 
+    @_fluent
     def eager(self) -> BindingRecord:
         """A singleton created when the container is entered (``with container:``)."""
         self.eager_ = True
         return self
 
+    @_fluent
     def as_default(self) -> BindingRecord:
         """Let any other module's binding of the same key and name replace this one."""
         self.default_ = True
@@ -206,6 +239,7 @@ class Element:
 
 
 def _freeze(record: BindingRecord, chain: tuple[str, ...]) -> Element:
+    record.recorded = True
     return Element(
         record.key,
         record.target,

@@ -20,6 +20,7 @@ from injectq import (
     MissingBindingError,
     Module,
     ResolutionError,
+    UsageError,
     provider,
     singleton,
 )
@@ -540,3 +541,22 @@ def test_install_does_not_work_out_file_names(monkeypatch: pytest.MonkeyPatch) -
     assert info.file == HERE
     assert set(made) == {__file__}  # the view shows every binding: each worked out once
     assert len(made) == len(c.graph)
+
+
+def test_builder_used_after_install_is_refused() -> None:
+    """A bind() builder kept past configure() cannot change the recorded binding."""
+    kept: list[Any] = []
+
+    class Keeps(Module):
+        def configure(self) -> None:
+            kept.append(self.bind(Config))  # kept-builder
+
+    c = InjectQ(Keeps())
+    with pytest.raises(UsageError) as info:
+        kept[0].singleton()
+    assert str(info.value) == (
+        f"The binding of Config made at {HERE}:{line_of('kept-builder')} was recorded when its "
+        "module was installed, so .singleton() on it now would change nothing. Hint: chain "
+        "the builder calls inside configure(), e.g. self.bind(K, Impl).singleton()."
+    )
+    assert c.get(Config) is not c.get(Config)  # still transient
