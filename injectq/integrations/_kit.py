@@ -47,6 +47,7 @@ __all__ = [
     "UnitMiddleware",
     "already_set_up",
     "current_unit",
+    "injected_arguments",
     "injected_parameters",
     "note_error",
     "split_key",
@@ -204,6 +205,43 @@ def wrap_handler(fn: Callable[..., Any], *, hide: Iterable[str] = ()) -> Callabl
         }
     handler.__injectq_handler__ = fn  # type: ignore[attr-defined]
     return handler
+
+
+def injected_arguments(fn: Callable[..., Any]) -> Callable[..., dict[str, Any]]:
+    """For a framework that passes a handler's arguments in a dict others may add to.
+
+    Django hands its view middleware the keyword arguments it will call the view with;
+    the function returned here gives the `Injected` arguments of ``fn`` that are not among
+    them (``args(**given)``), resolved from the current scope exactly as `wrap_handler`'s
+    wrapper would (through ``@inject``, on a stand-in that takes only those parameters).
+    Read at setup or once per handler, never per call.
+    """
+    target = fn.func if isinstance(fn, functools.partial) else fn
+    names = injected_parameters(fn) or ()
+    if not names:
+        return _no_arguments
+    hints = typing.get_type_hints(target, include_extras=True)
+    params = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY) for n in names]
+
+    def arguments(**values: Any) -> dict[str, Any]:
+        return values
+
+    arguments.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    arguments.__annotations__ = {n: hints[n] for n in names}
+    arguments.__qualname__ = getattr(fn, "__qualname__", arguments.__qualname__)
+    filled = inject(arguments)
+
+    def missing(**given: Any) -> dict[str, Any]:
+        found: dict[str, Any] = filled(**{n: given[n] for n in names if n in given})
+        for name in given:
+            found.pop(name, None)
+        return found
+
+    return missing
+
+
+def _no_arguments(**given: Any) -> dict[str, Any]:
+    return {}
 
 
 class Integration:

@@ -1,0 +1,365 @@
+"""The Django integration, driven with django.test.Client; settings configured here."""
+
+import itertools
+import re
+import sqlite3
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Annotated, Any
+
+import django
+import pytest
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.test import Client, override_settings
+from django.urls import URLPattern, path
+from django.views import View
+
+from injectq import (
+    BindingError,
+    InjectQ,
+    Module,
+    Named,
+    UsageError,
+    provider,
+    resource,
+)
+from injectq.integrations import django as integration
+from injectq.integrations.django import Injected, setup
+
+MIDDLEWARE = ["injectq.integrations.django.InjectQMiddleware"]
+
+events: list[str] = []
+DB: list[Path] = []
+
+
+@resource
+class Session:
+    count = itertools.count(1)
+
+    def __init__(self) -> None:
+        self.number = next(Session.count)
+
+    def dispose(self) -> None:
+        events.append(f"dispose {self.number}")
+
+
+class Caller:
+    def __init__(self, req: HttpRequest) -> None:
+        self.name = req.GET.get("name", "nobody")
+
+
+class WebModule(Module):
+    def configure(self) -> None:
+        self.bind(Session).scoped()
+        self.bind(HttpRequest).from_context()
+        self.bind(Caller).scoped()
+        self.bind(str, "hello", name="greeting")
+
+    @provider(scope="request")
+    def connection(self) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(DB[-1], isolation_level=None)
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        except BaseException as exc:
+            conn.execute("ROLLBACK")
+            events.append(f"rollback {type(exc).__name__}")
+            raise
+        else:
+            conn.execute("COMMIT")
+            events.append("commit")
+        finally:
+            conn.close()
+
+
+def greet(
+    request: HttpRequest,
+    session: Injected[Session],
+    again: Injected[Session],
+    word: Injected[Annotated[str, Named("greeting")]],
+) -> JsonResponse:
+    return JsonResponse({"word": word, "session": session.number, "same": session is again})
+
+
+def caller(request: HttpRequest, who: Injected[Caller]) -> HttpResponse:
+    return HttpResponse(who.name)
+
+
+def user(request: HttpRequest, user_id: int, session: Injected[Session]) -> HttpResponse:
+    return HttpResponse(f"{user_id} in {session.number}")
+
+
+def create(request: HttpRequest, name: str, conn: Injected[sqlite3.Connection]) -> HttpResponse:
+    conn.execute("INSERT INTO accounts VALUES (?)", (name,))
+    if name == "missing":
+        raise Http404
+    if name == "forbidden":
+        raise PermissionDenied
+    if name == "boom":
+        msg = "unexpected"
+        raise RuntimeError(msg)
+    return HttpResponse("created")
+
+
+def stream(request: HttpRequest, session: Injected[Session]) -> StreamingHttpResponse:
+    def body() -> Iterator[str]:
+        for part in "abc":
+            events.append(f"chunk {part}")
+            yield part
+
+    return StreamingHttpResponse(body())
+
+
+HOLD = threading.Barrier(2, timeout=5)
+SEEN: dict[str, int] = {}
+
+
+def hold(request: HttpRequest, who: str, session: Injected[Session]) -> HttpResponse:
+    HOLD.wait()
+    SEEN[who] = id(session)
+    return HttpResponse(str(session.number))
+
+
+class Greeting(View):
+    def get(self, request: HttpRequest, session: Injected[Session]) -> HttpResponse:
+        return HttpResponse(f"view {session.number}")
+
+
+urlpatterns: list[URLPattern] = [
+    path("greet", greet),
+    path("caller", caller),
+    path("user/<int:user_id>", user),
+    path("accounts/<str:name>", create),
+    path("stream", stream),
+    path("hold/<str:who>", hold),
+    path("class", Greeting.as_view()),
+]
+
+
+@pytest.fixture(autouse=True)
+def django_settings(tmp_path: Path) -> Iterator[None]:
+    """Settings for this file; each test's container is closed after it."""
+    if not settings.configured:
+        settings.configure(
+            SECRET_KEY="tests",
+            ALLOWED_HOSTS=["testserver"],
+            ROOT_URLCONF=__name__,
+            MIDDLEWARE=MIDDLEWARE,
+            DEBUG=False,
+            DATABASES={},
+        )
+        django.setup()
+    events.clear()
+    DB.append(tmp_path / "bank.sqlite")
+    with sqlite3.connect(DB[-1]) as conn:
+        conn.execute("CREATE TABLE accounts (name TEXT)")
+    with override_settings(ROOT_URLCONF=__name__, MIDDLEWARE=MIDDLEWARE):
+        yield
+    wiring = integration._wiring
+    if wiring is not None:
+        wiring.container.close()
+
+
+def served(module: Module | None = None) -> InjectQ:
+    container = InjectQ(module or WebModule())
+    setup(container, urlconf=__name__)
+    return container
+
+
+def rows() -> list[str]:
+    with sqlite3.connect(DB[-1]) as conn:
+        return [name for (name,) in conn.execute("SELECT name FROM accounts")]
+
+
+def test_each_request_gets_its_own_scope_disposed_at_its_end() -> None:
+    """One session per request, shared inside it, disposed when the response is done."""
+    served()
+    client = Client()
+    first = client.get("/greet").json()
+    assert events == [f"dispose {first['session']}"]
+    second = client.get("/greet").json()
+    assert first["same"] is second["same"] is True
+    assert first["word"] == "hello"
+    assert second["session"] == first["session"] + 1
+
+
+def test_url_arguments_and_injected_parameters_together() -> None:
+    """Django passes the URL's arguments; the middleware adds the Injected ones."""
+    served()
+    assert Client().get("/user/7").content.startswith(b"7 in ")
+
+
+def test_class_based_view_methods_are_injected() -> None:
+    """A View's get() takes Injected parameters too."""
+    served()
+    assert Client().get("/class").content.startswith(b"view ")
+    assert len(events) == 1
+
+
+def test_the_request_is_context_of_the_scope() -> None:
+    """A service taking HttpRequest receives this request."""
+    served()
+    client = Client()
+    assert client.get("/caller?name=ada").content == b"ada"
+    assert client.get("/caller?name=bob").content == b"bob"
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "seen"),
+    [("missing", 404, "Http404"), ("forbidden", 403, "PermissionDenied")],
+)
+def test_an_exception_django_turns_into_a_response_rolls_back(
+    name: str, status: int, seen: str
+) -> None:
+    """Http404 / PermissionDenied become responses; the transaction still rolls back."""
+    served()
+    client = Client()
+    assert client.post("/accounts/ada").status_code == 200
+    assert client.post(f"/accounts/{name}").status_code == status
+    assert events == ["commit", f"rollback {seen}"]
+    assert rows() == ["ada"]
+
+
+def test_an_unhandled_error_rolls_back() -> None:
+    """An exception no one handles: the test client re-raises it, after the rollback."""
+    served()
+    with pytest.raises(RuntimeError, match="unexpected"):
+        Client().post("/accounts/boom")
+    assert events == ["rollback RuntimeError"]
+    assert rows() == []
+
+
+def test_an_unhandled_error_is_a_500_page() -> None:
+    """Without re-raising, the client gets Django's 500 and the row is gone."""
+    served()
+    assert Client(raise_request_exception=False).post("/accounts/boom").status_code == 500
+    assert events == ["rollback RuntimeError"]
+    assert rows() == []
+
+
+def test_streaming_response_keeps_the_scope_until_the_content_ends() -> None:
+    """The session is disposed after the last chunk was produced."""
+    served()
+    response = Client().get("/stream")
+    assert events == []
+    assert b"".join(response.streaming_content) == b"abc"  # type: ignore[attr-defined]
+    assert events[:3] == ["chunk a", "chunk b", "chunk c"]
+    assert len(events) == 4
+    assert events[3].startswith("dispose ")
+
+
+def test_two_concurrent_requests_never_share_a_scoped_instance() -> None:
+    """Requests overlapping in two threads each get their own session."""
+    served()
+    answers: dict[str, bytes] = {}
+
+    def run(who: str) -> None:
+        answers[who] = Client().get(f"/hold/{who}").content
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=run, args=(w,)) for w in ("a", "b")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=10)
+            assert not t.is_alive()
+    finally:
+        sys.setswitchinterval(old)
+    assert SEEN["a"] != SEEN["b"]
+    assert answers["a"] != answers["b"]
+    assert sorted(events) == sorted(f"dispose {answers[w].decode()}" for w in ("a", "b"))
+
+
+class Tenant:
+    pass
+
+
+class Missing:
+    def __init__(self, required: int) -> None:
+        self.required = required
+
+
+def broken(request: HttpRequest, thing: Injected[Missing]) -> HttpResponse:
+    return HttpResponse("never")
+
+
+def misspelled(request: HttpRequest, word: Injected[Annotated[str, Named("greting")]]) -> Any:
+    return HttpResponse("never")
+
+
+broken_urls = ModuleType("broken_urls")
+broken_urls.urlpatterns = [path("broken", broken), path("misspelled", misspelled)]  # type: ignore[attr-defined]
+
+
+def test_setup_reports_every_broken_view_at_once() -> None:
+    """Two views, two problems, one BindingError with each view's file:line."""
+    with pytest.raises(BindingError) as info:
+        setup(InjectQ(WebModule()), urlconf=broken_urls)
+    text = str(info.value)
+    assert "[missing-binding] Nothing binds Missing." in text
+    assert 'Did you mean: str named "greeting"' in text
+    assert re.search(r"broken defined at: \S*test_django\.py:\d+", text)
+    assert re.search(r"misspelled defined at: \S*test_django\.py:\d+", text)
+    assert integration._wiring is None or integration._wiring.container.closed
+
+
+def test_views_added_after_setup_are_validated_at_the_first_request() -> None:
+    """The first request checks every view again: a late broken one fails it."""
+    served()
+    urlpatterns.append(path("late", broken))
+    try:
+        with pytest.raises(BindingError, match=r"broken"):
+            Client().get("/greet")
+    finally:
+        urlpatterns.pop()
+
+
+def test_setup_twice_is_a_usage_error() -> None:
+    """A second setup() while the first container is open says how to fix it."""
+    served()
+    with pytest.raises(UsageError, match=r"Django setup\(\) was called twice in this process"):
+        setup(InjectQ(WebModule()), urlconf=__name__)
+
+
+def test_a_request_without_setup_is_a_usage_error() -> None:
+    """The middleware without setup(): a clear error naming setup()."""
+    with pytest.raises(UsageError, match=r"setup\(container\)"):
+        Client().get("/greet")
+
+
+def test_a_context_key_django_cannot_supply_is_reported_at_setup() -> None:
+    """A request-scope context key other than HttpRequest: setup() names it."""
+
+    class TenantModule(Module):
+        def configure(self) -> None:
+            self.bind(Tenant).from_context()
+
+    with pytest.raises(
+        BindingError, match=r"\[unsupplied-context\] Django cannot supply Tenant"
+    ) as info:
+        setup(InjectQ(TenantModule()), urlconf=__name__)
+    assert "Django supplies: HttpRequest." in str(info.value)
+
+
+def test_setup_enters_the_container() -> None:
+    """Eager singletons exist once setup() returns."""
+    built: list[str] = []
+
+    class Clock:
+        def __init__(self) -> None:
+            built.append("clock")
+
+    class EagerModule(WebModule):
+        def configure(self) -> None:
+            super().configure()
+            self.bind(Clock).eager()
+
+    served(EagerModule())
+    assert built == ["clock"]
