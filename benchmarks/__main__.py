@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
-import os
-import platform
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from benchmarks import scale
 from benchmarks.libraries import LIBRARIES, SCENARIOS
-from benchmarks.report import cpu_model, git_commit, write_block
+from benchmarks.report import git_commit, machine_line, write_block
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {
@@ -75,11 +72,7 @@ def version(dist: str) -> str:
 def run_scale() -> str:
     """Run the scale checks, write their figures (JSON and the docs block), return the table."""
     results = scale.run_all()
-    machine = (
-        f"Measured on {cpu_model()}, {os.cpu_count()} cores, CPython "
-        f"{platform.python_version()}, {time.strftime('%Y-%m-%d')}, commit {git_commit()}; "
-        "one process per check, each size measured once."
-    )
+    machine = f"{machine_line()}; one process per check, each size measured once."
     figures = {"machine": machine, "commit": git_commit(), "checks": results}
     (ROOT / "docs" / "performance_scale.json").write_text(
         json.dumps(figures, indent=1) + "\n", encoding="utf-8"
@@ -151,9 +144,8 @@ def render(
             cells.append(cell)
         rows.append(f"| {TITLES[scenario]} | <= {TARGETS[scenario]}x | " + " | ".join(cells) + " |")
     machine = (
-        f"Measured on {cpu_model()}, {os.cpu_count()} cores, CPython "
-        f"{platform.python_version()}, {time.strftime('%Y-%m-%d')}"
-        f"{' (quick run: 3 repeats)' if quick else ', best of 7 repeats'}. "
+        f"{machine_line()}"
+        f"{'; quick run: 3 repeats' if quick else '; best of 7 repeats'}. "
         "Ratios are time per operation divided by the hand-written equivalent's, "
         "measured in the same process; lower is better."
     )

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.report import write_block
+from benchmarks.report import git_commit, write_block
 
 ROOT = Path(__file__).resolve().parent.parent
 # Scenario -> (N, label); 2N is run too.
@@ -137,7 +137,8 @@ def render(results: dict[str, dict[str, Any]], python_version: str) -> str:
         rows.append(f"| {label} | {ours:,.0f} | {base:,.0f} | {ours / base:.2f}x |")
     note = (
         f"Instructions per operation (valgrind callgrind, CPython {python_version}, "
-        f"{time.strftime('%Y-%m-%d')}): (count for 2N ops - count for N ops) / N, "
+        f"{time.strftime('%Y-%m-%d')}, commit {git_commit()}): "
+        "(count for 2N ops - count for N ops) / N, "
         "one process per count; lower is better."
     )
     return "\n".join(rows) + f"\n\n{note}"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import re
 import subprocess
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,3 +43,17 @@ def git_commit() -> str:
         check=False,
     )
     return result.stdout.strip() or "unknown"
+
+
+def machine_line() -> str:
+    """Where and when the figures were measured, with the load the machine was under.
+
+    Timing ratios on a machine shared with other work drift by tens of percent; the load
+    average says how far to trust them (the instruction counts do not depend on it).
+    """
+    load = os.getloadavg()[1] if hasattr(os, "getloadavg") else float("nan")
+    return (
+        f"Measured on {cpu_model()}, {os.cpu_count()} cores, CPython "
+        f"{platform.python_version()}, {time.strftime('%Y-%m-%d')}, commit {git_commit()}, "
+        f"load average {load:.1f} (5 min, at the end of the run)"
+    )
