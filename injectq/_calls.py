@@ -289,8 +289,15 @@ def validate(graph: Graph, functions: Iterable[Any]) -> None:
 
 
 def _defined_at(fn: Any) -> str:
+    """Where ``fn`` was written: through decorators, partials, and to a callable's ``__call__``."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
     try:
         target = inspect.unwrap(fn)
     except ValueError:  # a __wrapped__ cycle
         target = fn
+    if not isinstance(target, type) and not hasattr(target, "__code__"):
+        call = getattr(type(target), "__call__", None)  # noqa: B004 - its code, not callable()
+        if hasattr(call, "__code__"):
+            target = call
     return object_source(target).location

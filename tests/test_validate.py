@@ -275,3 +275,18 @@ def test_unreadable_signature_is_reported() -> None:
         InjectQ().validate(broken)
     assert info.value.codes == ("unreadable-signature",)
     assert "does not resolve" in info.value.problems[0].message
+
+
+class Endpoint:
+    def __call__(self, repo: Repository) -> None:  # endpoint-call
+        pass
+
+
+def test_callable_objects_and_partials_point_at_their_code() -> None:
+    """A callable object is placed at its __call__; a partial at the function it wraps."""
+    container = InjectQ()
+    with pytest.raises(BindingError) as info:
+        container.validate(Endpoint(), functools.partial(list_orders, Session()))
+    first, second = (p.details for p in info.value.problems)
+    assert first[1] == f"Endpoint.__call__ defined at: {HERE}:{line_of('endpoint-call')}"
+    assert second[1].endswith(f" defined at: {HERE}:{line_of('list-orders')}")
