@@ -45,8 +45,8 @@ def create_app() -> FastAPI:
     @app.post("/basket/{item_id}")
     def add_to_basket(
         item_id: str,
-        basket: Annotated[Basket, Injected(Basket)],
-        audit: Annotated[list[str], Injected(list[str])],
+        basket: Injected[Basket],
+        audit: Annotated[list[str], Injected(list[str])],  # the older spelling works too
     ) -> list[str]:
         audit.append(f"added {item_id}")
         return basket.add(item_id)
