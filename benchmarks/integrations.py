@@ -284,7 +284,7 @@ def report(framework: str, best: dict[str, float]) -> None:
 
 def main() -> None:
     quick = "--quick" in sys.argv
-    count, rounds = (300, 2) if quick else (2000, 5)
+    count, rounds = (300, 2) if quick else (500, 15)
     print(f"per-request time, best of {rounds} rounds of {count} requests")
     report("FastAPI", asyncio.run(measure_asgi(fastapi_apps(), count, rounds)))
     report("Starlette", asyncio.run(measure_asgi(starlette_apps(), count, rounds)))
