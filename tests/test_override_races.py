@@ -109,15 +109,22 @@ class Production(Module):
         self.bind(Service).singleton()
 
 
-JIT = [type(f"Jit{i}", (), {}) for i in range(4000)]
+WARM = [type(f"Warm{i}", (), {}) for i in range(1500)]
+JIT = [type(f"Jit{i}", (), {}) for i in range(6000)]
 
 
 @pytest.mark.usefixtures("tiny_switch_interval")
 def test_leaving_overrides_while_another_thread_compiles_works_and_disposes() -> None:
-    """Overrides end cleanly while a thread compiles just-in-time classes; all are disposed."""
+    """Overrides end cleanly while a thread compiles just-in-time classes; all are disposed.
+
+    Many compiled functions (the warm classes) make leaving an override walk a large table
+    while the other thread adds to it.
+    """
     FakeDatabase.disposed = 0
     c = InjectQ(Production())
     original = c.get(Service)
+    for cls in WARM:
+        c.get(cls)
     stop = threading.Event()
     failures: list[BaseException] = []
 
@@ -133,7 +140,7 @@ def test_leaving_overrides_while_another_thread_compiles_works_and_disposes() ->
     thread = threading.Thread(target=compile_forever, daemon=True)
     thread.start()
     try:
-        for _ in range(60):
+        for _ in range(30):
             with c.override(Fakes()):
                 assert type(c.get(Service).db) is FakeDatabase
     finally:
@@ -141,7 +148,7 @@ def test_leaving_overrides_while_another_thread_compiles_works_and_disposes() ->
         thread.join(10)
     assert not thread.is_alive()
     assert failures == []
-    assert FakeDatabase.disposed == 60
+    assert FakeDatabase.disposed == 30
     assert c.get(Service) is original
 
 

@@ -3,7 +3,7 @@
 import abc
 from typing import Generic, TypeVar, assert_type
 
-from injectq import InjectQ, Module, Provider, Scope, inject
+from injectq import Activation, InjectQ, Module, Override, Provider, Scope, inject
 
 
 class Service:
@@ -44,6 +44,17 @@ async def check(container: InjectQ, provide: Provider[Service]) -> None:
         assert_type(await scope.aget(Service), Service)
     async with container.resource_scope("tenant", context={User: User()}) as tenant:
         assert_type(tenant, Scope)
+        assert_type(tenant.get_all(Service), dict[str, Service])
+        assert_type(await tenant.aget_all(Service), dict[str, Service])
+        assert_type(tenant.name, str)
+        assert_type(tenant.closed, bool)
+    assert_type(await container.aget_all(Service), dict[str, Service])
+    assert_type(container.activate(), Activation[InjectQ])
+    with container.activate() as active:
+        assert_type(active, InjectQ)
+    async with container.override(Service, Service()) as overridden:
+        assert_type(overridden, InjectQ)
+    assert_type(container.override(Service, Service()), Override[InjectQ])
     assert_type(container.validate(handler_for_validate), None)
 
     def handler(order_id: int, service: Service) -> str:
