@@ -176,22 +176,30 @@ class Resolver:
         """
         compiled = self._compiled
         staged: dict[tuple[str, Binding], Any] = {}
+        # Functions already compiled, taken once: an override ending in another thread may
+        # drop them from `compiled` meanwhile, and they stay valid to call.
+        found: dict[tuple[str, Binding], Any] = {}
         work = [(kind, binding)]
         fills: list[tuple[dict[str, Any], str, tuple[str, Binding]]] = []
         while work:
             item = work.pop()
-            if item in compiled or item in staged:
+            if item in staged or item in found:
+                continue
+            function = compiled.get(item)
+            if function is not None:
+                found[item] = function
                 continue
             function, needs = self._compile_one(*item)
             staged[item] = function
             for ns, name, need in needs:
                 fills.append((ns, name, need))
-                if need not in compiled and need not in staged:
+                if need not in staged and need not in found:
                     work.append(need)
         for ns, name, need in fills:
-            ns[name] = staged[need] if need in staged else compiled[need]
+            ns[name] = staged[need] if need in staged else found[need]
         compiled.update(staged)
-        return compiled[(kind, binding)]
+        target = (kind, binding)
+        return staged[target] if target in staged else found[target]
 
     def _compile_one(self, kind: str, b: Binding) -> tuple[Any, list[_Need]]:
         is_async = kind in (ASYNC, ACREATE)
