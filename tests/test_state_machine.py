@@ -4,6 +4,7 @@ Hypothesis drives one container through random sequences of operations on random
 ``@resource`` classes (sync and async providers, singleton, request-scoped and transient
 bindings) and checks, after every step and at the end:
 
+- everything served (and all it holds) was initialized exactly once;
 - nothing is built twice where it is cached (a singleton per override state, a scoped
   instance per scope), and transients are new each time;
 - nothing is disposed twice, and nothing is served after its disposal (nor anything it
@@ -49,6 +50,7 @@ class Log:
     """What the generated classes report: creations and disposals, in order."""
 
     created: list[Any] = field(default_factory=list)
+    initialized: list[Any] = field(default_factory=list)
     disposed: list[Any] = field(default_factory=list)
 
 
@@ -69,6 +71,8 @@ def make_node(
         f"    def __init__(self{', ' if params else ''}{params}) -> None:\n"
         f"        self.deps = ({args}{',' if args else ''})\n"
         f"        log.created.append(self)\n"
+        f"    def initialize(self) -> None:\n"
+        f"        log.initialized.append(self)\n"
         f"    def dispose(self) -> None:\n"
         f"        log.disposed.append(self)\n"
         f"class Fake{index}(N{index}):\n"
@@ -286,6 +290,8 @@ class ContainerMachine(RuleBasedStateMachine):
             node = self.nodes[i]
             assert type(current).node == i
             assert id(current) not in disposed, f"served N{i} after its disposal"
+            inits = sum(obj is current for obj in self.log.initialized)
+            assert inits == 1, f"N{i} served initialized {inits} times"
             if node.scope == "singleton":
                 expected = self.singletons.setdefault(i, current)
                 assert current is expected, f"singleton N{i} built twice"
@@ -326,7 +332,7 @@ class ContainerMachine(RuleBasedStateMachine):
 
 
 ContainerMachine.TestCase.settings = settings(
-    max_examples=120,
+    max_examples=100,
     stateful_step_count=40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
