@@ -92,6 +92,8 @@ class Signature:
 
 
 _cache: weakref.WeakKeyDictionary[Any, Signature] = weakref.WeakKeyDictionary()
+# Apart from _cache: a class read as a callable (a provider) is not read as its constructor.
+_callables: weakref.WeakKeyDictionary[Any, Signature] = weakref.WeakKeyDictionary()
 
 
 def _owner_name(fn: Any) -> str:
@@ -154,7 +156,7 @@ def _read_class(cls: type, typevars: dict[Any, Any]) -> Signature:
 def read_callable(fn: Callable[..., Any], owner: str | None = None) -> Signature:
     """Read a function, method, lambda or `functools.partial`."""
     try:
-        cached = _cache.get(fn)
+        cached = _callables.get(fn)
     except TypeError:
         cached = None
     if cached is not None:
@@ -167,7 +169,7 @@ def read_callable(fn: Callable[..., Any], owner: str | None = None) -> Signature
         quick = _read_code(fn.__func__, label, skip=1)  # a bound method: not its self
     if quick is not None:
         with contextlib.suppress(TypeError):
-            _cache[fn] = quick
+            _callables[fn] = quick
         return quick
     try:
         sig = inspect.signature(fn)
@@ -175,7 +177,7 @@ def read_callable(fn: Callable[..., Any], owner: str | None = None) -> Signature
         return Signature(label, (), problem=f"its signature cannot be read ({exc})")
     result = _read(fn, label, list(sig.parameters.values()), {}, {})
     with contextlib.suppress(TypeError):
-        _cache[fn] = result
+        _callables[fn] = result
     return result
 
 
