@@ -118,6 +118,20 @@ def test_view_arguments_and_injected_parameters_together() -> None:
     assert text.startswith("7 in ")
 
 
+def test_async_views_are_injected_too() -> None:
+    """An async view gets its Injected parameters; its session is disposed per request."""
+    app, _ = make_app()
+
+    @app.get("/async")
+    async def greet_async(greeter: Injected[Greeter]) -> str:
+        return f"async {greeter.session.number}"
+
+    text = app.test_client().get("/async").get_data(as_text=True)
+    number = text.removeprefix("async ")
+    assert text.startswith("async ")
+    assert events == [f"dispose {number}"]
+
+
 def test_the_request_is_context_of_the_scope() -> None:
     """A service taking flask.Request receives this request's object."""
     app, _ = make_app()
