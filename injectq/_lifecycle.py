@@ -5,14 +5,23 @@ identity) to its instance, and its teardown stack lists what must be disposed, i
 order. The container's root state is the singleton scope. Scopes chain to the scope that was
 active when they were entered; a scoped binding is served by the nearest scope of its name.
 
-Disposal runs in reverse creation order, never stops at the first failure, and raises every
-failure together as one `ExceptionGroup`.
+Disposal runs in reverse creation order and never stops at the first failure. Ordinary
+failures come out together as one `ExceptionGroup`; `KeyboardInterrupt` and `SystemExit`
+come out as themselves, and so does the cancellation of an ``aclose()``, after the other
+teardowns ran (as `asyncio.TaskGroup` does). Closing the root closes first the scopes still
+open under it that hold teardowns, innermost first, so no singleton is disposed before the
+scoped resources that may use it.
+
+A teardown registered while (or after) its scope closes is run at once, and the resolution
+that registered it fails with `ContainerClosedError`: nothing initialized is ever left
+without its teardown.
 """
 
 from __future__ import annotations
 
-import threading
+import asyncio
 import warnings
+import weakref
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, Final
@@ -29,8 +38,6 @@ Each of those frames links to the frame that was ambient before it (``up``), so 
 variable, set once per scope, tells every container its ambient scope and tells `@inject`
 the current container."""
 
-_LOCK_FOR_LOCKS = threading.Lock()  # only guards the lazy creation of a scope's locks
-
 
 class Teardown:
     """How an instance is disposed."""
@@ -41,11 +48,25 @@ class Teardown:
     AGENERATOR: Final = 3  # resume the async generator after its yield
 
 
+_ASYNC_KINDS: Final = (Teardown.ADISPOSE, Teardown.AGENERATOR)
+_SIGNALS: Final = (KeyboardInterrupt, SystemExit)
+
+
+class _Entry(tuple):  # type: ignore[type-arg]
+    """One pending teardown, ``(kind, obj, binding)``, equal only to itself.
+
+    A registration that races with a close takes its entry back with ``list.remove``, which
+    must never match another entry whose object merely compares equal.
+    """
+
+    __slots__ = ()
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
+
+
 class ScopeState:
     """The instances and teardowns of one scope (or of the container, for singletons).
-
-    Entering a scope allocates this object and its cache; the teardown stack and the
-    bookkeeping for concurrent creation are made only when first needed.
 
     Attributes:
         name: The scope's name; ``"singleton"`` for the container's root.
@@ -71,41 +92,12 @@ class ScopeState:
         self.parent = parent
         self.cache: dict[Binding, Any] = {}
         self.closed = False
-        self._teardowns: list[tuple[int, Any, Binding]] | None = None
-        self._extra: _Extra | None = None
+        self._teardowns: list[_Entry] | None = []
+        # On a root: the scopes under it that hold teardowns, so closing the root can close
+        # them first (weak: a scope nobody closes still warns when it is collected).
+        self._extra: dict[int, weakref.ref[ScopeState]] | None = None
         self.owner: Any = None  # the container, for scopes that become ambient frames
         self.up: Any = None  # the ambient frame this scope was entered over
-
-    @property
-    def extra(self) -> _Extra:
-        """Bookkeeping for concurrent creation, made on first use."""
-        extra = self._extra
-        if extra is None:
-            with _LOCK_FOR_LOCKS:
-                extra = self._extra
-                if extra is None:
-                    extra = self._extra = _Extra()
-        return extra
-
-    # -- creation bookkeeping ---------------------------------------------------------------
-
-    def lock_for(self, binding: Binding) -> threading.RLock:
-        """The lock that serialises creating ``binding`` in this scope."""
-        locks = self.extra.locks
-        lock = locks.get(binding)
-        if lock is None:
-            lock = locks.setdefault(binding, threading.RLock())
-        return lock
-
-    @property
-    def pending(self) -> dict[Binding, Any]:
-        """Futures of instances being created asynchronously, by binding."""
-        return self.extra.pending
-
-    @property
-    def building(self) -> set[Binding]:
-        """Bindings whose instance is being created synchronously (re-entrancy guard)."""
-        return self.extra.building
 
     def names(self) -> list[str]:
         """The names of the active scopes, innermost first."""
@@ -115,20 +107,6 @@ class ScopeState:
             out.append(state.name)
             state = state.parent
         return out
-
-    def add_teardown(self, kind: int, obj: Any, binding: Binding) -> None:
-        """Register ``obj`` to be disposed when this scope ends."""
-        if self.closed:
-            msg = (
-                f"{binding.key} was created in the {self.describe()}, which is already "
-                "closed, so nothing could dispose it. Hint: resolve it while the scope is "
-                "open, or in a new scope."
-            )
-            raise ContainerClosedError(msg)
-        teardowns = self._teardowns
-        if teardowns is None:
-            teardowns = self._teardowns = []
-        teardowns.append((kind, obj, binding))
 
     def describe(self) -> str:
         """``scope "request"`` or ``container``."""
@@ -144,28 +122,120 @@ class ScopeState:
         """How many instances wait to be disposed."""
         return len(self._teardowns) if self._teardowns else 0
 
-    # -- disposal ---------------------------------------------------------------------------
+    # -- registering teardowns --------------------------------------------------------------
 
-    def _take(self, only: Callable[[Binding], bool] | None) -> list[tuple[int, Any, Binding]]:
-        teardowns = self._teardowns or []
-        if only is None:
-            self._teardowns = None
-            return teardowns
-        self._teardowns = [t for t in teardowns if not only(t[2])]
-        return [t for t in teardowns if only(t[2])]
+    def add_teardown(self, kind: int, obj: Any, binding: Binding) -> None:
+        """Register ``obj`` to be disposed when this scope ends.
+
+        Raises:
+            ContainerClosedError: The scope is closed (or closed meanwhile); ``obj`` was
+                disposed at once.
+        """
+        entry = self._register(kind, obj, binding)
+        if entry is not None:
+            if kind in _ASYNC_KINDS:  # needs an await that a sync resolution cannot make
+                raise self._closed_error(binding, disposed=False)
+            try:
+                _dispose_sync(entry, None)
+            except BaseException as error:
+                raise self._closed_error(binding, disposed=True) from error
+            raise self._closed_error(binding, disposed=True)
+
+    async def aadd_teardown(self, kind: int, obj: Any, binding: Binding) -> None:
+        """Register ``obj`` to be disposed when this scope ends (async teardowns awaited).
+
+        Raises:
+            ContainerClosedError: The scope is closed (or closed meanwhile); ``obj`` was
+                disposed at once.
+        """
+        entry = self._register(kind, obj, binding)
+        if entry is not None:
+            try:
+                await _dispose_async(entry, None)
+            except BaseException as error:
+                raise self._closed_error(binding, disposed=True) from error
+            raise self._closed_error(binding, disposed=True)
+
+    def _register(self, kind: int, obj: Any, binding: Binding) -> _Entry | None:
+        """Append a teardown; return it back when the scope is closed and it must run now."""
+        entry = _Entry((kind, obj, binding))
+        if self.closed:
+            return entry
+        teardowns = self._teardowns
+        if teardowns is None:  # a state made without __init__
+            teardowns = self._teardowns = []
+        if not teardowns and self.parent is not None:
+            self._enlist()
+        teardowns.append(entry)
+        if not self.closed:
+            return None
+        # A close began meanwhile: exactly one of it and us pops the entry.
+        try:
+            teardowns.remove(entry)
+        except ValueError:
+            # The close took it and disposes it; the instance must still not be served.
+            raise self._closed_error(binding, disposed=True) from None
+        return entry
+
+    def _closed_error(self, binding: Binding, *, disposed: bool) -> ContainerClosedError:
+        done = (
+            "it was disposed at once"
+            if disposed
+            else "its teardown needs an await, so a sync get() could not run it"
+        )
+        msg = (
+            f"{binding.key} was created in the {self.describe()}, which closed before it "
+            f"was ready; {done}. Hint: resolve it while the scope is open (close the "
+            "container or scope only after the work that uses it has finished)."
+        )
+        return ContainerClosedError(msg)
+
+    def _enlist(self) -> None:
+        """Tell the root that this scope holds teardowns (closing the root closes it first)."""
+        root = self.parent
+        assert root is not None
+        while root.parent is not None:
+            root = root.parent
+        registry = root._extra
+        if registry is None:
+            registry = root._extra = {}
+        registry[id(self)] = weakref.ref(self)
+
+    def _delist(self) -> None:
+        root = self.parent
+        if root is None:
+            return
+        while root.parent is not None:
+            root = root.parent
+        if root._extra is not None:
+            root._extra.pop(id(self), None)
+
+    def _closing_order(self) -> list[ScopeState]:
+        """What closing this state closes: the open scopes under a root first, then it."""
+        registry = self._extra if self.parent is None else None
+        if not registry:
+            return [self]
+        alive = [s for ref in reversed(list(registry.values())) if (s := ref()) is not None]
+        inner = sorted(  # innermost first; among equals, the latest first (sort is stable)
+            (s for s in alive if not s.closed), key=lambda s: len(s.names()), reverse=True
+        )
+        return [*inner, self]
+
+    # -- disposal ---------------------------------------------------------------------------
 
     def check_sync_close(self, how: str) -> None:
         """Raise, disposing nothing, when a sync close would leave async teardowns undone."""
-        pending = self.async_teardowns
-        if pending:
-            msg = (
-                f"The {self.describe()} holds {pending} teardown(s) that need an "
-                f"await (async dispose() or async generator providers), so it cannot be "
-                f"closed synchronously; nothing was disposed. Hint: use {how}."
-            )
-            raise AsyncTeardownError(
-                msg, owner=self.describe(), hint=f"use {how}.", pending=pending
-            )
+        for state in self._closing_order():
+            pending = state.async_teardowns
+            if pending:
+                msg = (
+                    f"The {state.describe()} holds {pending} teardown(s) that need an "
+                    f"await (async dispose() or async generator providers), so it cannot be "
+                    f"closed synchronously; nothing was disposed. Hint: use {how}."
+                )
+                raise AsyncTeardownError(
+                    msg, owner=state.describe(), hint=f"use {how}.", pending=pending
+                )
 
     def close(
         self,
@@ -174,28 +244,31 @@ class ScopeState:
         how: str = "await container.aclose()",
         only: Callable[[Binding], bool] | None = None,
     ) -> None:
-        """Dispose everything in reverse creation order; raise all failures together."""
-        if only is None:
-            if self.closed:
-                return
-            if not self._teardowns:  # nothing to dispose: the common request
-                self.closed = True
-                self.cache.clear()
-                return
-            self.check_sync_close(how)
-            self.closed = True
-        else:
-            selected = [t for t in self._teardowns or () if only(t[2])]
+        """Dispose everything in reverse creation order; raise all failures together.
+
+        Args:
+            exc: The exception that ends the scope, thrown into generator providers.
+            how: How to close asynchronously, for the message when that is needed.
+            only: Dispose and forget only the bindings it accepts; the scope stays open.
+        """
+        if only is not None:
+            selected = self._select(only)
             if any(t[0] in _ASYNC_KINDS for t in selected):
                 self.check_sync_close(how)
-        entries = self._take(only)
-        failures: list[BaseException] = []
-        for kind, obj, binding in reversed(entries):
-            try:
-                _dispose_sync(kind, obj, binding, exc)
-            except BaseException as error:  # noqa: BLE001 - every failure is kept
-                failures.append(error)
-        self._forget(only)
+            failures = _run_sync(selected, exc)
+            self._forget(only)
+            self._raise(failures, exc)
+            return
+        if self.closed:
+            return
+        if not self._teardowns and not self._extra:  # nothing to dispose: the common request
+            self.closed = True
+            self.cache.clear()
+            return
+        self.check_sync_close(how)
+        failures = []
+        for state in self._closing_order():
+            failures += state._drain_sync(exc)
         self._raise(failures, exc)
 
     async def aclose(
@@ -205,44 +278,86 @@ class ScopeState:
         only: Callable[[Binding], bool] | None = None,
     ) -> None:
         """Dispose everything, awaiting async teardowns; raise all failures together."""
-        if only is None:
-            if self.closed:
-                return
-            self.closed = True
-        entries = self._take(only)
-        failures: list[BaseException] = []
-        for kind, obj, binding in reversed(entries):
-            try:
-                if kind == Teardown.ADISPOSE:
-                    await obj.dispose()
-                elif kind == Teardown.AGENERATOR:
-                    await _finish_agen(obj, binding, exc)
-                else:
-                    _dispose_sync(kind, obj, binding, exc)
-            except BaseException as error:  # noqa: BLE001 - every failure is kept
-                failures.append(error)
-        self._forget(only)
+        if only is not None:
+            failures = await _run_async(self._select(only), exc)
+            self._forget(only)
+            self._raise(failures, exc)
+            return
+        if self.closed:
+            return
+        failures = []
+        for state in self._closing_order():
+            failures += await state._adrain(exc)
         self._raise(failures, exc)
 
-    def _forget(self, only: Callable[[Binding], bool] | None) -> None:
-        if only is None:
-            self.cache.clear()
-            self._extra = None
-        else:
-            for binding in [b for b in self.cache if only(b)]:
-                del self.cache[binding]
-            extra = self._extra
-            if extra is not None:  # the creation locks of bindings no graph holds any more
-                for binding in [b for b in extra.locks if only(b)]:
-                    del extra.locks[binding]
+    def _drain_sync(self, exc: BaseException | None) -> list[BaseException]:
+        self.closed = True
+        self._delist()
+        failures: list[BaseException] = []
+        teardowns = self._teardowns
+        while teardowns:
+            try:
+                entry = teardowns.pop()
+            except IndexError:  # a racing registration took its entry back
+                break
+            try:
+                _dispose_sync(entry, exc)
+            except BaseException as error:  # noqa: BLE001 - every failure is kept
+                failures.append(error)
+        self.cache.clear()
+        return failures
+
+    async def _adrain(self, exc: BaseException | None) -> list[BaseException]:
+        self.closed = True
+        self._delist()
+        failures: list[BaseException] = []
+        teardowns = self._teardowns
+        while teardowns:
+            try:
+                entry = teardowns.pop()
+            except IndexError:
+                break
+            try:
+                await _dispose_async(entry, exc)
+            except BaseException as error:  # noqa: BLE001 - every failure is kept
+                failures.append(error)
+        self.cache.clear()
+        return failures
+
+    def _select(self, only: Callable[[Binding], bool]) -> list[_Entry]:
+        teardowns = self._teardowns or []
+        selected = [t for t in teardowns if only(t[2])]
+        for entry in selected:
+            teardowns.remove(entry)
+        return selected
+
+    def _forget(self, only: Callable[[Binding], bool]) -> None:
+        for binding in [b for b in self.cache if only(b)]:
+            del self.cache[binding]
 
     def _raise(self, failures: list[BaseException], exc: BaseException | None) -> None:
+        """Raise what disposal collected, the way `asyncio.TaskGroup` does.
+
+        A `KeyboardInterrupt` or `SystemExit` wins and comes out as itself; then a
+        cancellation, when nothing else failed; otherwise every ordinary failure together.
+        """
         if not failures:
             return
-        noun = "teardown" if len(failures) == 1 else "teardowns"
-        group = BaseExceptionGroup(
-            f"{len(failures)} {noun} failed while closing the {self.describe()}", failures
-        )
+        where = f"while closing the {self.describe()}"
+        signals = [f for f in failures if isinstance(f, _SIGNALS)]
+        cancelled = [f for f in failures if isinstance(f, asyncio.CancelledError)]
+        errors = [f for f in failures if f not in signals and f not in cancelled]
+        if signals or (cancelled and not errors):
+            first = (signals or cancelled)[0]
+            others = [f for f in failures if f is not first]
+            if others:
+                first.add_note(
+                    f"injectq: {len(others)} other teardown(s) also failed {where}: "
+                    + ", ".join(repr(f) for f in others)
+                )
+            raise first
+        noun = "teardown" if len(errors) == 1 else "teardowns"
+        group = BaseExceptionGroup(f"{len(errors)} {noun} failed {where}", errors)
         if exc is not None:
             group.__context__ = exc
         raise group
@@ -266,28 +381,48 @@ class ScopeState:
         )
 
 
-_ASYNC_KINDS = (Teardown.ADISPOSE, Teardown.AGENERATOR)
+def _run_sync(entries: list[_Entry], exc: BaseException | None) -> list[BaseException]:
+    failures: list[BaseException] = []
+    for entry in reversed(entries):
+        try:
+            _dispose_sync(entry, exc)
+        except BaseException as error:  # noqa: BLE001 - every failure is kept
+            failures.append(error)
+    return failures
 
 
-class _Extra:
-    """A scope's bookkeeping for concurrent creation (most scopes never need it)."""
+async def _run_async(entries: list[_Entry], exc: BaseException | None) -> list[BaseException]:
+    failures: list[BaseException] = []
+    for entry in reversed(entries):
+        try:
+            await _dispose_async(entry, exc)
+        except BaseException as error:  # noqa: BLE001 - every failure is kept
+            failures.append(error)
+    return failures
 
-    __slots__ = ("building", "locks", "pending")
 
-    def __init__(self) -> None:
-        self.locks: dict[Binding, threading.RLock] = {}
-        self.pending: dict[Binding, Any] = {}
-        self.building: set[Binding] = set()
-
-
-def _dispose_sync(kind: int, obj: Any, binding: Binding, exc: BaseException | None) -> None:
+def _dispose_sync(entry: _Entry, exc: BaseException | None) -> None:
+    kind, obj, binding = entry
     if kind == Teardown.DISPOSE:
         obj.dispose()
     elif kind == Teardown.GENERATOR:
         _finish_gen(obj, binding, exc)
-    else:  # pragma: no cover - async kinds are refused before a sync close starts
-        msg = f"{binding.key} needs an async teardown"
+    else:
+        msg = (
+            f"{binding.key} needs an async teardown, which a synchronous close cannot run. "
+            "Hint: close with aclose() / `async with`."
+        )
         raise AsyncTeardownError(msg, owner=str(binding.key), pending=1)
+
+
+async def _dispose_async(entry: _Entry, exc: BaseException | None) -> None:
+    kind, obj, binding = entry
+    if kind == Teardown.ADISPOSE:
+        await obj.dispose()
+    elif kind == Teardown.AGENERATOR:
+        await _finish_agen(obj, binding, exc)
+    else:
+        _dispose_sync(entry, exc)
 
 
 def _yielded_twice(binding: Binding) -> LifecycleError:

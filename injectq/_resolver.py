@@ -13,8 +13,6 @@ when user code raises, each one it unwinds through prepends its part of the reso
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import functools
 import re
 import time
@@ -24,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from injectq._checks import annotation
+from injectq._creation import Creation, creation_lines, derive
 from injectq._graph import Binding, Dep, Strategy
 from injectq._introspect import CallKind
 from injectq._keys import Key, ProviderFn
@@ -38,9 +37,10 @@ from injectq._tracing import (
     log_built,
     returned_coroutine,
     source_file,
+    trace,
     trace_at,
 )
-from injectq.errors import ContainerClosedError, ResolutionError, ScopeError
+from injectq.errors import ScopeError
 
 __all__ = ["Resolver"]
 
@@ -124,6 +124,9 @@ class Resolver:
         self._on_singleton = on_singleton
         self._compiled: dict[tuple[str, Binding], Any] = {}
         self._providers: dict[Key, ProviderFn[Any]] = {}
+        # Per cached binding: how many cached levels deep its tree is, and what it probes.
+        self._derived: dict[Binding, tuple[int, tuple[Binding, ...]]] = {}
+        self._records: dict[Binding, Creation] = {}
 
     def forget(self, bindings: set[Binding]) -> None:
         """Drop the compiled functions of bindings no longer in use.
@@ -135,6 +138,37 @@ class Resolver:
         for item in list(compiled):
             if item[1] in bindings:
                 compiled.pop(item, None)
+        for binding in bindings:
+            self._derived.pop(binding, None)
+            self._records.pop(binding, None)
+
+    def _new_creation(self, b: Binding, *, is_async: bool) -> Creation:
+        derived = self._derived
+        if b not in derived:
+            derive(b, derived)
+        depth, links = derived[b]
+        creation = Creation(
+            b,
+            is_async=is_async,
+            on_created=self._on_singleton if b.scope == SINGLETON else None,
+            depth=depth,
+            links=links,
+            lookup=self._creation,
+            trace=_trace_labels,
+            root=self.root,
+        )
+        # Threads compiling the same binding at once must share one record: its claims are
+        # what makes creation happen once (dict.setdefault is atomic).
+        return self._records.setdefault(b, creation)
+
+    def _creation(self, binding: Binding) -> Creation:
+        """The creation record of a cached binding (compiled on first use)."""
+        # A sync scoped binding's factory is its create function too.
+        sync_kind = CREATE if binding.scope == SINGLETON else SYNC
+        kind = ACREATE if binding.needs_async else sync_kind
+        if (kind, binding) not in self._compiled:
+            self._ensure(kind, binding)
+        return self._records[binding]
 
     # -- entry points -----------------------------------------------------------------------
 
@@ -205,12 +239,10 @@ class Resolver:
         is_async = kind in (ASYNC, ACREATE)
         emitter = _Emitter(self, is_async=is_async)
         if kind in (CREATE, ACREATE):
-            make = emitter.function(
-                function_name(kind, b), emitter.construct(b, ()), prologue=False
-            )
-            on_created = self._on_singleton if b.scope == SINGLETON else None
-            create = _create_async if is_async else _create_sync
-            return functools.partial(create, b, make, on_created), emitter.needs
+            creation = self._new_creation(b, is_async=is_async)
+            result = emitter.construct(b, ())
+            creation.create = emitter.creation_function(function_name(kind, b), result, creation)
+            return creation.create, emitter.needs
         name = function_name(kind, b)
         ns = emitter.ns
         ns["B"] = b
@@ -225,7 +257,10 @@ class Resolver:
             factory = emitter.function(name, emitter.construct(b, ()), prologue=True)
             return factory, emitter.needs
         if b.scope != SINGLETON and not is_async:
-            return emitter.scoped_function(b, emitter.construct(b, ()), name), emitter.needs
+            creation = self._new_creation(b, is_async=False)
+            result = emitter.construct(b, ())
+            creation.create = emitter.scoped_function(b, name, result, creation)
+            return creation.create, emitter.needs
         ns["create"] = None
         emitter.needs.append((ns, "create", (ACREATE if is_async else CREATE, b)))
         ns.update(_prologue_names(self))
@@ -238,6 +273,10 @@ class Resolver:
             ns["scope_error"] = scope_error
             src = _SCOPED.format(prologue="\n".join(_PROLOGUE), **fmt)
         return emitter.exec_source(src, name), emitter.needs
+
+
+def _trace_labels(exc: BaseException, labels: tuple[str, ...]) -> None:
+    trace(exc, *labels)
 
 
 def _prologue_names(resolver: Resolver) -> dict[str, Any]:
@@ -338,7 +377,7 @@ class _Emitter:
                 self.ns["afirst"] = afirst
                 self.emit(f"g{var} = {call}", path)
                 self.emit(f"{var} = await afirst(g{var}, {binding})", path)
-                self.emit(f"s.add_teardown({Teardown.AGENERATOR}, g{var}, {binding})", path)
+                self.emit(f"await s.aadd_teardown({Teardown.AGENERATOR}, g{var}, {binding})", path)
             else:
                 self.emit(f"{var} = {call}", path)
                 if b.kind == "provider" and not awaitable_key(b.key.tp):
@@ -365,7 +404,11 @@ class _Emitter:
             self.emit(f"{'await ' if b.async_init else ''}{var}.initialize()", path)
         if getattr(cls, "dispose", None) is not None:
             kind = Teardown.ADISPOSE if b.async_teardown else Teardown.DISPOSE
-            self.emit(f"s.add_teardown({kind}, {var}, {binding})", path)
+            # In async code an async teardown is registered with an await: when the scope
+            # has closed meanwhile, registering runs it at once.
+            awaited = self.is_async and b.async_teardown
+            add = "await s.aadd_teardown" if awaited else "s.add_teardown"
+            self.emit(f"{add}({kind}, {var}, {binding})", path)
 
     def dep(self, d: Dep, path: tuple[str, ...]) -> str:
         """An expression for one parameter's value (emitting statements it needs first)."""
@@ -431,21 +474,34 @@ class _Emitter:
         self.ns["PATHS"] = {line + offset: p for line, p in self.paths.items()}
         return self.exec_source("\n".join(out) + "\n", name)
 
-    def scoped_function(self, b: Binding, result: str, name: str) -> Any:
-        """The sync factory of a scoped binding: find its scope, probe, else create inline.
+    def creation_function(self, name: str, result: str, creation: Creation) -> Any:
+        """The create function of a cached binding (claim, build, publish).
 
-        Two threads sharing one scope may race to create the same instance; both build one,
-        and `dict.setdefault` makes every caller get the first one published.
+        The emitted construction, wrapped in the creation template of the lifecycle layer.
+        """
+        before, after = creation_lines(
+            is_async=self.is_async, deep=creation.deep, notify=creation.on_created is not None
+        )
+        self.ns.update(creation.namespace())
+        out = [f"{'async ' if self.is_async else ''}def factory(s):", *before]
+        offset = len(out)
+        out += [f"        {line}" for line in self.lines]
+        out.append(f"        done = {result}")
+        out += after
+        self.ns["PATHS"] = {line + offset: p for line, p in self.paths.items()}
+        return self.exec_source("\n".join(out) + "\n", name)
+
+    def scoped_function(self, b: Binding, name: str, result: str, creation: Creation) -> Any:
+        """The sync factory of a scoped binding: find its scope, probe, else create it there.
+
+        Also its create function (given its owning scope, the walk stops at once): the
+        creation template is inlined, so a new scope's first resolution makes no extra call.
         """
         ns = self.ns
-        ns.update(
-            B=b,
-            NAME=b.scope,
-            scope_error=scope_error,
-            closed=_closed,
-            MISSING=_MISSING,
-        )
+        ns.update(NAME=b.scope, scope_error=scope_error, MISSING=_MISSING)
         ns.update(_prologue_names(self.resolver))
+        ns.update(creation.namespace())
+        before, after = creation_lines(is_async=False, deep=creation.deep, notify=False)
         out = [
             "def factory(s=None):",
             *_PROLOGUE,
@@ -454,22 +510,15 @@ class _Emitter:
             "        s = s.parent",
             "        if s is None:",
             "            raise scope_error(B, o)",
-            "    c = s.cache",
-            "    v = c.get(B, MISSING)",  # a new scope misses: cheaper than raising KeyError
-            "    if v is not MISSING:",
-            "        return v",
-            "    if s.closed:",
-            "        raise closed(B, s)",
-            "    try:",
+            "    done = s.cache.get(B, MISSING)",  # a new scope misses: cheaper than KeyError
+            "    if done is not MISSING:",
+            "        return done",
+            *before,
         ]
         offset = len(out)
         out += [f"        {line}" for line in self.lines]
-        out += [
-            "    except Exception as e:",
-            "        trace_at(e, PATHS)",
-            "        raise",
-            f"    return c.setdefault(B, {result})",
-        ]
+        out.append(f"        done = {result}")
+        out += after
         ns["PATHS"] = {line + offset: p for line, p in self.paths.items()}
         return self.exec_source("\n".join(out) + "\n", name)
 
@@ -493,89 +542,6 @@ class _Emitter:
         )
         function.__name__ = function.__qualname__ = name
         return function
-
-
-def _closed(b: Binding, owner: ScopeState) -> ContainerClosedError:
-    msg = (
-        f"Cannot resolve {b.key}: the {owner.describe()} is closed. Hint: resolve inside "
-        "the `with` block, or from a container that is still open."
-    )
-    return ContainerClosedError(msg)
-
-
-def _create_sync(
-    b: Binding,
-    make: Callable[[ScopeState], Any],
-    on_created: Callable[[Binding, Any], None] | None,
-    owner: ScopeState,
-) -> Any:
-    cache = owner.cache
-    with owner.lock_for(b):
-        try:
-            return cache[b]
-        except KeyError:
-            pass
-        if owner.closed:
-            raise _closed(b, owner)
-        if b in owner.building:
-            label = str(b.key)
-            msg = (
-                f"{b.key} was asked for again while it was being created (a cycle through "
-                "Provider[...] or container.get() in a constructor)."
-            )
-            raise ResolutionError(
-                label,
-                msg,
-                source=str(b.source),
-                hint="call the provider later, not in the constructor.",
-                path=[label],
-            )
-        owner.building.add(b)
-        try:
-            value = make(owner)
-        finally:
-            owner.building.discard(b)
-        cache[b] = value
-    if on_created is not None:
-        on_created(b, value)
-    return value
-
-
-async def _create_async(
-    b: Binding,
-    make: Callable[[ScopeState], Awaitable[Any]],
-    on_created: Callable[[Binding, Any], None] | None,
-    owner: ScopeState,
-) -> Any:
-    cache = owner.cache
-    with owner.lock_for(b):
-        try:
-            return cache[b]
-        except KeyError:
-            pass
-        if owner.closed:
-            raise _closed(b, owner)
-        future: concurrent.futures.Future[Any] | None = owner.pending.get(b)
-        creator = future is None
-        if future is None:
-            future = concurrent.futures.Future()
-            owner.pending[b] = future
-    if not creator:
-        return await asyncio.wrap_future(future)
-    try:
-        value = await make(owner)
-    except BaseException as exc:
-        with owner.lock_for(b):
-            owner.pending.pop(b, None)
-        future.set_exception(exc)
-        raise
-    with owner.lock_for(b):
-        cache[b] = value
-        owner.pending.pop(b, None)
-    future.set_result(value)
-    if on_created is not None:
-        on_created(b, value)
-    return value
 
 
 _SINGLETON = """

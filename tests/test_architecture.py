@@ -27,6 +27,7 @@ LAYERS: dict[str, float] = {
     "_calls": 3.3,
     "_view": 4,
     "_lifecycle": 4,
+    "_creation": 4,
     "_tracing": 4.5,
     "_resolver": 5,
     "_scopes": 6,

@@ -165,16 +165,16 @@ def overridden(c: InjectQ, count: int) -> list[weakref.ref[Database]]:
 
 
 def test_ended_overrides_keep_nothing_alive() -> None:
-    """1,000 sequential overrides leave no replacement, lock or compiled function behind."""
+    """1,000 sequential overrides leave no replacement, creation record or function behind."""
     c = InjectQ(Production())
     original = c.get(Service)
     overridden(c, 10)
     gc.collect()
-    before = c._root.extra.locks.copy(), dict(c._resolver._compiled)
+    before = dict(c._resolver._records), dict(c._resolver._compiled)
     refs = overridden(c, 1000)
     gc.collect()
     assert [r for r in refs if r() is not None] == []
-    assert c._root.extra.locks.keys() == before[0].keys()
+    assert c._resolver._records.keys() == before[0].keys()  # one creation record a binding
     assert c._resolver._compiled.keys() == before[1].keys()
     assert c.get(Service) is original
 

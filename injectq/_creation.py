@@ -1,0 +1,507 @@
+"""The one creation routine for cached instances: singletons and scoped bindings.
+
+Every binding whose instance is cached (in the container's root for singletons, in a scope
+for scoped ones) has one `Creation` record per container. It creates the instance at most
+once per owning scope. Its generated create function (the template `creation_lines`, one
+text for both faces, which differ only by ``await``) runs the uncontended case inline;
+everything else is a method of the record, shared by both faces:
+
+- **Claiming.** The first caller that misses the cache claims the binding in that scope
+  (one atomic ``dict.setdefault``, no lock) and builds the instance; nothing is held while
+  user code runs. The others wait for the claim to end: they get the creator's ordinary
+  failure (one failure, not one per waiter, each after the other), or look again and find
+  the instance, or claim it themselves when the creator was cancelled or interrupted. So a
+  cancelled creator hands creation to the next waiter, a cancelled waiter leaves everybody
+  else alone, and nothing half-built is ever cached.
+- **Re-entrancy and deadlocks.** A thread (sync face) or task (async face) that asks for a
+  binding it is creating itself gets a `ResolutionError` at once. One that would wait for a
+  creator which, through a chain of waits, waits for it, gets the same kind of error instead
+  of a deadlock: waiting actors are kept in a waits-for graph (``_WAITING``) that each new
+  waiter walks before it sleeps.
+- **No recursion limit.** A binding more than `SHALLOW` cached levels deep first has its
+  deep prerequisites created bottom-up by an explicit work list (`Creation._plan`), so its
+  own construction finds them cached; shallow graphs, the common case, pay nothing for it.
+- **Closing.** An instance finished after its scope closed is not cached; the caller gets
+  `ContainerClosedError` (its teardown, if any, has run: see `ScopeState.add_teardown`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, Final, Protocol
+
+from injectq._graph import Binding
+from injectq._module import SINGLETON, TRANSIENT
+from injectq.errors import ContainerClosedError, ResolutionError
+
+__all__ = ["SHALLOW", "Creation", "Owner", "closed_error", "creation_lines", "derive"]
+
+SHALLOW: Final = 32
+"""How many cached levels a construction may build by plain recursion (each level costs a
+few Python frames); deeper graphs are created bottom-up by a work list."""
+
+_MISSING: Final[Any] = object()
+_MINE: Final[Any] = object()  # the caller now holds the claim
+
+# The waits-for graph: each actor (a thread id, or an asyncio task) that is waiting, and
+# the (record, scope) it waits for. Plain dict operations: no lock is taken to wait.
+_WAITING: dict[Any, tuple[Creation, Owner]] = {}
+
+
+class Owner(Protocol):
+    """What creation needs of the scope that will own an instance (a `ScopeState`)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def parent(self) -> Owner | None: ...
+    @property
+    def cache(self) -> dict[Binding, Any]: ...
+    @property
+    def closed(self) -> bool: ...
+    def describe(self) -> str: ...
+
+
+def closed_error(binding: Binding, owner: Owner) -> ContainerClosedError:
+    """The error for resolving ``binding`` in a scope (or container) that is closed."""
+    msg = (
+        f"Cannot resolve {binding.key}: the {owner.describe()} is closed. Hint: resolve "
+        "inside the `with` block, or from a container that is still open."
+    )
+    return ContainerClosedError(msg)
+
+
+def _cycle_error(binding: Binding, cycle: list[Binding] | None) -> ResolutionError:
+    label = str(binding.key)
+    if cycle is None:
+        msg = (
+            f"{binding.key} was asked for again while it was being created (a cycle through "
+            "Provider[...] or container.get() in a constructor)."
+        )
+        path = [label]
+    else:
+        chain = " -> ".join(str(b.key) for b in [*cycle, cycle[0]])
+        msg = (
+            f"{binding.key} was asked for while another thread or task was creating it, "
+            f"and that one waits, through {chain}, for what this one is creating: a cycle "
+            "through Provider[...] or container.get() in constructors, entered from both "
+            "ends at once (it would deadlock)."
+        )
+        path = [str(b.key) for b in cycle]
+    return ResolutionError(
+        label,
+        msg,
+        source=str(binding.source),
+        hint="call the provider later, not in the constructor.",
+        path=path,
+    )
+
+
+class _Waiter:
+    """One actor waiting for a claim to end: a lock to block on, or a future to await."""
+
+    __slots__ = ("actor", "creation", "error", "future", "lock", "loop", "owner")
+
+    def __init__(self, creation: Creation, owner: Owner, actor: Any, *, is_async: bool) -> None:
+        self.creation = creation
+        self.owner = owner
+        self.actor = actor
+        self.error: Exception | None = None  # the creator's failure, shared with its waiters
+        if is_async:
+            self.loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+            self.future: asyncio.Future[None] | None = self.loop.create_future()
+            self.lock: threading.Lock | None = None
+        else:
+            self.loop = self.future = None
+            self.lock = threading.Lock()
+            self.lock.acquire()
+
+    def wake(self, error: Exception | None) -> None:
+        """End the wait (called once, by whoever ends the claim)."""
+        self.error = error
+        if self.lock is not None:
+            self.lock.release()
+            return
+        assert self.loop is not None
+        with contextlib.suppress(RuntimeError):  # its loop is closed: nobody waits now
+            self.loop.call_soon_threadsafe(_settle, self.future)
+
+    def wait_sync(self) -> None:
+        assert self.lock is not None
+        try:
+            self.lock.acquire()
+        finally:
+            self._leave()
+        if self.error is not None:
+            raise self.error
+
+    async def wait_async(self) -> None:
+        assert self.future is not None
+        try:
+            await self.future  # cancelling this waiter cancels only its own future
+        finally:
+            self._leave()
+        if self.error is not None:
+            raise self.error
+
+    def _leave(self) -> None:
+        if _WAITING.get(self.actor, (None, None))[0] is self.creation:
+            _WAITING.pop(self.actor, None)
+        self.creation._drop(self.owner, self)
+
+
+def _settle(future: asyncio.Future[None] | None) -> None:
+    if future is not None and not future.done():
+        future.set_result(None)
+
+
+def creation_lines(*, is_async: bool, deep: bool, notify: bool) -> tuple[list[str], list[str]]:
+    """The generated create function of one binding, around the lines that construct it.
+
+    One template for both faces (they differ only by ``await``). The uncontended case (the
+    claim won, the instance not there yet, the scope open) runs inline: it is on every
+    request's path. Everything else is a call into the binding's `Creation` record.
+
+    Returns:
+        The body's lines before the construction (ending in ``try:``), and the lines after
+        it; the construction goes between, indented by eight, and stores the instance in
+        ``done``. The function's ``def`` line is the caller's; ``s`` is the owning scope.
+    """
+    aw = "await " if is_async else ""
+    face = "async" if is_async else "sync"
+    before = [
+        *([f"    {aw}REC.prepare_{face}(s)"] if deep else []),
+        "    k = (ACTOR(),)",
+        "    if CLAIMS.setdefault(s, k) is not k or B in s.cache or s.closed:",
+        f"        done = {aw}REC.contended_{face}(s, k)",
+        "        if done is not MINE:",
+        "            return done",
+        "    try:",
+    ]
+    after = [
+        "    except BaseException as e:",
+        "        if isinstance(e, Exception):",
+        "            trace_at(e, PATHS)",
+        "        REC.failed(s, k, e)",
+        "        raise",
+        "    s.cache[B] = done",
+        "    del CLAIMS[s]",
+        *(["    REC.published(s, done)"] if notify else []),
+        *([] if notify else ["    if REC.waiters or s.closed:", "        REC.published(s, done)"]),
+        "    return done",
+    ]
+    return before, after
+
+
+class Creation:
+    """The creation record of one cached binding: who is creating it where, who waits.
+
+    Its generated create function (see `creation_lines`) is ``create``, set once compiled.
+
+    Args:
+        binding: The binding it creates.
+        is_async: Whether its create function must be awaited.
+        on_created: Called with the binding and the instance once it is cached.
+        depth: How many cached levels the binding's tree has (itself included).
+        links: The cached bindings its construction probes, reached through transients.
+        lookup: The record of a dependency (compiled on first use).
+        trace: Prepends resolution-path labels to an exception that passes through.
+        root: The container's root scope, owner of every singleton.
+    """
+
+    __slots__ = (
+        "binding",
+        "claims",
+        "create",
+        "deep",
+        "is_async",
+        "links",
+        "lock",
+        "lookup",
+        "on_created",
+        "root",
+        "trace",
+        "waiters",
+    )
+
+    def __init__(
+        self,
+        binding: Binding,
+        *,
+        is_async: bool,
+        on_created: Callable[[Binding, Any], None] | None,
+        depth: int,
+        links: tuple[Binding, ...],
+        lookup: Callable[[Binding], Creation],
+        trace: Callable[[BaseException, tuple[str, ...]], None],
+        root: Owner,
+    ) -> None:
+        self.binding = binding
+        self.is_async = is_async
+        self.on_created = on_created
+        self.deep = depth > SHALLOW
+        self.links = links
+        self.lookup = lookup
+        self.trace = trace
+        self.root = root
+        self.create: Callable[[Owner], Any] = _uncompiled
+        self.claims: dict[Owner, tuple[Any]] = {}  # scope -> the claim of its creator
+        self.waiters: dict[Owner, list[_Waiter]] = {}  # guarded by lock
+        self.lock = threading.Lock()  # this binding's own: only taken to wait or to wake
+
+    def __repr__(self) -> str:
+        return f"<Creation {self.binding.key} creating={len(self.claims)}>"
+
+    def namespace(self) -> dict[str, Any]:
+        """What the generated create function refers to."""
+        return {
+            "REC": self,
+            "CLAIMS": self.claims,
+            "B": self.binding,
+            "MINE": _MINE,
+            "ACTOR": asyncio.current_task if self.is_async else threading.get_ident,
+        }
+
+    # -- the two faces of the slow path: the same but for the awaits ------------------------
+
+    def contended_sync(self, owner: Owner, claim: tuple[Any]) -> Any:
+        """Past a first claim that did not simply win: `MINE` once claimed, or the instance."""
+        state = self._settle(owner, claim, is_async=False)
+        while state.__class__ is _Waiter:
+            state.wait_sync()
+            state = self._claim(owner, claim, is_async=False)
+        return state
+
+    async def contended_async(self, owner: Owner, claim: tuple[Any]) -> Any:
+        """Past a first claim that did not simply win: `MINE` once claimed, or the instance."""
+        state = self._settle(owner, claim, is_async=True)
+        while state.__class__ is _Waiter:
+            await state.wait_async()
+            state = self._claim(owner, claim, is_async=True)
+        return state
+
+    def prepare_sync(self, owner: Owner) -> None:
+        """Create the deep prerequisites missing in their scopes, bottom-up."""
+        for creation, where, frames in self._plan(owner):
+            try:
+                creation.create(where)
+            except BaseException as exc:
+                self.trace(exc, _labels(frames, creation))
+                raise
+
+    async def prepare_async(self, owner: Owner) -> None:
+        """Create the deep prerequisites missing in their scopes, bottom-up (async face)."""
+        for creation, where, frames in self._plan(owner):
+            try:
+                if creation.is_async:
+                    await creation.create(where)
+                else:
+                    creation.create(where)
+            except BaseException as exc:
+                self.trace(exc, _labels(frames, creation))
+                raise
+
+    # -- the decisions both faces share -----------------------------------------------------
+
+    def _settle(self, owner: Owner, claim: tuple[Any], *, is_async: bool) -> Any:
+        if self.claims.get(owner) is claim:  # won, but the instance exists or the scope closed
+            self._release(owner, claim)
+        return self._claim(owner, claim, is_async=is_async)
+
+    def _claim(self, owner: Owner, claim: tuple[Any], *, is_async: bool) -> Any:
+        """Claim creation in ``owner``: `MINE`, else the cached instance or a `_Waiter`."""
+        binding = self.binding
+        cache = owner.cache
+        claims = self.claims
+        while True:
+            value = cache.get(binding, _MISSING)
+            if value is not _MISSING:
+                return value
+            if owner.closed:
+                raise closed_error(binding, owner)
+            holder = claims.setdefault(owner, claim)
+            if holder is claim:
+                value = cache.get(binding, _MISSING)
+                if value is _MISSING and not owner.closed:
+                    return _MINE
+                self._release(owner, claim)  # published or closed meanwhile: look again
+                continue
+            actor = claim[0]
+            if holder[0] == actor:
+                raise _cycle_error(binding, None)
+            waiter = _Waiter(self, owner, actor, is_async=is_async)
+            with self.lock:
+                self.waiters.setdefault(owner, []).append(waiter)
+            # Registered first, then looked: a creator releases first, then looks for
+            # waiters, so at least one of the two sees the other.
+            if claims.get(owner) is not holder:
+                self._drop(owner, waiter)
+                continue
+            _WAITING[actor] = (self, owner)
+            cycle = self._waits_for(owner, actor)
+            if cycle is not None:
+                _WAITING.pop(actor, None)
+                self._drop(owner, waiter)
+                raise _cycle_error(binding, cycle)
+            return waiter
+
+    def _waits_for(self, owner: Owner, actor: Any) -> list[Binding] | None:
+        """The bindings on a chain of waits from this claim back to ``actor``, if any."""
+        chain: list[Binding] = []
+        creation, where = self, owner
+        for _ in range(len(_WAITING) + 1):
+            chain.append(creation.binding)
+            holder = creation.claims.get(where)
+            if holder is None:
+                return None
+            if holder[0] == actor:
+                return chain
+            step = _WAITING.get(holder[0])
+            if step is None:
+                return None
+            creation, where = step
+        return None
+
+    def failed(self, owner: Owner, claim: tuple[Any], error: BaseException) -> None:
+        """The creation under ``claim`` raised: end the claim.
+
+        Its waiters share an ordinary failure (each would likely fail the same way, one
+        after the other); a cancellation, `KeyboardInterrupt` or `SystemExit` belongs to
+        the creator alone, so the next waiter takes creation over.
+        """
+        self._release(owner, claim, error if isinstance(error, Exception) else None)
+
+    def _release(self, owner: Owner, claim: tuple[Any], error: Exception | None = None) -> None:
+        if self.claims.get(owner) is claim:
+            del self.claims[owner]
+        self._wake(owner, error)
+
+    def _wake(self, owner: Owner, error: Exception | None) -> None:
+        """Wake whoever waits for a claim in ``owner`` that has ended (they look again)."""
+        if self.waiters:
+            with self.lock:
+                waiting = self.waiters.pop(owner, ())
+            for waiter in waiting:
+                waiter.wake(error)
+
+    def _drop(self, owner: Owner, waiter: _Waiter) -> None:
+        with self.lock:
+            waiting = self.waiters.get(owner)
+            if waiting is not None and waiter in waiting:
+                waiting.remove(waiter)
+                if not waiting:
+                    del self.waiters[owner]
+
+    def published(self, owner: Owner, value: Any) -> None:
+        """After an instance was cached and its claim ended: closing, waiters, callback."""
+        binding = self.binding
+        if owner.closed:  # closed while it was being built: it must not be served
+            owner.cache.pop(binding, None)
+            self._wake(owner, None)
+            raise closed_error(binding, owner)
+        self._wake(owner, None)
+        if self.on_created is not None:
+            self.on_created(binding, value)
+
+    # -- deep graphs ------------------------------------------------------------------------
+
+    def owner_from(self, where: Owner) -> Owner | None:
+        """The scope that owns this binding's instance, seen from ``where`` (None: none)."""
+        if self.binding.scope == SINGLETON:
+            return self.root
+        name = self.binding.scope
+        state: Owner | None = where
+        while state is not None and state.name != name:
+            state = state.parent
+        return state
+
+    def _plan(self, owner: Owner) -> Iterator[tuple[Creation, Owner, list[Any]]]:
+        """The deep prerequisites missing from their scopes, each after its own ones.
+
+        A depth-first walk with an explicit stack instead of recursion. Yields each record
+        with the scope to build it in and the live stack of frames above it (for the
+        resolution path, should building it fail).
+        """
+        frames: list[Any] = [(self, owner, iter(self.links))]
+        while frames:
+            creation, where, links = frames[-1]
+            for dep in links:
+                record = creation.lookup(dep)
+                if not record.deep:
+                    continue  # its parent's construction builds it, recursing a few levels
+                target = record.owner_from(where)
+                if target is None or dep in target.cache:
+                    continue  # none: the parent's construction reports the missing scope
+                frames.append((record, target, iter(record.links)))
+                break
+            else:
+                frames.pop()
+                if frames:
+                    yield creation, where, frames
+
+
+def _uncompiled(owner: Owner) -> Any:  # pragma: no cover - replaced before first use
+    msg = "creation record used before its create function was compiled"
+    raise AssertionError(msg)
+
+
+def _labels(frames: list[Any], creation: Creation) -> tuple[str, ...]:
+    """The resolution path from the bottom frame down to (not including) ``creation``."""
+    chain = [frame[0].binding for frame in frames] + [creation.binding]
+    labels: list[str] = []
+    for parent, child in itertools.pairwise(chain):
+        labels += _path_between(parent, child)
+    return tuple(labels)
+
+
+def _path_between(parent: Binding, child: Binding) -> list[str]:
+    """The labels from ``parent`` through transients to ``child`` (``child`` excluded)."""
+    stack: list[tuple[Binding, list[str]]] = [(parent, [str(parent.key)])]
+    seen: set[int] = set()
+    while stack:
+        node, path = stack.pop()
+        for dep in node.deps:
+            for target in dep.targets():
+                if target is child:
+                    return path
+                if target.scope == TRANSIENT and id(target) not in seen:
+                    seen.add(id(target))
+                    stack.append((target, [*path, str(target.key)]))
+    return [str(parent.key)]
+
+
+def derive(binding: Binding, memo: dict[Binding, tuple[int, tuple[Binding, ...]]]) -> None:
+    """Fill ``memo`` with the cached depth and links of ``binding`` and everything below it.
+
+    Links are the cached bindings a construction probes, reached through transients; the
+    depth counts cached levels (a transient adds none). Iterative: any depth is fine.
+    """
+    stack: list[tuple[Binding, bool]] = [(binding, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if node in memo:
+            continue
+        targets = [
+            t
+            for dep in node.deps
+            for t in dep.targets()
+            if not (t.kind == "instance" and not t.resource)
+        ]
+        if not expanded:
+            stack.append((node, True))
+            stack.extend((t, False) for t in targets if t not in memo)
+            continue
+        links: dict[Binding, None] = {}
+        depth = 0
+        for target in targets:
+            below, reached = memo[target]
+            depth = max(depth, below)
+            if target.scope == TRANSIENT:
+                links.update(dict.fromkeys(reached))
+            else:
+                links[target] = None
+        memo[node] = (depth if node.scope == TRANSIENT else depth + 1, tuple(links))

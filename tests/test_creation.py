@@ -1,0 +1,248 @@
+"""The one creation routine: once per scope under threads and tasks, cycles, any depth."""
+
+import asyncio
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from injectq import InjectQ, Provider, ResolutionError, resource
+
+REENTERED = (
+    "was asked for again while it was being created (a cycle through Provider[...] or "
+    "container.get() in a constructor)."
+)
+
+
+@pytest.fixture
+def fast_switching() -> Iterator[None]:
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(old)
+
+
+def run_threads(n: int, target: Callable[[int], Any]) -> list[Any]:
+    """Run ``target(i)`` in ``n`` threads started together; their results or exceptions."""
+    results: list[Any] = [None] * n
+    barrier = threading.Barrier(n)
+
+    def work(i: int) -> None:
+        barrier.wait(timeout=5)
+        try:
+            results[i] = target(i)
+        except BaseException as exc:
+            results[i] = exc
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert not any(t.is_alive() for t in threads), "a thread hung"
+    return results
+
+
+@resource
+class Counted:
+    """A resource that records every initialize and dispose."""
+
+    made: list["Counted"] = []
+    events: list[str] = []
+
+    def __init__(self) -> None:
+        Counted.made.append(self)
+
+    def initialize(self) -> None:
+        Counted.events.append("initialize")
+
+    def dispose(self) -> None:
+        Counted.events.append("dispose")
+
+
+@pytest.fixture(autouse=True)
+def reset_counted() -> None:
+    Counted.made = []
+    Counted.events = []
+
+
+@pytest.mark.usefixtures("fast_switching")
+def test_sixteen_threads_create_one_singleton_once() -> None:
+    """Exactly one instance, one initialize and (at close) one dispose."""
+    container = InjectQ()
+    container.bind(Counted, scope="singleton")
+    results = run_threads(16, lambda _: container.get(Counted))
+    assert all(r is results[0] for r in results)
+    assert Counted.made == [results[0]]
+    assert Counted.events == ["initialize"]
+    container.close()
+    assert Counted.events == ["initialize", "dispose"]
+
+
+@pytest.mark.usefixtures("fast_switching")
+def test_threads_sharing_a_scope_create_one_scoped_instance() -> None:
+    """Threads resolving in one scope get one instance, initialized once, disposed once."""
+    container = InjectQ()
+    container.bind(Counted, scope="request")
+    with container.scope() as scope:
+        results = run_threads(16, lambda _: scope.get(Counted))
+        assert all(r is results[0] for r in results)
+        assert Counted.events == ["initialize"]
+    assert Counted.made == [results[0]]
+    assert Counted.events == ["initialize", "dispose"]
+
+
+async def test_concurrent_tasks_create_one_async_singleton() -> None:
+    """Many tasks awaiting the first creation share the one instance."""
+    calls: list[int] = []
+
+    async def make() -> Counted:
+        calls.append(1)
+        await asyncio.sleep(0.01)
+        return Counted()
+
+    container = InjectQ()
+    container.bind(Counted, make, scope="singleton")
+    results = await asyncio.wait_for(
+        asyncio.gather(*(container.aget(Counted) for _ in range(20))), timeout=5
+    )
+    assert all(r is results[0] for r in results)
+    assert calls == [1]
+
+
+# -- re-entrancy, in both worlds ---------------------------------------------------------------
+
+
+class Selfish:
+    def __init__(self, me: Provider["Selfish"]) -> None:
+        self.me = me()
+
+
+def test_sync_singleton_asking_for_itself_is_a_clear_error() -> None:
+    """Provider[A] called in A's constructor: a ResolutionError, not a recursion."""
+    container = InjectQ()
+    container.bind(Selfish, scope="singleton")
+    with pytest.raises(ResolutionError) as info:
+        container.get(Selfish)
+    assert str(info.value).splitlines()[0].endswith(REENTERED)
+    assert info.value.hint == "call the provider later, not in the constructor."
+
+
+class Gate:
+    pass
+
+
+@pytest.mark.parametrize("how", ["provider", "aget"])
+async def test_async_singleton_awaiting_itself_is_the_same_error(how: str) -> None:
+    """An async singleton awaiting itself gets the sync twin's error (class and text)."""
+    container = InjectQ()
+
+    async def make_via_provider(me: Provider[Gate]) -> Gate:
+        await me()  # type: ignore[misc]  # an async binding's Provider returns an awaitable
+        return Gate()
+
+    async def make_via_aget(c: InjectQ) -> Gate:
+        await c.aget(Gate)
+        return Gate()
+
+    make = make_via_provider if how == "provider" else make_via_aget
+    container.bind(Gate, make, scope="singleton")
+    with pytest.raises(ResolutionError) as info:
+        await asyncio.wait_for(container.aget(Gate), timeout=5)
+    assert type(info.value) is ResolutionError
+    assert str(info.value).splitlines()[0] == f"{info.value.key} {REENTERED}"
+    # Nothing was cached: the next attempt fails the same way instead of hanging.
+    with pytest.raises(ResolutionError):
+        await asyncio.wait_for(container.aget(Gate), timeout=5)
+
+
+class East:
+    pass
+
+
+class West:
+    pass
+
+
+def test_a_cycle_entered_from_both_ends_by_two_threads_is_an_error_not_a_deadlock() -> None:
+    """East's provider gets West while West's gets East, each from its own thread."""
+    both_inside = threading.Barrier(2)
+
+    def east(c: InjectQ) -> East:
+        both_inside.wait(timeout=5)
+        c.get(West)
+        return East()
+
+    def west(c: InjectQ) -> West:
+        both_inside.wait(timeout=5)
+        c.get(East)
+        return West()
+
+    container = InjectQ()
+    container.bind(East, east, scope="singleton")
+    container.bind(West, west, scope="singleton")
+    results = run_threads(2, lambda i: container.get(East if i == 0 else West))
+    assert all(isinstance(r, ResolutionError) for r in results), results
+    texts = [str(r) for r in results]
+    assert any("entered from both ends at once (it would deadlock)" in t for t in texts), texts
+    # Nothing half-built was cached, and the container still works for other keys.
+    container.bind(Gate, scope="singleton")
+    assert isinstance(container.get(Gate), Gate)
+
+
+async def test_a_cycle_entered_from_both_ends_by_two_tasks_is_an_error() -> None:
+    """The async twin: two tasks creating each other's dependency fail, never hang."""
+    both_started = asyncio.Event()
+    started: list[str] = []
+
+    async def east(c: InjectQ) -> East:
+        started.append("east")
+        if len(started) == 2:
+            both_started.set()
+        await both_started.wait()
+        await c.aget(West)
+        return East()
+
+    async def west(c: InjectQ) -> West:
+        started.append("west")
+        if len(started) == 2:
+            both_started.set()
+        await both_started.wait()
+        await c.aget(East)
+        return West()
+
+    container = InjectQ()
+    container.bind(East, east, scope="singleton")
+    container.bind(West, west, scope="singleton")
+    results = await asyncio.wait_for(
+        asyncio.gather(container.aget(East), container.aget(West), return_exceptions=True),
+        timeout=5,
+    )
+    assert all(isinstance(r, ResolutionError) for r in results), results
+    assert any("it would deadlock" in str(r) for r in results)
+
+
+# -- failures -----------------------------------------------------------------------------------
+
+
+def test_a_failed_creation_caches_nothing_and_the_next_call_retries() -> None:
+    """A provider that raises leaves no instance behind; the next get() calls it again."""
+    attempts: list[int] = []
+
+    def flaky() -> Gate:
+        attempts.append(1)
+        if len(attempts) == 1:
+            msg = "first try fails"
+            raise ConnectionError(msg)
+        return Gate()
+
+    container = InjectQ()
+    container.bind(Gate, flaky, scope="singleton")
+    with pytest.raises(ConnectionError, match="first try fails"):
+        container.get(Gate)
+    assert container.get(Gate) is container.get(Gate)
+    assert len(attempts) == 2

@@ -1,0 +1,99 @@
+"""Creation without a recursion limit: chains of 10,000 singletons, sync and async."""
+
+import asyncio
+import linecache
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from injectq import InjectQ, Module, _tracing
+
+DEPTH = 10_000
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _keep_the_source_budget() -> Iterator[None]:
+    """Give back the generated-source file names these chains use up (a process budget)."""
+    files, shapes = dict(_tracing._FILES), dict(_tracing._SHAPES)
+    yield
+    for name in set(_tracing._FILES) - set(files):
+        linecache.cache.pop(_tracing._FILES[name], None)
+    _tracing._FILES.clear()
+    _tracing._FILES.update(files)
+    _tracing._SHAPES.clear()
+    _tracing._SHAPES.update(shapes)
+
+
+def chain(n: int, prefix: str) -> list[type]:
+    """Classes {prefix}0..{prefix}{n-1}, each taking the previous one."""
+    classes: list[type] = [type(f"{prefix}0", (), {})]
+    for _ in range(1, n):
+
+        def init(self: Any, dep: Any) -> None:
+            self.dep = dep
+
+        init.__annotations__ = {"dep": classes[-1], "return": None}
+        classes.append(type(f"{prefix}{len(classes)}", (), {"__init__": init}))
+    return classes
+
+
+class Chain(Module):
+    def __init__(self, classes: list[type], scope: str) -> None:
+        self.classes = classes
+        self.scope = scope
+
+    def configure(self) -> None:
+        for cls in self.classes:
+            if self.scope == "singleton":
+                self.bind(cls).singleton()
+            else:
+                self.bind(cls).scoped(self.scope)
+
+
+def bottom_of(obj: Any) -> tuple[int, Any]:
+    """How many links lead down from ``obj``, and what is at the bottom."""
+    n = 0
+    while hasattr(obj, "dep"):
+        obj = obj.dep
+        n += 1
+    return n, obj
+
+
+CLASSES = chain(DEPTH, "S")
+
+
+def test_get_of_a_chain_of_ten_thousand_singletons() -> None:
+    """get() of the top builds every level once: no RecursionError."""
+    container = InjectQ(Chain(CLASSES, "singleton"))
+    top = container.get(CLASSES[-1])
+    depth, bottom = bottom_of(top)
+    assert depth == DEPTH - 1
+    assert bottom is container.get(CLASSES[0])
+
+
+def test_aget_of_a_chain_of_ten_thousand_singletons() -> None:
+    """The async face: aget() of the top, also without RecursionError."""
+    container = InjectQ(Chain(CLASSES, "singleton"))
+    top = asyncio.run(container.aget(CLASSES[-1]))
+    depth, bottom = bottom_of(top)
+    assert depth == DEPTH - 1
+    assert bottom is container.get(CLASSES[0])
+
+
+def test_a_failure_deep_in_a_long_chain_keeps_its_type_and_path() -> None:
+    """The bottom of a 2,000-singleton chain raises: same type, a path from the top."""
+    classes = chain(2_000, "F")
+
+    def broken(self: Any) -> None:
+        msg = "bottom broke"
+        raise OSError(msg)
+
+    classes[0].__init__ = broken  # type: ignore[misc]
+    container = InjectQ(Chain(classes, "singleton"))
+    with pytest.raises(OSError, match="bottom broke") as info:
+        container.get(classes[-1])
+    assert info.value.__notes__ == [
+        "injectq resolution path: F1999 -> F1998 -> F1997 -> F1996 -> F1995 -> "
+        "... (1990 more) ... -> F4 -> F3 -> F2 -> F1 -> F0"
+    ]
