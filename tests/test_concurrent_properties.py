@@ -132,3 +132,115 @@ def test_concurrent_tasks_build_each_cached_node_once(
     results = asyncio.run(asyncio.wait_for(scenario(), 10))
     check_lifetimes(model, results)
     check_disposed_once(model)
+
+
+def check_shared_creations(model: Model, results: list[list[Any]]) -> None:
+    """Concurrent resolutions in one scope: each cached node built once, served to all."""
+    created: dict[int, list[int]] = {}
+    for event, n, ident in model.log:
+        if event == "create":
+            created.setdefault(n, []).append(ident)
+    for i, node in enumerate(model.nodes):
+        served = [r[i] for r in results]
+        if node.scope == "transient":
+            assert len({id(s) for s in served}) == len(served)
+        elif served:
+            assert all(s is served[0] for s in served), f"N{i} ({node.scope}) served twice"
+            assert created[i] == [id(served[0])], f"N{i} ({node.scope}) built twice"
+
+
+CONCURRENT = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@CONCURRENT
+@given(graphs(allow_problems=False), st.integers(2, 5), st.randoms(use_true_random=False))
+def test_concurrent_threads_build_each_cached_node_once(
+    model: Model, threads: int, rnd: random.Random
+) -> None:
+    """Threads resolving one graph in one scope at once: nothing cached is built twice."""
+    classes, module = model.build()
+    container = InjectQ(module, strict=True)
+    results: list[list[Any]] = []
+    errors: list[BaseException] = []
+    orders = [rnd.sample(range(len(classes)), len(classes)) for _ in range(threads)]
+    barrier = threading.Barrier(threads)
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        with container.scope() as scope:
+
+            def work(order: list[int]) -> None:
+                try:
+                    barrier.wait(5)
+                    got: dict[int, Any] = {}
+                    for i in order:
+                        name = f"n{i}" if model.nodes[i].named else None
+                        got[i] = scope.get(classes[i], name=name)
+                    results.append([got[i] for i in range(len(classes))])
+                except BaseException as exc:
+                    errors.append(exc)
+
+            pool = [threading.Thread(target=work, args=(o,)) for o in orders]
+            for thread in pool:
+                thread.start()
+            for thread in pool:
+                thread.join(10)
+            assert not any(thread.is_alive() for thread in pool), "a thread hung"
+    finally:
+        sys.setswitchinterval(old)
+    assert not errors, errors
+    check_shared_creations(model, results)
+    container.close()
+    check_disposed_once(model)
+
+
+@CONCURRENT
+@given(
+    graphs(allow_problems=False, allow_async=True),
+    st.lists(st.one_of(st.none(), st.integers(0, 6)), min_size=2, max_size=5),
+    st.randoms(use_true_random=False),
+)
+def test_concurrent_tasks_with_random_cancellations(
+    model: Model, cancels: list[int | None], rnd: random.Random
+) -> None:
+    """Tasks resolving one graph in one scope, some cancelled at random points.
+
+    Each task is either left alone (None) or cancelled after that many loop iterations.
+    The tasks left alone finish with the right results, whoever was cancelled; nothing
+    cached is built twice; everything built is disposed once when the scope and container
+    close.
+    """
+    classes, module = model.build()
+    orders = [rnd.sample(range(len(classes)), len(classes)) for _ in cancels]
+
+    async def scenario() -> list[list[Any]]:
+        container = InjectQ(module, strict=True)
+        async with container.scope() as scope:
+
+            async def work(order: list[int]) -> list[Any]:
+                got: dict[int, Any] = {}
+                for i in order:
+                    name = f"n{i}" if model.nodes[i].named else None
+                    got[i] = await scope.aget(classes[i], name=name)
+                return [got[i] for i in range(len(classes))]
+
+            tasks = [asyncio.create_task(work(order)) for order in orders]
+            for step in range(8):
+                for task, when in zip(tasks, cancels, strict=True):
+                    if when == step:
+                        task.cancel()
+                await asyncio.sleep(0)
+            outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+        await container.aclose()
+        results = []
+        for outcome, when in zip(outcomes, cancels, strict=True):
+            if isinstance(outcome, asyncio.CancelledError):
+                assert when is not None, "a task that nobody cancelled was cancelled"
+            else:
+                assert not isinstance(outcome, BaseException), outcome
+                results.append(outcome)
+        return results
+
+    results = asyncio.run(asyncio.wait_for(scenario(), 10))
+    check_shared_creations(model, results)
+    check_disposed_once(model)
