@@ -164,8 +164,12 @@ class ScopeState:
         teardowns = self._teardowns
         if teardowns is None:  # a state made without __init__
             teardowns = self._teardowns = []
-        if not teardowns and self.parent is not None:
-            self._enlist()
+        if not teardowns:
+            # Only a state that holds teardowns needs the finalizer that warns when it is
+            # collected unclosed; the common scope, which never does, pays for none.
+            self.__class__ = _HoldingScopeState
+            if self.parent is not None:
+                self._enlist()
         teardowns.append(entry)
         if not self.closed:
             return None
@@ -362,6 +366,18 @@ class ScopeState:
             group.__context__ = exc
         raise group
 
+    def __repr__(self) -> str:
+        return (
+            f"<ScopeState {self.name!r} instances={len(self.cache)} "
+            f"teardowns={self.pending_teardowns} closed={self.closed}>"
+        )
+
+
+class _HoldingScopeState(ScopeState):
+    """A `ScopeState` that has held a teardown: it warns when collected unclosed."""
+
+    __slots__ = ()
+
     def __del__(self) -> None:
         try:
             if self._teardowns and not self.closed:
@@ -373,12 +389,6 @@ class ScopeState:
                 )
         except Exception:  # noqa: BLE001, S110 - never raise from a finalizer
             pass
-
-    def __repr__(self) -> str:
-        return (
-            f"<ScopeState {self.name!r} instances={len(self.cache)} "
-            f"teardowns={self.pending_teardowns} closed={self.closed}>"
-        )
 
 
 def _run_sync(entries: list[_Entry], exc: BaseException | None) -> list[BaseException]:

@@ -18,6 +18,7 @@ from injectq import (
     UsageError,
     inject,
     provider,
+    resource,
 )
 from injectq.testing import close_container, container_fixture
 
@@ -305,3 +306,20 @@ def test_override_with_a_module_takes_no_replacement() -> None:
     """override(module, something) is a UsageError that shows the right call."""
     with pytest.raises(UsageError, match="takes no replacement"):
         InjectQ().override(EdgeModule(), Config())
+
+
+def test_a_scope_without_teardowns_carries_no_finalizer() -> None:
+    """Only a scope state that held a teardown has the finalizer that warns when unclosed."""
+
+    @resource
+    class Held:
+        def dispose(self) -> None:
+            pass
+
+    container = InjectQ()
+    container.bind(Held, scope="request")
+    with container.scope() as plain:
+        assert not hasattr(type(plain._state), "__del__")
+    with container.scope() as holding:
+        holding.get(Held)
+        assert hasattr(type(holding._state), "__del__")
