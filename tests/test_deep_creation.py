@@ -1,4 +1,5 @@
-"""Creation without a recursion limit: chains of 10,000 singletons, sync and async."""
+"""Creation without a recursion limit: chains of 10,000 singletons and of 10,000
+request-scoped bindings, sync and async."""
 
 import asyncio
 import linecache
@@ -60,25 +61,25 @@ def bottom_of(obj: Any) -> tuple[int, Any]:
     return n, obj
 
 
-CLASSES = chain(DEPTH, "S")
+SINGLETONS = chain(DEPTH, "S")
 
 
 def test_get_of_a_chain_of_ten_thousand_singletons() -> None:
     """get() of the top builds every level once: no RecursionError."""
-    container = InjectQ(Chain(CLASSES, "singleton"))
-    top = container.get(CLASSES[-1])
+    container = InjectQ(Chain(SINGLETONS, "singleton"))
+    top = container.get(SINGLETONS[-1])
     depth, bottom = bottom_of(top)
     assert depth == DEPTH - 1
-    assert bottom is container.get(CLASSES[0])
+    assert bottom is container.get(SINGLETONS[0])
 
 
 def test_aget_of_a_chain_of_ten_thousand_singletons() -> None:
     """The async face: aget() of the top, also without RecursionError."""
-    container = InjectQ(Chain(CLASSES, "singleton"))
-    top = asyncio.run(container.aget(CLASSES[-1]))
+    container = InjectQ(Chain(SINGLETONS, "singleton"))
+    top = asyncio.run(container.aget(SINGLETONS[-1]))
     depth, bottom = bottom_of(top)
     assert depth == DEPTH - 1
-    assert bottom is container.get(CLASSES[0])
+    assert bottom is container.get(SINGLETONS[0])
 
 
 def test_a_failure_deep_in_a_long_chain_keeps_its_type_and_path() -> None:
@@ -97,3 +98,30 @@ def test_a_failure_deep_in_a_long_chain_keeps_its_type_and_path() -> None:
         "injectq resolution path: F1999 -> F1998 -> F1997 -> F1996 -> F1995 -> "
         "... (1990 more) ... -> F4 -> F3 -> F2 -> F1 -> F0"
     ]
+
+
+SCOPED = chain(DEPTH, "R")
+
+
+def test_get_of_a_chain_of_ten_thousand_scoped_bindings() -> None:
+    """scope.get() of the top builds every level once in the scope: no RecursionError."""
+    container = InjectQ(Chain(SCOPED, "request"))
+    with container.scope() as scope:
+        top = scope.get(SCOPED[-1])
+        depth, bottom = bottom_of(top)
+        assert depth == DEPTH - 1
+        assert bottom is scope.get(SCOPED[0])
+
+
+def test_aget_of_a_chain_of_ten_thousand_scoped_bindings() -> None:
+    """The async face, in an async scope."""
+    container = InjectQ(Chain(SCOPED, "request"))
+
+    async def resolve() -> tuple[Any, Any]:
+        async with container.scope() as scope:
+            return await scope.aget(SCOPED[-1]), await scope.aget(SCOPED[0])
+
+    top, first = asyncio.run(resolve())
+    depth, bottom = bottom_of(top)
+    assert depth == DEPTH - 1
+    assert bottom is first
