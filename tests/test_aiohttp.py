@@ -1,6 +1,5 @@
 """The aiohttp integration, driven with aiohttp's test server and client."""
 
-import abc
 import asyncio
 import sqlite3
 from collections.abc import Iterator
@@ -11,42 +10,16 @@ import pytest
 from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestClient, TestServer
 
-from injectq import BindingError, InjectQ, Module, Named, UsageError, provider, resource
+from injectq import BindingError, InjectQ, Module, Named, UsageError, provider
 from injectq.integrations.aiohttp import Injected, current_scope, handler, setup
-
-events: list[str] = []
-
-
-@pytest.fixture(autouse=True)
-def clear_events() -> None:
-    events.clear()
-
-
-@resource
-class Session:
-    count = 0
-
-    def __init__(self) -> None:
-        Session.count += 1
-        self.number = Session.count
-
-    def dispose(self) -> None:
-        events.append(f"dispose session {self.number}")
-
-
-class Notifier(abc.ABC):
-    @abc.abstractmethod
-    def send(self) -> str: ...
-
-
-class Sms(Notifier):
-    def send(self) -> str:
-        return "sms"
-
-
-class Db:
-    def __init__(self, path: Path) -> None:
-        self.path = path
+from tests.asgi_support import (
+    Db,
+    Notifier,
+    Session,
+    Sms,
+    clear_events,  # noqa: F401 - the autouse fixture, by import
+    events,
+)
 
 
 class AppModule(Module):

@@ -1,9 +1,8 @@
 """The Litestar integration, driven with Litestar's TestClient."""
 
-import abc
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,67 +14,15 @@ from litestar.params import FromPath
 from litestar.response import Stream
 from litestar.testing import TestClient
 
-from injectq import BindingError, InjectQ, Module, Named, UsageError, provider, resource
+from injectq import BindingError, InjectQ, Module, Named, UsageError
 from injectq.integrations.litestar import Injected, current_scope, setup
-
-events: list[str] = []
-
-
-@pytest.fixture(autouse=True)
-def clear_events() -> None:
-    events.clear()
-
-
-@resource
-class Session:
-    count = 0
-
-    def __init__(self) -> None:
-        Session.count += 1
-        self.number = Session.count
-
-    def dispose(self) -> None:
-        events.append(f"dispose session {self.number}")
-
-
-class Notifier(abc.ABC):
-    @abc.abstractmethod
-    def send(self) -> str: ...
-
-
-class Sms(Notifier):
-    def send(self) -> str:
-        return "sms"
-
-
-class Db:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-
-class AppModule(Module):
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def configure(self) -> None:
-        self.bind(Session).scoped()
-        self.bind(Notifier, Sms, name="sms")
-        self.bind(Db, Db(self.path))
-
-    @provider(scope="request")
-    def tx(self, db: Db) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(db.path, check_same_thread=False)
-        try:
-            yield conn
-        except BaseException as exc:
-            conn.rollback()
-            events.append(f"rollback {type(exc).__name__}")
-            raise
-        else:
-            conn.commit()
-            events.append("commit")
-        finally:
-            conn.close()
+from tests.asgi_support import (
+    AppModule,
+    Notifier,
+    Session,
+    clear_events,  # noqa: F401 - the autouse fixture, by import
+    events,
+)
 
 
 @get("/hello")

@@ -1,6 +1,5 @@
 """The Starlette integration, driven with Starlette's TestClient."""
 
-import abc
 import asyncio
 import sqlite3
 from collections.abc import Iterator
@@ -19,67 +18,15 @@ from starlette.testclient import TestClient
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from injectq import BindingError, InjectQ, Module, Named, UsageError, provider, resource
+from injectq import BindingError, InjectQ, Module, Named, UsageError
 from injectq.integrations.starlette import Injected, current_scope, setup
-
-events: list[str] = []
-
-
-@pytest.fixture(autouse=True)
-def clear_events() -> None:
-    events.clear()
-
-
-@resource
-class Session:
-    count = 0
-
-    def __init__(self) -> None:
-        Session.count += 1
-        self.number = Session.count
-
-    def dispose(self) -> None:
-        events.append(f"dispose session {self.number}")
-
-
-class Notifier(abc.ABC):
-    @abc.abstractmethod
-    def send(self) -> str: ...
-
-
-class Sms(Notifier):
-    def send(self) -> str:
-        return "sms"
-
-
-class Db:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-
-class AppModule(Module):
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def configure(self) -> None:
-        self.bind(Session).scoped()
-        self.bind(Notifier, Sms, name="sms")
-        self.bind(Db, Db(self.path))
-
-    @provider(scope="request")
-    def tx(self, db: Db) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(db.path, check_same_thread=False)
-        try:
-            yield conn
-        except BaseException as exc:
-            conn.rollback()
-            events.append(f"rollback {type(exc).__name__}")
-            raise
-        else:
-            conn.commit()
-            events.append("commit")
-        finally:
-            conn.close()
+from tests.asgi_support import (
+    AppModule,
+    Notifier,
+    Session,
+    clear_events,  # noqa: F401 - the autouse fixture, by import
+    events,
+)
 
 
 async def hello(request: Request, session: Injected[Session]) -> JSONResponse:
