@@ -8,15 +8,8 @@ from injectq._container import Activation, InjectQ, Override, Scope
 from injectq._discover import discover
 from injectq._inject import inject
 from injectq._keys import Inject, Named, Provider
-from injectq._module import (
-    BindingRecord,
-    Module,
-    provider,
-    resource,
-    scoped,
-    singleton,
-    transient,
-)
+from injectq._marks import provider, resource, scoped, singleton, transient
+from injectq._module import BindingRecord, Module
 from injectq._view import BindingInfo, DependencyInfo, GraphView
 from injectq.errors import (
     AsyncRequiredError,

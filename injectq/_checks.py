@@ -17,7 +17,8 @@ from typing import Any
 
 from injectq._introspect import CallKind, Param, Signature
 from injectq._keys import Key, describe
-from injectq._module import SINGLETON, TRANSIENT, Element, TargetKind
+from injectq._marks import SINGLETON, TRANSIENT
+from injectq._module import Element, TargetKind
 from injectq._plan import Refusal
 from injectq.errors import MissingBindingError, Problem, ResolutionError
 

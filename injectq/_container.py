@@ -30,13 +30,8 @@ from injectq._graph import (
 from injectq._introspect import Signature
 from injectq._keys import Key, describe, key_problem
 from injectq._lifecycle import AMBIENT, ScopeState
-from injectq._module import (
-    REQUEST,
-    SINGLETON,
-    TRANSIENT,
-    Module,
-    collect,
-)
+from injectq._marks import REQUEST, SINGLETON, TRANSIENT
+from injectq._module import Module, collect
 from injectq._nodes import empty_graph
 from injectq._overrides import (
     NO_REPLACEMENT,

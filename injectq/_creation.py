@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, Final, Protocol
 
 from injectq._graph import Binding
-from injectq._module import SINGLETON, TRANSIENT
+from injectq._marks import SINGLETON, TRANSIENT
 from injectq.errors import ContainerClosedError, ResolutionError
 
 __all__ = ["SHALLOW", "Creation", "Owner", "closed_error", "creation_lines", "derive"]

@@ -6,7 +6,8 @@ import importlib.metadata
 from collections.abc import Iterable
 from typing import Any
 
-from injectq._module import Module, describe_value
+from injectq._marks import describe_value
+from injectq._module import Module
 from injectq.errors import PluginLoadError, UsageError
 
 __all__ = ["DEFAULT_GROUP", "discover"]

@@ -40,8 +40,9 @@ import attrs
 import injectq._checks as checks
 from injectq._introspect import CallKind, Signature, call_kind, read_callable, read_class
 from injectq._keys import Key, describe, key_problem
-from injectq._module import SINGLETON, TRANSIENT, Element, TargetKind, class_scope
-from injectq._module import is_resource_class as _is_resource
+from injectq._marks import SINGLETON, TRANSIENT, class_scope
+from injectq._marks import is_resource_class as _is_resource
+from injectq._module import Element, TargetKind
 from injectq._nodes import (
     Binding,
     Dep,

@@ -17,7 +17,8 @@ import attrs
 
 from injectq._graph import Binding, Graph, compile_graph
 from injectq._keys import Key, describe
-from injectq._module import SINGLETON, TRANSIENT, Element, Module, collect
+from injectq._marks import SINGLETON, TRANSIENT
+from injectq._module import Element, Module, collect
 from injectq._scopes import NoCopy
 from injectq._source import caller_source
 from injectq.errors import UsageError

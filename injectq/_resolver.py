@@ -27,7 +27,7 @@ from injectq._graph import Binding, Dep, Strategy
 from injectq._introspect import CallKind
 from injectq._keys import Key, ProviderFn
 from injectq._lifecycle import AMBIENT, ScopeState, Teardown
-from injectq._module import SINGLETON, TRANSIENT
+from injectq._marks import SINGLETON, TRANSIENT
 from injectq._tracing import (
     afirst,
     async_required,

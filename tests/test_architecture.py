@@ -17,7 +17,8 @@ LAYERS: dict[str, float] = {
     "_keys": 0,
     "_source": 0,
     "_introspect": 1,
-    "_module": 2,
+    "_marks": 2.0,
+    "_module": 2.1,
     # The compiler (layer 3), its own modules in import order: the planner; the checks and
     # their messages, and the compiled nodes; the phases; the function plans.
     "_plan": 3.0,
