@@ -18,15 +18,8 @@ from typing import Any, Final, TypeVar, overload
 
 from injectq._calls import FunctionPlan, arrange, pending, plan_for, read_function, validate
 from injectq._checks import missing_key
-from injectq._graph import (
-    Binding,
-    Dep,
-    Graph,
-    Strategy,
-    add_jit,
-    extend_graph,
-    suggestions_for,
-)
+from injectq._compile import add_jit, extend_graph, suggestions_for
+from injectq._graph import Binding, Dep, Graph, Strategy
 from injectq._introspect import Signature
 from injectq._keys import Key, describe, key_problem
 from injectq._lifecycle import AMBIENT, ScopeState

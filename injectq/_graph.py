@@ -4,23 +4,25 @@ The compiler runs no user code. Compiling happens in phases, each over what is n
 (an ``install()`` on top of a graph compiles the new elements plus the bindings that asked
 for one of their keys; everything else is kept as it is):
 
-1. **Winners** (`_Compiler.add_elements`): per key and name, the element that binds it.
+1. **Winners** (`Compiler.add_elements`): per key and name, the element that binds it.
    Defaults give way, overrides replace, two in one layer are a duplicate; misuse recorded
    by the DSL is reported, and its key is *claimed* so nothing that needs it is reported
    again.
-2. **Drafts** (`_Compiler._draft`): each winner becomes a draft: the frozen head of its
+2. **Drafts** (`Compiler._draft`): each winner becomes a draft: the frozen head of its
    `Binding` (scope, call kind, lifecycle) plus its target's signature, read once. The
    target is checked (abstract, wrong type, wrong instance).
-3. **Dependencies** (`_Compiler.resolve_all`): every parameter of every draft goes through
+3. **Dependencies** (`Compiler.resolve_all`): every parameter of every draft goes through
    the one planner (`injectq._plan.plan_param`); a concrete class that is needed but not
    bound becomes a just-in-time draft, queued in turn (breadth first, a deque).
 4. **Checks** (`injectq._checks`): cycles, then captive dependencies; which drafts need an
    ``await``. Every problem found in phases 1-4 is raised together in one `BindingError`.
-5. **Build** (`_Compiler.build`): drafts become frozen `Binding` nodes bottom-up; a node
+5. **Build** (`Compiler.build`): drafts become frozen `Binding` nodes bottom-up; a node
    whose element and dependencies did not change is the previous graph's node, so the
    instances cached for it survive; then the new `Graph` is assembled from the old one's
    indexes plus the new nodes (`injectq._nodes.next_graph`), and the old one's
    just-in-time nodes that are still valid are carried over.
+
+The entry points that run these phases in order are in `injectq._compile`.
 
 The result is a DAG of frozen `Binding` nodes that compare by identity. Just-in-time
 bindings that ``get()`` needs later are compiled the same way against the graph and kept in
@@ -47,27 +49,13 @@ from injectq._nodes import (
     Binding,
     Dep,
     Graph,
-    carry_overlay,
-    declared_context,
-    empty_graph,
-    next_graph,
     unchanged,
 )
 from injectq._plan import DepDraft, Refusal, Strategy, plan_param
 from injectq._source import Source, object_source
-from injectq.errors import BindingError, CircularDependencyError, Problem, ResolutionError
+from injectq.errors import BindingError, CircularDependencyError, Problem
 
-__all__ = [
-    "Binding",
-    "Dep",
-    "Graph",
-    "Strategy",
-    "add_jit",
-    "build_dep",
-    "compile_graph",
-    "extend_graph",
-    "jit_problems",
-]
+__all__ = ["Binding", "Compiler", "Dep", "Graph", "Strategy", "build_dep"]
 
 
 @attrs.define(eq=False)
@@ -98,7 +86,7 @@ def _is_draft(node: Any) -> bool:
     return isinstance(node, _Draft)
 
 
-class _Compiler:
+class Compiler:
     """One compile: new drafts over a base graph whose other nodes are kept as they are."""
 
     def __init__(self, base: Graph, previous: Graph | None, *, overlay: bool = False) -> None:
@@ -511,123 +499,3 @@ def build_dep(d: DepDraft) -> Dep:
     items = tuple((n, built(t)) for n, t in d.items)
     p = d.param
     return Dep(p.name, p.keyword, d.strategy, binding, d.value, d.key, items)
-
-
-def compile_graph(
-    records: tuple[Element, ...],
-    overrides: tuple[Element, ...],
-    *,
-    modules: tuple[str, ...],
-    strict: bool,
-    container_type: Any,
-    previous: Graph | None,
-) -> Graph:
-    """Compile every element into a new graph, reusing unchanged nodes of ``previous``.
-
-    Raises:
-        BindingError: Listing every problem found (`CircularDependencyError` when one of
-            them is a cycle).
-    """
-    comp = _Compiler(empty_graph(container_type, strict=strict), previous)
-    comp.add_elements(records, overriding=False)
-    if overrides:
-        comp.add_elements(overrides, overriding=True)
-    comp.resolve_all()
-    comp.check()
-    comp.fail(modules)
-    built = comp.build()
-    context = declared_context({}, (*records, *overrides), built.__getitem__)
-    graph = next_graph(comp.base, built, records, overrides, modules, context=context)
-    if previous is not None:
-        carry_overlay(previous, graph)
-    return graph
-
-
-def extend_graph(
-    graph: Graph,
-    records: tuple[Element, ...],
-    overrides: tuple[Element, ...],
-    *,
-    modules: tuple[str, ...],
-) -> Graph:
-    """Compile new elements on top of ``graph``, keeping every node they do not affect.
-
-    Only the new elements, and the bindings that asked (directly or not) for one of their
-    keys, are compiled; every other node is kept, and so are the instances cached for it.
-
-    Raises:
-        BindingError: As `compile_graph`.
-    """
-    if overrides or graph.overrides:  # layers interact: compile them all
-        return compile_graph(
-            graph.records + records,
-            graph.overrides + overrides,
-            modules=modules,
-            strict=graph.strict,
-            container_type=graph.container_type,
-            previous=graph,
-        )
-    comp = _Compiler(graph, graph)
-    comp.add_elements(records, overriding=False)
-    comp.recompile_askers()
-    comp.resolve_all()
-    comp.check()
-    comp.fail(modules)
-    built = comp.build()
-
-    def find(key: Key) -> Binding:
-        return built.get(key) or graph.bindings[key]
-
-    context = declared_context(graph.context, records, find)
-    new = next_graph(comp.base, built, graph.records + records, (), modules, context=context)
-    carry_overlay(graph, new)
-    return new
-
-
-def add_jit(graph: Graph, key: Key, asked_by: str) -> Binding | str:
-    """Compile a just-in-time binding for ``key`` (and what it needs) into the overlay.
-
-    The caller holds the container's lock. Returns the binding, or why ``key`` cannot be
-    created just in time at all.
-
-    Raises:
-        MissingBindingError: A dependency nothing binds, with the path that led to it.
-        ResolutionError: Any other problem of the classes tried just in time.
-    """
-    comp = _jit_compiler(graph, key, asked_by)
-    if isinstance(comp, str):
-        return comp
-    if comp.problems:
-        raise _jit_error(comp, key)
-    built = comp.build()
-    graph.jit.update(built)
-    return built[key]
-
-
-def jit_problems(graph: Graph, key: Key, asked_by: str) -> list[Problem]:
-    """The compiler's problems for a just-in-time binding of ``key``; the graph is untouched."""
-    comp = _jit_compiler(graph, key, asked_by)
-    return [] if isinstance(comp, str) else comp.problems
-
-
-def _jit_compiler(graph: Graph, key: Key, asked_by: str) -> _Compiler | str:
-    """A compiler that has planned and checked ``key`` just in time, or why it cannot."""
-    comp = _Compiler(graph, graph, overlay=True)
-    reason = comp.jit_reason(key)
-    if reason is not None:
-        return reason
-    draft = comp.jit(key)
-    assert draft is not None
-    draft.asked_by = asked_by
-    comp.resolve_all()
-    comp.check()
-    return comp
-
-
-def _jit_error(comp: _Compiler, key: Key) -> ResolutionError:
-    return checks.resolution_error(str(key), comp.problems, comp.missing)
-
-
-def suggestions_for(graph: Graph, key: Key) -> list[str]:
-    """Bound keys close to ``key`` (for a missing-binding message at resolve time)."""
-    return checks.suggestions(key, graph.bindings.items())

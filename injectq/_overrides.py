@@ -15,7 +15,8 @@ from typing import Any, Final, Generic, TypeVar, cast
 
 import attrs
 
-from injectq._graph import Binding, Graph, compile_graph
+from injectq._compile import compile_graph
+from injectq._graph import Binding, Graph
 from injectq._keys import Key, describe
 from injectq._marks import SINGLETON, TRANSIENT
 from injectq._module import Element, Module, collect

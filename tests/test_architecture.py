@@ -25,6 +25,7 @@ LAYERS: dict[str, float] = {
     "_checks": 3.1,
     "_nodes": 3.1,
     "_graph": 3.2,
+    "_compile": 3.25,
     "_calls": 3.3,
     "_view": 4,
     "_lifecycle": 4,

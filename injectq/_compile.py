@@ -1,0 +1,138 @@
+"""The compiler's entry points: a whole graph, an extension of one, a just-in-time binding.
+
+Each runs the phases of `injectq._graph` in order over a `Compiler`, then assembles the
+new `Graph` (`injectq._nodes.next_graph`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import injectq._checks as checks
+from injectq._graph import Compiler
+from injectq._keys import Key
+from injectq._module import Element
+from injectq._nodes import Binding, Graph, carry_overlay, declared_context, empty_graph, next_graph
+from injectq.errors import Problem, ResolutionError
+
+__all__ = ["add_jit", "compile_graph", "extend_graph", "jit_problems", "suggestions_for"]
+
+
+def compile_graph(
+    records: tuple[Element, ...],
+    overrides: tuple[Element, ...],
+    *,
+    modules: tuple[str, ...],
+    strict: bool,
+    container_type: Any,
+    previous: Graph | None,
+) -> Graph:
+    """Compile every element into a new graph, reusing unchanged nodes of ``previous``.
+
+    Raises:
+        BindingError: Listing every problem found (`CircularDependencyError` when one of
+            them is a cycle).
+    """
+    comp = Compiler(empty_graph(container_type, strict=strict), previous)
+    comp.add_elements(records, overriding=False)
+    if overrides:
+        comp.add_elements(overrides, overriding=True)
+    comp.resolve_all()
+    comp.check()
+    comp.fail(modules)
+    built = comp.build()
+    context = declared_context({}, (*records, *overrides), built.__getitem__)
+    graph = next_graph(comp.base, built, records, overrides, modules, context=context)
+    if previous is not None:
+        carry_overlay(previous, graph)
+    return graph
+
+
+def extend_graph(
+    graph: Graph,
+    records: tuple[Element, ...],
+    overrides: tuple[Element, ...],
+    *,
+    modules: tuple[str, ...],
+) -> Graph:
+    """Compile new elements on top of ``graph``, keeping every node they do not affect.
+
+    Only the new elements, and the bindings that asked (directly or not) for one of their
+    keys, are compiled; every other node is kept, and so are the instances cached for it.
+
+    Raises:
+        BindingError: As `compile_graph`.
+    """
+    if overrides or graph.overrides:  # layers interact: compile them all
+        return compile_graph(
+            graph.records + records,
+            graph.overrides + overrides,
+            modules=modules,
+            strict=graph.strict,
+            container_type=graph.container_type,
+            previous=graph,
+        )
+    comp = Compiler(graph, graph)
+    comp.add_elements(records, overriding=False)
+    comp.recompile_askers()
+    comp.resolve_all()
+    comp.check()
+    comp.fail(modules)
+    built = comp.build()
+
+    def find(key: Key) -> Binding:
+        return built.get(key) or graph.bindings[key]
+
+    context = declared_context(graph.context, records, find)
+    new = next_graph(comp.base, built, graph.records + records, (), modules, context=context)
+    carry_overlay(graph, new)
+    return new
+
+
+def add_jit(graph: Graph, key: Key, asked_by: str) -> Binding | str:
+    """Compile a just-in-time binding for ``key`` (and what it needs) into the overlay.
+
+    The caller holds the container's lock. Returns the binding, or why ``key`` cannot be
+    created just in time at all.
+
+    Raises:
+        MissingBindingError: A dependency nothing binds, with the path that led to it.
+        ResolutionError: Any other problem of the classes tried just in time.
+    """
+    comp = _jit_compiler(graph, key, asked_by)
+    if isinstance(comp, str):
+        return comp
+    if comp.problems:
+        raise _jit_error(comp, key)
+    built = comp.build()
+    graph.jit.update(built)
+    return built[key]
+
+
+def jit_problems(graph: Graph, key: Key, asked_by: str) -> list[Problem]:
+    """The compiler's problems for a just-in-time binding of ``key``; the graph is untouched."""
+    comp = _jit_compiler(graph, key, asked_by)
+    return [] if isinstance(comp, str) else comp.problems
+
+
+def _jit_compiler(graph: Graph, key: Key, asked_by: str) -> Compiler | str:
+    """A compiler that has planned and checked ``key`` just in time, or why it cannot."""
+    comp = Compiler(graph, graph, overlay=True)
+    reason = comp.jit_reason(key)
+    if reason is not None:
+        return reason
+    draft = comp.jit(key)
+    assert draft is not None
+    draft.asked_by = asked_by
+    comp.resolve_all()
+    comp.check()
+    return comp
+
+
+def _jit_error(comp: Compiler, key: Key) -> ResolutionError:
+    return checks.resolution_error(str(key), comp.problems, comp.missing)
+
+
+def suggestions_for(graph: Graph, key: Key) -> list[str]:
+    """Bound keys close to ``key`` (for a missing-binding message at resolve time)."""
+    return checks.suggestions(key, graph.bindings.items())
