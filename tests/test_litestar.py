@@ -237,3 +237,102 @@ def test_request_is_context_of_the_request_scope(tmp_path: Path) -> None:
     app = Litestar(route_handlers=[who], plugins=[setup(InjectQ(ContextModule()))])
     with TestClient(app=app) as client:
         assert client.get("/who").text == "/who"
+
+
+@get("/late")
+async def late(session: Injected[Session]) -> int:
+    return session.number
+
+
+@post("/late-notes/{text:str}", sync_to_thread=True)
+def late_note(text: FromPath[str], tx: Injected[sqlite3.Connection]) -> str:
+    tx.execute("insert into notes values (?)", (text,))
+    if text == "taken":
+        raise HTTPException(status_code=409, detail="taken")
+    return text
+
+
+@websocket("/late-ws")
+async def late_ws(socket: WebSocket[Any, Any, Any], session: Injected[Session]) -> None:
+    await socket.accept()
+    await socket.send_json({"session": session.number})
+    await socket.close()
+
+
+class LateShop(Controller):
+    path = "/late-shop"
+
+    @get("/")
+    async def index(self, n: Injected[Annotated[Notifier, Named("sms")]]) -> str:
+        return f"late shop {n.send()}"
+
+
+def test_handlers_registered_after_creation_are_injected(tmp_path: Path) -> None:
+    """app.register(): a function, a sync one in a thread, a Router, a Controller, a WebSocket."""
+    path = tmp_path / "db"
+    app, _ = make_app(path)
+    app.register(late)
+    app.register(late_note)
+    app.register(Router("/late-inner", route_handlers=[named]))
+    app.register(LateShop)
+    app.register(late_ws)
+    Session.count = 0
+    with TestClient(app=app) as client:
+        assert client.get("/late").json() == 1
+        assert client.post("/late-notes/kept").text == "kept"
+        assert client.post("/late-notes/taken").status_code == 409
+        assert client.get("/late-inner/named").text == "sms"
+        assert client.get("/late-shop").text == "late shop sms"
+        with client.websocket_connect("/late-ws") as socket_:
+            assert socket_.receive_json() == {"session": 2}
+    assert events == [
+        "dispose session 1",
+        "commit",
+        "rollback HTTPException",
+        "dispose session 2",
+    ]
+    assert rows(path) == ["kept"]
+
+
+def test_a_handler_registered_late_is_validated_at_registration(tmp_path: Path) -> None:
+    """app.register() of a handler the container cannot serve raises the BindingError."""
+
+    async def unbound_fn(
+        n: Injected[Notifier], again: Injected[Annotated[Notifier, Named("smss")]]
+    ) -> None:
+        pass
+
+    app, _ = make_app(tmp_path / "db")
+    with pytest.raises(BindingError) as info:
+        app.register(get("/unbound")(unbound_fn))
+    text = str(info.value)
+    assert info.value.codes == ("missing-binding", "missing-binding")
+    assert "Nothing binds Notifier." in text
+    assert 'Did you mean: Notifier named "sms"' in text
+    assert f"test_litestar.py:{unbound_fn.__code__.co_firstlineno}" in text
+    # The route stays registered (Litestar added it before the plugin saw it): start-up,
+    # which validates every handler again, refuses to serve it.
+    with pytest.raises(ExceptionGroup) as startup, TestClient(app=app):
+        pass
+    assert startup.group_contains(BindingError, match="Nothing binds Notifier", depth=None)
+
+
+def test_the_schema_shows_only_the_handlers_own_parameters(tmp_path: Path) -> None:
+    """Injected parameters are not request parameters, for early and late handlers alike."""
+    app, _ = make_app(tmp_path / "db")
+    app.register(late_note)
+    with TestClient(app=app) as client:
+        paths = client.get("/schema/openapi.json").json()["paths"]
+    assert "parameters" not in paths["/hello"]["get"]
+    assert [p["name"] for p in paths["/notes/{text}"]["post"]["parameters"]] == ["text"]
+    assert [p["name"] for p in paths["/late-notes/{text}"]["post"]["parameters"]] == ["text"]
+
+
+def test_the_users_handler_objects_are_left_as_written(tmp_path: Path) -> None:
+    """The plugin wires the copies Litestar registers: another app can use the same handlers."""
+    make_app(tmp_path / "db")
+    assert hello.fn.__name__ == "hello"
+    assert not hasattr(hello.fn, "__injectq_handler__")
+    other = Litestar(route_handlers=[hello], plugins=[setup(InjectQ(AppModule(tmp_path / "db")))])
+    with TestClient(app=other) as client:
+        assert client.get("/hello").json()["same"] is True

@@ -15,15 +15,22 @@ Each HTTP request and WebSocket connection runs in its own scope (``"request"`` 
 ``setup(container, scope=...)`` says otherwise), left after the response was sent with the
 exception that ended it, also one Litestar's exception handling turned into a response
 (``HTTPException``, ``NotFoundException``...). ``Request``, ``WebSocket`` and
-``ASGIConnection`` can be declared ``.from_context()``. Handlers (functions, those of
-``Router``s and ``Controller``s) are validated when the app is created and again at
-start-up; the container is entered and activated at start-up and closed at shut-down.
+``ASGIConnection`` can be declared ``.from_context()``.
+
+Handlers (functions, those of ``Router``s and ``Controller``s) are wired as Litestar
+registers them, when the app is created and by ``app.register(...)`` later: the plugin
+receives each new route, gives its handlers an injecting function and has Litestar read the
+signature again without the ``Injected`` parameters. The handlers given at creation are
+validated together when the app is created, one registered later when it is registered
+(``app.register`` raises the `BindingError`), and all of them again at start-up. The
+container is entered and activated at start-up and closed at shut-down.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from types import MethodType
 from typing import Any
 
 try:
@@ -33,7 +40,10 @@ try:
     from litestar.controller import Controller
     from litestar.handlers import BaseRouteHandler
     from litestar.middleware import DefineMiddleware
-    from litestar.plugins import InitPluginProtocol
+    from litestar.plugins import InitPluginProtocol, ReceiveRoutePlugin
+    from litestar.routes import BaseRoute, HTTPRoute, WebSocketRoute
+    from litestar.types import Empty
+    from litestar.utils.sync import AsyncCallable
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     msg = "injectq.integrations.litestar needs Litestar. Hint: pip install 'injectq[litestar]'."
     raise ImportError(msg) from exc
@@ -79,23 +89,74 @@ def _handlers_in(value: Any) -> Iterable[BaseRouteHandler]:
         yield value
     elif isinstance(value, Router):
         for route in value.routes:
-            yield from getattr(route, "route_handlers", ())
+            yield from _handlers_of(route)
     elif isinstance(value, type) and issubclass(value, Controller):
         for attribute in vars(value).values():
             if isinstance(attribute, BaseRouteHandler):
                 yield attribute
 
 
+def _handlers_of(route: Any) -> list[BaseRouteHandler]:
+    """The handlers of an HTTP or WebSocket route (ASGI routes take no injected parameters)."""
+    if isinstance(route, HTTPRoute):
+        return list(route.route_handlers)
+    if isinstance(route, WebSocketRoute):
+        return [route.route_handler]
+    return []
+
+
+def _written(fn: Any) -> Any:
+    """The function under what Litestar calls: its thread-pool wrapper and a bound method."""
+    if isinstance(fn, AsyncCallable):
+        fn = fn.func
+    return fn.__func__ if isinstance(fn, MethodType) else fn
+
+
 def _original(handler: BaseRouteHandler) -> Any:
-    fn = handler.fn
+    """The function the user wrote for ``handler``, under our wrapper too."""
+    fn = _written(handler.fn)
     return getattr(fn, "__injectq_handler__", fn)
+
+
+def _inject_into(handler: BaseRouteHandler, names: tuple[str, ...]) -> None:
+    """Give a registered handler a function that fills ``names``; Litestar re-reads it.
+
+    Litestar read the handler's signature when it registered it; the plugin sees the route
+    only after that (``receive_route``), so the signature is read again, now without the
+    injected parameters, keeping what registration did to the function (a bound method for
+    a Controller's handler, the thread-pool wrapper of ``sync_to_thread``).
+    """
+    called: Any = handler.fn
+    in_thread = isinstance(called, AsyncCallable)
+    fn: Any = called.func if in_thread else called
+    if isinstance(fn, MethodType):
+        fn = MethodType(wrap_handler(fn.__func__, hide=names), fn.__self__)
+    else:
+        fn = wrap_handler(fn, hide=names)
+    handler._parsed_fn_signature = Empty  # read again below, from fn
+    handler._signature_model = Empty
+    handler(fn)
+    _ = handler.parsed_fn_signature  # read now, while fn is the plain function
+    if in_thread:
+        handler(AsyncCallable(fn))
+
+
+def _read_again(route: BaseRoute) -> None:
+    """Rebuild the route's parameter models from its handlers' signatures."""
+    if isinstance(route, HTTPRoute):
+        route.route_handler_map = {}
+        route.create_handler_map()
+    elif isinstance(route, WebSocketRoute):
+        route.handler_parameter_model = route.route_handler.create_kwargs_model(
+            path_parameters=route.path_parameters
+        )
 
 
 async def _note(exc: Exception, scope: Any) -> None:
     note_error(exc)
 
 
-class InjectQPlugin(InitPluginProtocol):
+class InjectQPlugin(InitPluginProtocol, ReceiveRoutePlugin):
     """The Litestar plugin that wires an app to a container (made by `setup`).
 
     Args:
@@ -113,21 +174,21 @@ class InjectQPlugin(InitPluginProtocol):
         )
         self._app: Litestar | None = None
         self._configs: list[AppConfig] = []
-        self._found: dict[int, Any] = {}
+        self._checked: set[Any] = set()
 
     def __repr__(self) -> str:
         return f"<InjectQPlugin scope={self.integration.scope_name!r}>"
 
     def _originals(self) -> list[Any]:
         if self._app is not None:
-            for route in self._app.routes:
-                for handler in getattr(route, "route_handlers", ()):
-                    self._found.setdefault(id(handler), _original(handler))
+            found = [h for route in self._app.routes for h in _handlers_of(route)]
+        else:
+            found = [h for value in self._configs[-1].route_handlers for h in _handlers_in(value)]
         # Unreadable annotations are Litestar's to report (it parses every handler).
-        return [fn for fn in self._found.values() if injected_parameters(fn)]
+        return [fn for fn in map(_original, found) if injected_parameters(fn)]
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
-        """Wrap the handlers, add the middleware and hooks, and validate the handlers.
+        """Add the middleware and hooks, and validate the handlers given to the app.
 
         Raises:
             UsageError: The plugin was used for a second app.
@@ -137,23 +198,42 @@ class InjectQPlugin(InitPluginProtocol):
         if self._configs:
             raise already_set_up(self.integration.framework, app_config, self)
         self._configs.append(app_config)
-        for value in app_config.route_handlers:
-            for handler in _handlers_in(value):
-                fn = _original(handler)
-                self._found.setdefault(id(handler), fn)
-                names = injected_parameters(fn)
-                if names and handler.fn is fn:
-                    handler(wrap_handler(fn, hide=names))
         units: Any = UnitMiddleware  # a plain ASGI middleware; Litestar's types are narrower
         app_config.middleware.append(DefineMiddleware(units, integration=self.integration))
         app_config.after_exception.append(_note)
         app_config.lifespan.append(self._lifespan)
         self.integration.check()
+        self._checked.update(self._originals())
         return app_config
+
+    def receive_route(self, route: BaseRoute) -> None:
+        """Wire the handlers of a route Litestar registered, at creation or by ``register``.
+
+        Raises:
+            BindingError: A handler registered after the app was created has parameters
+                the container cannot fill.
+        """
+        fresh: list[tuple[BaseRouteHandler, tuple[str, ...]]] = []
+        for handler in _handlers_of(route):
+            fn = _written(handler.fn)
+            if getattr(fn, "__injectq_handler__", None) is not None:
+                continue  # wired when an earlier route held it
+            names = injected_parameters(fn)
+            if names:
+                fresh.append((handler, names))
+        if not fresh:
+            return
+        unchecked = [_original(h) for h, _ in fresh if _original(h) not in self._checked]
+        if unchecked:
+            self.integration.container.validate(*unchecked)
+            self._checked.update(unchecked)
+        for handler, names in fresh:
+            _inject_into(handler, names)
+        _read_again(route)
 
     @asynccontextmanager
     async def _lifespan(self, app: Litestar) -> AsyncIterator[None]:
-        self._app = app  # validated again: handlers registered after creation too
+        self._app = app  # validated again: the handlers registered after creation too
         async with self.integration.alifespan():
             yield
 
