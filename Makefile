@@ -21,6 +21,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(PY) -m mypy injectq examples typing_tests tests
+	$(PY) -m pyright
 
 unit: $(STAMP)
 	$(PY) -m pytest -q

@@ -167,7 +167,7 @@ class ScopeState:
         if not teardowns:
             # Only a state that holds teardowns needs the finalizer that warns when it is
             # collected unclosed; the common scope, which never does, pays for none.
-            self.__class__ = _HoldingScopeState
+            self.__class__ = _HoldingScopeState  # pyright: ignore[reportAttributeAccessIssue]
             if self.parent is not None:
                 self._enlist()
         teardowns.append(entry)

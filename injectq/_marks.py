@@ -74,7 +74,8 @@ def provider(fn: Any = None, /, *, name: str | None = None, scope: str | None = 
     spec = ProviderSpec(name, scope)
 
     def mark(f: F) -> F:
-        target = f.__func__ if isinstance(f, staticmethod | classmethod) else f
+        raw: Any = f  # narrowing f itself would lose its type F for the return
+        target = raw.__func__ if isinstance(raw, staticmethod | classmethod) else raw
         if not callable(target) or isinstance(target, type):
             msg = f"@provider decorates a function, got {describe_value(f)}."
             if isinstance(target, type):

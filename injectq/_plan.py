@@ -101,12 +101,14 @@ class Context(Protocol):
 
     def claimed(self, key: Key) -> bool:
         """Whether ``key`` is bound by a binding that is itself invalid (reported already)."""
+        ...
 
     def jit(self, key: Key) -> Any:
         """A just-in-time node for ``key``, or None when it cannot be made."""
 
     def named_of(self, tp: Any) -> list[tuple[str, Any]]:
         """The named nodes of ``tp``, in install order."""
+        ...
 
 
 def plan_param(p: Param, ctx: Context) -> DepDraft | Refusal:
