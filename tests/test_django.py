@@ -1,19 +1,22 @@
 """The Django integration, driven with django.test.Client; settings configured here."""
 
+import asyncio
 import itertools
 import re
 import sqlite3
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Annotated, Any
 
 import django
+import httpx
 import pytest
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.core.handlers.asgi import ASGIHandler
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.test import Client, override_settings
 from django.urls import URLPattern, path
@@ -25,6 +28,7 @@ from injectq import (
     Module,
     Named,
     UsageError,
+    inject,
     provider,
     resource,
 )
@@ -53,6 +57,13 @@ class Caller:
         self.name = req.GET.get("name", "nobody")
 
 
+class Audit:
+    """Made by an async generator provider: only the ASGI middleware can inject it."""
+
+    def __init__(self) -> None:
+        self.entries: list[str] = []
+
+
 class WebModule(Module):
     def configure(self) -> None:
         self.bind(Session).scoped()
@@ -62,7 +73,9 @@ class WebModule(Module):
 
     @provider(scope="request")
     def connection(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(DB[-1], isolation_level=None)
+        # A sync view under ASGI runs in another thread than the event loop, which opens
+        # and closes the connection.
+        conn = sqlite3.connect(DB[-1], isolation_level=None, check_same_thread=False)
         conn.execute("BEGIN")
         try:
             yield conn
@@ -75,6 +88,22 @@ class WebModule(Module):
             events.append("commit")
         finally:
             conn.close()
+
+    @provider(scope="request")
+    async def audit(self) -> AsyncIterator[Audit]:
+        audit = Audit()
+        yield audit
+        events.append(f"audit {audit.entries}")
+
+
+@inject
+def current_session(session: Session) -> Session:
+    return session
+
+
+@inject
+async def acurrent_session(session: Session) -> Session:
+    return session
 
 
 def greet(
@@ -115,6 +144,60 @@ def stream(request: HttpRequest, session: Injected[Session]) -> StreamingHttpRes
     return StreamingHttpResponse(body())
 
 
+def astream(request: HttpRequest, session: Injected[Session]) -> StreamingHttpResponse:
+    async def body() -> AsyncIterator[str]:
+        for part in "abc":
+            events.append(f"chunk {part}")
+            # The body runs in the request's scope: what it resolves is the view's.
+            yield f"{part}{(await acurrent_session()) is session:d}"
+
+    return StreamingHttpResponse(body())
+
+
+def lazy_stream(request: HttpRequest, session: Injected[Session]) -> StreamingHttpResponse:
+    def body() -> Iterator[str]:
+        for part in "abc":
+            events.append(f"chunk {part}")
+            yield f"{part}{current_session() is session:d}"
+
+    return StreamingHttpResponse(body())
+
+
+async def agreet(request: HttpRequest, session: Injected[Session], again: Injected[Session]) -> Any:
+    await asyncio.sleep(0)
+    return JsonResponse({"session": session.number, "same": session is again})
+
+
+async def acreate(
+    request: HttpRequest, name: str, conn: Injected[sqlite3.Connection]
+) -> HttpResponse:
+    conn.execute("INSERT INTO accounts VALUES (?)", (name,))
+    await asyncio.sleep(0)
+    if name == "missing":
+        raise Http404
+    if name == "boom":
+        msg = "unexpected"
+        raise RuntimeError(msg)
+    return HttpResponse("created")
+
+
+async def audited(request: HttpRequest, audit: Injected[Audit]) -> HttpResponse:
+    audit.entries.append("seen")
+    return HttpResponse("audited")
+
+
+ARRIVED: list[int] = []
+BOTH = asyncio.Event()
+
+
+async def ahold(request: HttpRequest, session: Injected[Session]) -> HttpResponse:
+    ARRIVED.append(id(session))
+    if len(ARRIVED) == 2:
+        BOTH.set()
+    await asyncio.wait_for(BOTH.wait(), 5)
+    return HttpResponse(str(id(session)))
+
+
 HOLD = threading.Barrier(2, timeout=5)
 SEEN: dict[str, int] = {}
 
@@ -138,6 +221,12 @@ urlpatterns: list[URLPattern] = [
     path("stream", stream),
     path("hold/<str:who>", hold),
     path("class", Greeting.as_view()),
+    path("astream", astream),
+    path("lazy-stream", lazy_stream),
+    path("agreet", agreet),
+    path("aaccounts/<str:name>", acreate),
+    path("ahold", ahold),
+    path("audited", audited),
 ]
 
 
@@ -253,6 +342,43 @@ def test_streaming_response_keeps_the_scope_until_the_content_ends() -> None:
     assert events[3].startswith("dispose ")
 
 
+async def collect(chunks: Any) -> bytes:
+    return b"".join([chunk async for chunk in chunks])
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_streaming_keeps_the_scope_open_and_the_body_in_it(kind: str) -> None:
+    """Sync and async iterators: the body sees the view's scope; teardown after the last chunk."""
+    served()
+    response = Client().get("/lazy-stream" if kind == "sync" else "/astream")
+    assert events == []
+    content = response.streaming_content  # type: ignore[attr-defined]
+    body = b"".join(content) if kind == "sync" else asyncio.run(collect(content))
+    assert body == b"a1b1c1"
+    assert events[:3] == ["chunk a", "chunk b", "chunk c"]
+    assert len(events) == 4
+    assert events[3].startswith("dispose ")
+
+
+@pytest.mark.parametrize("where", ["/lazy-stream", "/astream"])
+def test_a_stream_closed_before_its_end_leaves_the_scope(where: str) -> None:
+    """The server closes the response without reading it all: the scope is left then."""
+    served()
+    response = Client().get(where)
+    assert events == []
+    response.close()
+    assert len(events) == 1
+    assert events[0].startswith("dispose ")
+
+
+def test_an_async_view_under_wsgi() -> None:
+    """Django runs an async view for the sync handler; its Injected arguments are filled."""
+    served()
+    answer = Client().get("/agreet").json()
+    assert answer["same"] is True
+    assert events == [f"dispose {answer['session']}"]
+
+
 def test_two_concurrent_requests_never_share_a_scoped_instance() -> None:
     """Requests overlapping in two threads each get their own session."""
     served()
@@ -363,3 +489,129 @@ def test_setup_enters_the_container() -> None:
 
     served(EagerModule())
     assert built == ["clock"]
+
+
+# -- under ASGI: django.core.handlers.asgi.ASGIHandler, driven by httpx ---------------------------
+
+
+def asgi_client() -> httpx.AsyncClient:
+    """An HTTP client of a Django ASGI application (the middleware loaded in async mode)."""
+    app: Any = ASGIHandler()  # its annotations are narrower than httpx's ASGI callable
+    transport = httpx.ASGITransport(app=app)
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+async def test_asgi_an_async_view_gets_a_scope_per_request() -> None:
+    """Two requests, two sessions, each shared inside its request and disposed at its end."""
+    served()
+    async with asgi_client() as client:
+        first = (await client.get("/agreet")).json()
+        assert events == [f"dispose {first['session']}"]
+        second = (await client.get("/agreet")).json()
+    assert first["same"] is second["same"] is True
+    assert second["session"] == first["session"] + 1
+    assert events == [f"dispose {first['session']}", f"dispose {second['session']}"]
+
+
+async def test_asgi_sync_views_class_views_and_the_request_as_context() -> None:
+    """A sync view, a class-based one, and a service built from the request, under ASGI."""
+    served()
+    async with asgi_client() as client:
+        assert (await client.get("/greet")).json()["same"] is True
+        assert (await client.get("/class")).text.startswith("view ")
+        assert (await client.get("/caller?name=ada")).text == "ada"
+        assert (await client.get("/user/7")).text.startswith("7 in ")
+
+
+async def test_asgi_an_async_provider_is_injected_and_torn_down() -> None:
+    """Injected arguments are awaited under ASGI: an async generator provider works."""
+    served()
+    async with asgi_client() as client:
+        assert (await client.get("/audited")).text == "audited"
+    assert events == ["audit ['seen']"]
+
+
+@pytest.mark.parametrize("where", ["/accounts", "/aaccounts"])
+async def test_asgi_http404_rolls_the_transaction_back(where: str) -> None:
+    """A write, then the 404 Django makes of Http404: the SQLite file has no row."""
+    served()
+    async with asgi_client() as client:
+        assert (await client.post(f"{where}/ada")).status_code == 200
+        assert (await client.post(f"{where}/missing")).status_code == 404
+    assert events == ["commit", "rollback Http404"]
+    assert rows() == ["ada"]
+
+
+@pytest.mark.parametrize("where", ["/accounts", "/aaccounts"])
+async def test_asgi_an_unhandled_error_rolls_back_and_answers_500(where: str) -> None:
+    """An exception nothing handles: Django's 500, the row rolled back."""
+    served()
+    async with asgi_client() as client:
+        assert (await client.post(f"{where}/boom")).status_code == 500
+    assert events == ["rollback RuntimeError"]
+    assert rows() == []
+
+
+@pytest.mark.parametrize("where", ["/lazy-stream", "/astream"])
+async def test_asgi_streaming_keeps_the_scope_to_the_last_chunk(where: str) -> None:
+    """Sync and async iterators under ASGI: the body sees the view's scope, then teardown."""
+    served()
+    async with asgi_client() as client:
+        response = await client.get(where)
+    assert response.content == b"a1b1c1"
+    assert events[:3] == ["chunk a", "chunk b", "chunk c"]
+    assert len(events) == 4
+    assert events[3].startswith("dispose ")
+
+
+async def test_asgi_two_concurrent_requests_never_share_a_scoped_instance() -> None:
+    """Both requests hold their session across an await while the other runs."""
+    served()
+    ARRIVED.clear()
+    BOTH.clear()
+    async with asgi_client() as client:
+        answers = await asyncio.wait_for(
+            asyncio.gather(client.get("/ahold"), client.get("/ahold")), 10
+        )
+    ids = sorted(int(a.text) for a in answers)
+    assert len(set(ids)) == 2
+    assert ids == sorted(ARRIVED)
+    assert len(events) == 2
+
+
+async def test_asgi_a_client_gone_mid_stream_still_leaves_the_scope() -> None:
+    """The client stops reading after the first chunk: Django abandons the body, then closes
+    the response from its sync thread; the scope is left there, in its own context."""
+    served()
+    first_chunk = asyncio.Event()
+    requests = [{"type": "http.request", "body": b"", "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        if requests:
+            return requests.pop()
+        await first_chunk.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: Mapping[str, Any]) -> None:
+        if message["type"] == "http.response.body" and message.get("body"):
+            first_chunk.set()
+            await asyncio.Event().wait()  # the client is gone: this send never completes
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/astream",
+        "raw_path": b"/astream",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver")],
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
+    }
+    await asyncio.wait_for(ASGIHandler()(scope, receive, send), 10)
+    assert events[0] == "chunk a"
+    assert len(events) == 2
+    assert events[1].startswith("dispose ")

@@ -45,6 +45,7 @@ __all__ = [
     "Integration",
     "Unit",
     "UnitMiddleware",
+    "ainjected_arguments",
     "already_set_up",
     "current_unit",
     "injected_arguments",
@@ -216,20 +217,9 @@ def injected_arguments(fn: Callable[..., Any]) -> Callable[..., dict[str, Any]]:
     wrapper would (through ``@inject``, on a stand-in that takes only those parameters).
     Read at setup or once per handler, never per call.
     """
-    target = fn.func if isinstance(fn, functools.partial) else fn
-    names = injected_parameters(fn) or ()
+    names, filled = _stand_in(fn, asynchronous=False)
     if not names:
         return _no_arguments
-    hints = typing.get_type_hints(target, include_extras=True)
-    params = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY) for n in names]
-
-    def arguments(**values: Any) -> dict[str, Any]:
-        return values
-
-    arguments.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    arguments.__annotations__ = {n: hints[n] for n in names}
-    arguments.__qualname__ = getattr(fn, "__qualname__", arguments.__qualname__)
-    filled = inject(arguments)
 
     def missing(**given: Any) -> dict[str, Any]:
         found: dict[str, Any] = filled(**{n: given[n] for n in names if n in given})
@@ -238,6 +228,51 @@ def injected_arguments(fn: Callable[..., Any]) -> Callable[..., dict[str, Any]]:
         return found
 
     return missing
+
+
+def ainjected_arguments(fn: Callable[..., Any]) -> Callable[..., Awaitable[dict[str, Any]]]:
+    """`injected_arguments` for a framework that awaits: the arguments come from ``aget``.
+
+    So a binding that needs an ``await`` (an async provider) can be injected.
+    """
+    names, filled = _stand_in(fn, asynchronous=True)
+
+    async def missing(**given: Any) -> dict[str, Any]:
+        if not names:
+            return {}
+        found: dict[str, Any] = await filled(**{n: given[n] for n in names if n in given})
+        for name in given:
+            found.pop(name, None)
+        return found
+
+    return missing
+
+
+def _stand_in(fn: Callable[..., Any], *, asynchronous: bool) -> tuple[tuple[str, ...], Any]:
+    """The names of ``fn``'s `Injected` parameters and an ``@inject`` function taking them."""
+    target = fn.func if isinstance(fn, functools.partial) else fn
+    names = injected_parameters(fn) or ()
+    if not names:
+        return (), None
+    hints = typing.get_type_hints(target, include_extras=True)
+    params = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY) for n in names]
+    arguments: Callable[..., Any]
+    if asynchronous:
+
+        async def aarguments(**values: Any) -> dict[str, Any]:
+            return values
+
+        arguments = aarguments
+    else:
+
+        def sarguments(**values: Any) -> dict[str, Any]:
+            return values
+
+        arguments = sarguments
+    arguments.__signature__ = inspect.Signature(params)  # type: ignore[union-attr]
+    arguments.__annotations__ = {n: hints[n] for n in names}
+    arguments.__qualname__ = getattr(fn, "__qualname__", arguments.__qualname__)
+    return names, inject(arguments)
 
 
 def _no_arguments(**given: Any) -> dict[str, Any]:
