@@ -13,15 +13,17 @@ import itertools
 import os
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from types import TracebackType
+from types import FunctionType, TracebackType
 from typing import Any, Final, TypeVar, overload
+
+from typing_extensions import TypeAliasType
 
 from injectq._calls import FunctionPlan, arrange, pending, plan_for, read_function, validate
 from injectq._checks import missing_key
 from injectq._compile import add_jit, extend_graph, suggestions_for
 from injectq._graph import Binding, Dep, Graph, Strategy
 from injectq._introspect import Signature
-from injectq._keys import Key, describe, key_problem
+from injectq._keys import Key, KeyOf, Target, describe, key_problem
 from injectq._lifecycle import AMBIENT, ScopeState
 from injectq._marks import REQUEST, SINGLETON, TRANSIENT
 from injectq._module import Module, collect
@@ -127,6 +129,24 @@ class InjectQ(NoCopy):
             names = tuple(dict.fromkeys((*graph.modules, *base.modules, *extra.modules)))
             self._swap(extend_graph(graph, base.records, extra.records, modules=names))
 
+    @overload
+    def bind(
+        self,
+        key: type[T] | KeyOf[T],
+        target: Target[T] | None = None,
+        *,
+        name: str | None = None,
+        scope: str | None = None,
+    ) -> None: ...
+    @overload
+    def bind(
+        self,
+        key: TypeAliasType | FunctionType,
+        target: Any = None,
+        *,
+        name: str | None = None,
+        scope: str | None = None,
+    ) -> None: ...
     def bind(
         self, key: Any, target: Any = None, *, name: str | None = None, scope: str | None = None
     ) -> None:
@@ -478,6 +498,16 @@ class InjectQ(NoCopy):
 
     # -- overrides --------------------------------------------------------------------------
 
+    @overload
+    def override(self, key: Module, /) -> Override[InjectQ]: ...
+    @overload
+    def override(
+        self, key: type[T] | KeyOf[T], replacement: Target[T], *, name: str | None = None
+    ) -> Override[InjectQ]: ...
+    @overload
+    def override(
+        self, key: TypeAliasType | FunctionType, replacement: Any, *, name: str | None = None
+    ) -> Override[InjectQ]: ...
     def override(
         self, key: Any, replacement: Any = NO_REPLACEMENT, *, name: str | None = None
     ) -> Override[InjectQ]:

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Callable
-from typing import Annotated, Any, Generic, Protocol, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Annotated, Any, Final, Generic, Protocol, TypeAlias, TypeVar
 
 import attrs
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
 
-__all__ = ["Inject", "Key", "Named", "Provider", "describe", "key_problem"]
+__all__ = [
+    "Inject",
+    "Key",
+    "KeyOf",
+    "Named",
+    "Provider",
+    "Provides",
+    "Target",
+    "describe",
+    "key_problem",
+]
 
 
 @attrs.frozen(cache_hash=True)
@@ -68,6 +78,50 @@ class Provider(Protocol[T_co]):
     def __call__(self) -> T_co:
         """Resolve ``T``."""
         ...
+
+
+# How `bind(K, target)` is typed, so that checkers reject `bind(Repository, Unrelated)`.
+#
+# A key parameter is typed ``type[K] | KeyOf[K]`` and a target ``Target[K]``. The key alone
+# must decide K: were K solved from both arguments, mypy would take the common base (object)
+# and pyright the union ``Repository | Unrelated``, and accept the call. Each checker needs
+# its own `KeyOf` for that:
+# - mypy infers K from ``type[K]`` first and from callable-typed parameters (the target)
+#   after, so K is the key's type when the target is checked. Its `KeyOf` matches nothing;
+#   it is there because a union, unlike a bare ``type[K]``, lets abstract classes and
+#   protocols through (mypy accepts only concrete classes where ``type[K]`` is expected).
+# - pyright solves K from the arguments in order and widens it to fit a later one, unless
+#   an earlier one fixed it exactly. Its `KeyOf` matches every class object through the
+#   metaclass method ``__subclasses__() -> list[type[K]]``: K inside a list is invariant,
+#   so the key fixes K exactly.
+# mypy reads ``if MYPY:`` as it reads ``if TYPE_CHECKING:`` and skips the other branch;
+# pyright (and Python) take the second definition, the one that counts for them.
+MYPY: Final = False
+
+if MYPY:
+
+    class KeyOf(Protocol[T_co]):  # pyright: ignore[reportRedeclaration]
+        """What mypy sees: a protocol no key matches (the key is a ``type[K]``)."""
+
+        def __injectq_key_of__(self) -> T_co:
+            """Never present: no object matches this protocol."""
+            ...
+
+else:
+
+    class KeyOf(Protocol[T]):
+        """What pyright sees: a class object, whose instances are exactly ``T``."""
+
+        def __subclasses__(self) -> list[type[T]]:
+            """The metaclass method every class object has."""
+            ...
+
+
+Provides: TypeAlias = T | Awaitable[T] | Iterator[T] | AsyncIterator[T]
+"""What a provider function of ``T`` returns: ``T``, or a coroutine or (async) generator of it."""
+
+Target: TypeAlias = type[T] | Callable[..., Provides[T]] | T
+"""What ``bind(K, target)`` takes: a class of ``K``, a provider function of ``K``, an instance."""
 
 
 _GENERIC_ALIASES: tuple[type, ...] = (

@@ -10,12 +10,14 @@ mean and reports what is wrong with them.
 from __future__ import annotations
 
 import functools
+import types
 from collections.abc import Callable, Iterator
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Generic, Self, TypeVar, overload
 
 import attrs
+from typing_extensions import TypeAliasType
 
-from injectq._keys import describe, is_callable_target
+from injectq._keys import KeyOf, Provides, Target, describe, is_callable_target
 from injectq._marks import PROVIDER_ATTR, REQUEST, SINGLETON, TRANSIENT, ProviderSpec
 from injectq._source import Source, caller_source, object_source
 from injectq.errors import UsageError
@@ -43,13 +45,14 @@ class TargetKind:
 
 
 B = TypeVar("B", bound=Callable[..., Any])
+K = TypeVar("K")
 
 
 def _fluent(method: B) -> B:
     """Refuse a builder call made after the module's bindings were collected."""
 
     @functools.wraps(method)
-    def call(self: BindingRecord, *args: Any, **kwargs: Any) -> Any:
+    def call(self: BindingRecord[Any], *args: Any, **kwargs: Any) -> Any:
         if self.recorded:
             msg = (
                 f"The binding of {describe(self.key)} made at {self.source} was recorded when "
@@ -64,11 +67,13 @@ def _fluent(method: B) -> B:
 
 
 @attrs.define(eq=False)
-class BindingRecord:
+class BindingRecord(Generic[K]):
     """What one ``bind(...)`` call (or ``@provider`` method) asked for, and where.
 
     The fluent methods return the record itself, so calls chain in any order. Misuse is
-    remembered in `problems` and reported by ``install()`` with everything else.
+    remembered in `problems` and reported by ``install()`` with everything else. For type
+    checkers the record is generic in the key's type ``K``: ``.to()`` takes a class or
+    provider function of ``K``, ``.to_instance()`` a ``K``.
     """
 
     key: Any
@@ -86,7 +91,7 @@ class BindingRecord:
     recorded: bool = False  # frozen into an Element: further builder calls are misuse
 
     @_fluent
-    def to(self, target: Any) -> BindingRecord:
+    def to(self, target: type[K] | Callable[..., Provides[K]]) -> Self:
         """Bind to a class (constructor injection) or a provider function."""
         if isinstance(target, type) or _is_generic_class(target):
             return self._set_target(target, TargetKind.CLASS, "to")
@@ -99,12 +104,12 @@ class BindingRecord:
         return self
 
     @_fluent
-    def to_instance(self, value: Any) -> BindingRecord:
+    def to_instance(self, value: K) -> Self:
         """Bind to an object, served as it is (always a singleton)."""
         return self._set_target(value, TargetKind.INSTANCE, "to_instance")
 
     @_fluent
-    def to_provider(self, fn: Callable[..., Any]) -> BindingRecord:
+    def to_provider(self, fn: Callable[..., Provides[K]]) -> Self:
         """Bind to a function whose parameters are injected and whose result is served."""
         if not callable(fn):
             self.problems.append(f"to_provider() takes a callable, got {type(fn).__name__} {fn!r}")
@@ -112,7 +117,7 @@ class BindingRecord:
         return self._set_target(fn, TargetKind.PROVIDER, "to_provider")
 
     @_fluent
-    def from_context(self, scope: str = REQUEST) -> BindingRecord:
+    def from_context(self, scope: str = REQUEST) -> Self:
         """Take the value from the ``context`` handed to ``container.scope(scope, ...)``.
 
         The key is one of that scope's context keys: every scope of that name is entered with
@@ -129,7 +134,7 @@ class BindingRecord:
         return self._set_target(None, TargetKind.CONTEXT, "from_context")
 
     @_fluent
-    def named(self, name: str) -> BindingRecord:
+    def named(self, name: str) -> Self:
         """Give the binding a name: ``get(K, name=...)`` and ``get_all(K)`` find it."""
         if not isinstance(name, str) or not name:
             self.problems.append(f"named() takes a non-empty string, got {name!r}")
@@ -140,13 +145,13 @@ class BindingRecord:
         return self
 
     @_fluent
-    def singleton(self) -> BindingRecord:
+    def singleton(self) -> Self:
         """One instance for the container's lifetime, created on first use."""
         self.scopes.append(SINGLETON)
         return self
 
     @_fluent
-    def scoped(self, scope: str = REQUEST) -> BindingRecord:
+    def scoped(self, scope: str = REQUEST) -> Self:
         """One instance per active scope of the given name (``"request"`` by default)."""
         if not isinstance(scope, str) or not scope or scope in (SINGLETON, TRANSIENT):
             self.problems.append(
@@ -158,24 +163,24 @@ class BindingRecord:
         return self
 
     @_fluent
-    def transient(self) -> BindingRecord:
+    def transient(self) -> Self:
         """A new instance on every resolution."""
         self.scopes.append(TRANSIENT)
         return self
 
     @_fluent
-    def eager(self) -> BindingRecord:
+    def eager(self) -> Self:
         """A singleton created when the container is entered (``with container:``)."""
         self.eager_ = True
         return self
 
     @_fluent
-    def as_default(self) -> BindingRecord:
+    def as_default(self) -> Self:
         """Let any other module's binding of the same key and name replace this one."""
         self.default_ = True
         return self
 
-    def _set_target(self, target: Any, kind: str, method: str) -> BindingRecord:
+    def _set_target(self, target: Any, kind: str, method: str) -> Self:
         if self.kind != TargetKind.SELF:
             self.problems.append(
                 f"the target is set twice: {method}() after a target was already given"
@@ -222,7 +227,7 @@ class Element:
     hint: str = ""
 
 
-def _freeze(record: BindingRecord, chain: tuple[str, ...]) -> Element:
+def _freeze(record: BindingRecord[Any], chain: tuple[str, ...]) -> Element:
     record.recorded = True
     return Element(
         record.key,
@@ -270,8 +275,23 @@ class Module:
     def configure(self) -> None:
         """Record this module's bindings; override it. The default binds nothing."""
 
-    def bind(self, key: Any, target: Any = None, *, name: str | None = None) -> BindingRecord:
+    @overload
+    def bind(
+        self, key: type[K] | KeyOf[K], target: Target[K] | None = None, *, name: str | None = None
+    ) -> BindingRecord[K]: ...
+    @overload
+    def bind(
+        self,
+        key: TypeAliasType | types.FunctionType,  # `type` aliases; NewTypes for pyright
+        target: Any = None,
+        *,
+        name: str | None = None,
+    ) -> BindingRecord[Any]: ...
+    def bind(self, key: Any, target: Any = None, *, name: str | None = None) -> BindingRecord[Any]:
         """Bind ``key`` to ``target`` and return a builder to set the name and scope.
+
+        For type checkers, a class ``target`` must be a subclass of ``key``, a function must
+        return a ``key`` (or a coroutine or generator of one) and an instance must be one.
 
         Args:
             key: The type asked for: a class, ABC, Protocol, ``Cache[User]``, a NewType.
@@ -294,7 +314,7 @@ class Module:
                 "when the module is installed."
             )
             raise UsageError(msg)
-        record = BindingRecord(
+        record: BindingRecord[Any] = BindingRecord(
             key, target, _classify(target), caller_source(), module=type(self).__name__
         )
         if name is not None:
@@ -325,7 +345,7 @@ class Module:
             raise UsageError(msg)
         recording.append(module)
 
-    def _provider_records(self) -> Iterator[BindingRecord]:
+    def _provider_records(self) -> Iterator[BindingRecord[Any]]:
         from injectq._introspect import provided_type
 
         seen: set[str] = set()
@@ -338,7 +358,7 @@ class Module:
                 seen.add(attr)
                 bound = getattr(self, attr)
                 key, _, problem, hint = provided_type(bound)
-                record = BindingRecord(
+                record: BindingRecord[Any] = BindingRecord(
                     key,
                     bound,
                     TargetKind.PROVIDER,
@@ -356,7 +376,7 @@ class Module:
                 yield record
 
 
-def _apply_scope(record: BindingRecord, scope: str) -> None:
+def _apply_scope(record: BindingRecord[Any], scope: str) -> None:
     if scope == SINGLETON:
         record.singleton()
     elif scope == TRANSIENT:

@@ -131,7 +131,7 @@ CASES: list[tuple[str, Callable[[], object], type[InjectQError], list[str]]] = [
     ),
     (
         "override without replacement",
-        lambda: InjectQ(Good()).override(Service),
+        lambda: InjectQ(Good()).override(Service),  # type: ignore[call-overload]
         UsageError,
         ["needs a replacement", "override(Service, FakeImpl())"],
     ),
@@ -554,7 +554,7 @@ def test_a_class_called_once_is_still_refused_as_an_unreadable_provider() -> Non
 
     class IntProvider(Module):
         def configure(self) -> None:
-            self.bind(Plain).to_provider(int)
+            self.bind(Plain).to_provider(int)  # type: ignore[arg-type]
 
     with pytest.raises(BindingError) as info:
         InjectQ(IntProvider())

@@ -305,7 +305,7 @@ def test_container_fixture_rejects_a_non_callable_factory() -> None:
 def test_override_with_a_module_takes_no_replacement() -> None:
     """override(module, something) is a UsageError that shows the right call."""
     with pytest.raises(UsageError, match="takes no replacement"):
-        InjectQ().override(EdgeModule(), Config())
+        InjectQ().override(EdgeModule(), Config())  # type: ignore[call-overload]
 
 
 def test_a_scope_without_teardowns_carries_no_finalizer() -> None:

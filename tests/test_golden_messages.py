@@ -85,7 +85,7 @@ def _empty_name(m: Module) -> None:
 
 
 def _string_key(m: Module) -> None:
-    m.bind("Service", Service)  # string-key
+    m.bind("Service", Service)  # type: ignore[call-overload]  # string-key
 
 
 def _twice(m: Module) -> None:
@@ -114,11 +114,11 @@ def _protocol(m: Module) -> None:
 
 
 def _wrong_class(m: Module) -> None:
-    m.bind(Service, Other)  # wrong-class
+    m.bind(Service, Other)  # type: ignore[arg-type]  # wrong-class
 
 
 def _wrong_instance(m: Module) -> None:
-    m.bind(Service, 42)  # wrong-instance
+    m.bind(Service, 42)  # type: ignore[arg-type]  # wrong-instance
 
 
 def _unreadable(m: Module) -> None:

@@ -1,6 +1,7 @@
 """Regression tests for bugs found while building injectq, one per bug."""
 
 import threading
+from typing import Any
 
 import pytest
 
@@ -94,7 +95,7 @@ def test_string_annotations_inside_annotated_resolve_in_their_own_module() -> No
     from injectq import Named
 
     def make_module(label: str) -> tuple[type, Module]:
-        namespace: dict[str, object] = {"__name__": f"generated_{label}", "Named": Named}
+        namespace: dict[str, Any] = {"__name__": f"generated_{label}", "Named": Named}
         exec(
             "from typing import Annotated\n"
             "class Thing:\n"
@@ -110,7 +111,7 @@ def test_string_annotations_inside_annotated_resolve_in_their_own_module() -> No
                 self.bind(thing, name="x")
                 self.bind(str, make)
 
-        return thing, M()  # type: ignore[return-value]
+        return thing, M()
 
     for label in ["first", "second"]:
         _, module = make_module(label)

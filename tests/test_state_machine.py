@@ -29,7 +29,7 @@ from hypothesis.stateful import (
     rule,
 )
 
-from injectq import InjectQ, InjectQError, Module, ScopeError, resource
+from injectq import BindingRecord, InjectQ, InjectQError, Module, ScopeError, resource
 
 SCOPES = ("singleton", "request", "transient")
 
@@ -99,7 +99,7 @@ def binding_module(bindings: list[tuple[Node, Any]]) -> Module:
     class Bindings(Module):
         def configure(self) -> None:
             for node, target in bindings:
-                builder = self.bind(node.cls).to_provider(target)
+                builder: BindingRecord[Any] = self.bind(node.cls).to_provider(target)
                 if node.scope == "singleton":
                     builder.singleton()
                 elif node.scope == "request":
