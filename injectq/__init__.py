@@ -9,8 +9,8 @@ from injectq._discover import discover
 from injectq._inject import inject
 from injectq._keys import Inject, Named, Provider
 from injectq._marks import provider, resource, scoped, singleton, transient
-from injectq._module import BindingRecord, Module
-from injectq._view import BindingInfo, DependencyInfo, GraphView
+from injectq._module import BindingRecord, Module, PrivateModule
+from injectq._view import BindingInfo, DependencyInfo, GraphView, PrivateModuleInfo
 from injectq.errors import (
     AsyncRequiredError,
     AsyncTeardownError,
@@ -49,6 +49,8 @@ __all__ = [
     "NoActiveContainerError",
     "Override",
     "PluginLoadError",
+    "PrivateModule",
+    "PrivateModuleInfo",
     "Problem",
     "Provider",
     "ResolutionError",

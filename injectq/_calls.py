@@ -194,13 +194,21 @@ def _refused(graph: Graph, owner: str, r: Refusal) -> _Failure:
             lines.append("Did you mean: " + " or ".join(close) + "?")
         return tuple(lines)
 
+    kept = graph.private.get(Key(r.key.tp, r.key.name)) if r.key is not None else None
+
+    def problem(where: tuple[str, ...]) -> Problem:
+        if kept and r.code == "missing-binding":
+            assert r.key is not None
+            return checks.not_exposed(r.key, r.param, owner, where, kept)
+        return checks.refusal_problem(r, owner, lambda: where, missing)
+
     def make() -> InjectQError:
-        problem = checks.refusal_problem(r, owner, lambda: (), missing)
-        path = {id(problem): (r.key, [str(r.key)])} if r.key is not None else {}
-        return checks.resolution_error(f"{owner}({r.param.name})", [problem], path)
+        found = problem(())
+        path = {id(found): (r.key, [str(r.key)])} if r.key is not None else {}
+        return checks.resolution_error(f"{owner}({r.param.name})", [found], path)
 
     def problems(where: tuple[str, ...]) -> list[Problem]:
-        return [checks.refusal_problem(r, owner, lambda: where, missing)]
+        return [problem(where)]
 
     return _Failure(make, problems)
 

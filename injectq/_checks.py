@@ -29,6 +29,8 @@ __all__ = [
     "element_problems",
     "missing_key",
     "needs_async",
+    "not_exposed",
+    "not_exposed_error",
     "refusal_problem",
     "resolution_error",
     "suggestions",
@@ -43,6 +45,16 @@ Where = Callable[[], tuple[str, ...]]
 
 def element_problems(el: Element) -> list[Problem]:
     """Misuse recorded by the DSL, one problem each."""
+    if el.kind == TargetKind.EXPOSE:
+        return [
+            Problem(
+                "invalid-binding",
+                f"expose({describe(el.key)}) is invalid: {text}.",
+                (f"Exposed at: {el.source}",),
+                "fix the expose(...) call at that line.",
+            )
+            for text in el.problems
+        ]
     where = (f"Bound at: {el.source}",)
     if el.provider:
         return [
@@ -59,7 +71,7 @@ def element_problems(el: Element) -> list[Problem]:
             "invalid-binding",
             f"The binding of {describe(el.key)} is invalid: {text}.",
             where,
-            "fix the bind(...) call at that line.",
+            el.hint or "fix the bind(...) call at that line.",
         )
         for text in el.problems
     ]
@@ -67,6 +79,13 @@ def element_problems(el: Element) -> list[Problem]:
 
 def invalid_key(el: Element, problem: str) -> Problem:
     """A key that cannot be a key."""
+    if el.kind == TargetKind.EXPOSE:
+        return Problem(
+            "invalid-key",
+            f"{describe(el.key)} cannot be exposed: {problem}.",
+            (f"Exposed at: {el.source}",),
+            "expose the key a binding of the module is bound to, e.g. self.expose(Repository).",
+        )
     return Problem(
         "invalid-key",
         f"{describe(el.key)} cannot be a binding key: {problem}.",
@@ -231,6 +250,58 @@ def refusal_problem(r: Refusal, owner: str, where: Where, missing: Where) -> Pro
         (requested, *where(), *missing()),
         missing_hint(r.key, p),
     )
+
+
+def not_exposed(
+    key: Key, p: Param, owner: str, where: tuple[str, ...], kept: Sequence[Any]
+) -> Problem:
+    """A parameter asking for a key that only private modules it cannot see bind."""
+    modules = list(dict.fromkeys(node.key.space.module for node in kept))
+    first = kept[0].key.space
+    if len(modules) == 1:
+        message = f"{key} is bound only inside {modules[0]}, which does not expose it."
+    else:
+        message = (
+            f"{key} is bound only inside private modules that do not expose it: "
+            + ", ".join(modules)
+            + "."
+        )
+    t = describe(key.tp)
+    named = "" if key.name is None else f', name="{key.name}"'
+    return Problem(
+        "not-exposed",
+        message,
+        (
+            f"Requested by: parameter '{p.name}' of {owner}",
+            *where,
+            *dict.fromkeys(f"{key} bound at: {node.source}" for node in kept),
+        ),
+        f"expose it: self.expose({t}{named}) in {first.module}.configure(), or bind {t} "
+        "outside the private module.",
+    )
+
+
+def not_exposed_error(k: Key, kept: Sequence[Any]) -> MissingBindingError:
+    """The error for ``get()`` of a key that only private modules bind."""
+    modules = list(dict.fromkeys(node.key.space.module for node in kept))
+    places = ", ".join(dict.fromkeys(node.source.location for node in kept))
+    if len(modules) == 1:
+        found = (
+            f"Nothing outside {modules[0]} binds {k}: it is bound only inside that private "
+            f"module ({places}), which does not expose it."
+        )
+    else:
+        found = (
+            f"Nothing outside {' and '.join(modules)} binds {k}: it is bound only inside "
+            f"those private modules ({places}), which do not expose it."
+        )
+    t = describe(k.tp)
+    named = "" if k.name is None else f', name="{k.name}"'
+    hint = (
+        f"expose it: self.expose({t}{named}) in {modules[0]}.configure(), or bind {t} "
+        "outside the private module."
+    )
+    return MissingBindingError(str(k), found, hint=hint, path=[str(k)])
 
 
 def missing_hint(key: Key, p: Param) -> str:

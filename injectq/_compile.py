@@ -135,4 +135,5 @@ def _jit_error(comp: Compiler, key: Key) -> ResolutionError:
 
 def suggestions_for(graph: Graph, key: Key) -> list[str]:
     """Bound keys close to ``key`` (for a missing-binding message at resolve time)."""
-    return checks.suggestions(key, graph.bindings.items())
+    public = ((k, b) for k, b in graph.bindings.items() if k.space is None)
+    return checks.suggestions(key, public)

@@ -19,7 +19,7 @@ from typing import Any, Final, TypeVar, overload
 from typing_extensions import TypeAliasType
 
 from injectq._calls import FunctionPlan, arrange, pending, plan_for, read_function, validate
-from injectq._checks import missing_key
+from injectq._checks import missing_key, not_exposed_error
 from injectq._compile import add_jit, extend_graph, suggestions_for
 from injectq._graph import Binding, Dep, Graph, Strategy
 from injectq._introspect import Signature
@@ -182,7 +182,12 @@ class InjectQ(NoCopy):
         """Let get() serve a created singleton without calling its factory."""
         fast = self._fast
         key = binding.key
-        if key.name is None and not self._closed and fast[_GRAPH].find(key) is binding:
+        if (
+            key.name is None
+            and key.space is None  # a private module's: get() does not see it
+            and not self._closed
+            and fast[_GRAPH].find(key) is binding
+        ):
             fast[key.tp] = itertools.repeat(instance).__next__
 
     # -- resolving --------------------------------------------------------------------------
@@ -291,7 +296,11 @@ class InjectQ(NoCopy):
 
     def _provide(self, key: Key) -> Any:
         """What calling a `Provider[T]` does: resolve now, in the ambient scope."""
-        binding = self._binding(key.tp, key.name, self._graph)
+        if key.space is not None:  # kept inside a private module, compiled at install
+            binding: Binding | None = self._graph.find(key)
+            assert binding is not None
+        else:
+            binding = self._binding(key.tp, key.name, self._graph)
         if binding is None:
             return self
         if binding.needs_async:
@@ -336,6 +345,9 @@ class InjectQ(NoCopy):
 
     @staticmethod
     def _missing(k: Key, graph: Graph, reason: str) -> MissingBindingError:
+        kept = graph.private.get(k)
+        if kept:
+            return not_exposed_error(k, kept)
         names = [n for n, _ in graph.named.get(k.tp, ())]
         return missing_key(k, names, suggestions_for(graph, k), reason)
 

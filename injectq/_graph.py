@@ -4,7 +4,9 @@ The compiler runs no user code. Compiling happens in phases, each over what is n
 (an ``install()`` on top of a graph compiles the new elements plus the bindings that asked
 for one of their keys; everything else is kept as it is):
 
-1. **Winners** (`Compiler.add_elements`): per key and name, the element that binds it.
+1. **Winners** (`Compiler.add_elements`): per key and name, the element that binds it;
+   a binding made inside a private module is keyed in that module's space, or in the space
+   around when it is exposed (`injectq._private.place`).
    Defaults give way, overrides replace, two in one layer are a duplicate; misuse recorded
    by the DSL is reported, and its key is *claimed* so nothing that needs it is reported
    again.
@@ -12,8 +14,10 @@ for one of their keys; everything else is kept as it is):
    `Binding` (scope, call kind, lifecycle) plus its target's signature, read once. The
    target is checked (abstract, wrong type, wrong instance).
 3. **Dependencies** (`Compiler.resolve_all`): every parameter of every draft goes through
-   the one planner (`injectq._plan.plan_param`); a concrete class that is needed but not
-   bound becomes a just-in-time draft, queued in turn (breadth first, a deque).
+   the one planner (`injectq._plan.plan_param`), looking its key up from the draft's own
+   space outwards; a concrete class that is needed but not bound becomes a just-in-time
+   draft, queued in turn (breadth first, a deque), and one made inside a private module
+   moves out as far as it can (`injectq._private.hoist`).
 4. **Checks** (`injectq._checks`): cycles, then captive dependencies; which drafts need an
    ``await``. Every problem found in phases 1-4 is raised together in one `BindingError`.
 5. **Build** (`Compiler.build`): drafts become frozen `Binding` nodes bottom-up; a node
@@ -44,7 +48,7 @@ from injectq._introspect import CallKind, Signature, call_kind, read_callable, r
 from injectq._keys import Key, describe, key_problem
 from injectq._marks import SINGLETON, TRANSIENT, class_scope
 from injectq._marks import is_resource_class as _is_resource
-from injectq._module import Element, TargetKind
+from injectq._module import Element, Space, TargetKind
 from injectq._nodes import (
     Binding,
     Dep,
@@ -52,6 +56,7 @@ from injectq._nodes import (
     unchanged,
 )
 from injectq._plan import DepDraft, Refusal, Strategy, plan_param
+from injectq._private import chain, hoist, keepers, place
 from injectq._source import Source, object_source
 from injectq.errors import BindingError, CircularDependencyError, Problem
 
@@ -74,6 +79,7 @@ class _Draft:
     needed_as: str = ""  # the name of that parameter
     asked_by: str = ""  # for a just-in-time root: who asked ("get(A)")
     queued: bool = False  # in the dependency phase's queue already
+    home: Space | None = None  # where its parameters are looked up (its private module)
 
     key = property(lambda self: self.head.key)
     scope = property(lambda self: self.head.scope)
@@ -105,22 +111,29 @@ class Compiler:
         self.claimed_keys: set[Key] = set()
         self.current: _Draft | None = None  # the draft whose parameters are being planned
         self.current_param = ""
+        # Per plain key, the bindings kept inside private modules (for "not exposed").
+        self.private: dict[Key, list[Any]] = {k: list(v) for k, v in base.private.items()}
+        self.private_jit: list[_Draft] = []  # just in time inside a private module
 
     # -- phase 1: winners -----------------------------------------------------------------
 
     def add_elements(self, elements: tuple[Element, ...], *, overriding: bool) -> None:
         groups: dict[Key, list[Element]] = {}
+        placement = place(elements)
+        self.problems.extend(placement.problems)
         for el in elements:
             problem = key_problem(el.key)
             if el.problems:
                 self.problems.extend(checks.element_problems(el))
-                if problem is None:
-                    self.claimed_keys.add(Key(el.key, el.name))
+                if problem is None and el.kind != TargetKind.EXPOSE:
+                    self.claimed_keys.add(placement.keys[id(el)])
                 continue
             if problem is not None:
                 self.problems.append(checks.invalid_key(el, problem))
                 continue
-            groups.setdefault(Key(el.key, el.name), []).append(el)
+            if el.kind == TargetKind.EXPOSE:
+                continue
+            groups.setdefault(placement.keys[id(el)], []).append(el)
         for key, group in groups.items():
             chosen = [e for e in group if not e.default] or group
             kept = self.base.bindings.get(key) if not overriding else None
@@ -143,6 +156,8 @@ class Compiler:
                 self.order.append(key)
             if draft is not None:
                 self.drafts[key] = draft
+                if key.space is not None:
+                    self.private.setdefault(Key(key.tp, key.name), []).append(draft)
 
     def recompile_askers(self) -> None:
         """Redraft every kept binding that asked, directly or not, for a key drafted now."""
@@ -159,7 +174,7 @@ class Compiler:
                 old = self.base.bindings[asker]
                 self.replaced.add(asker)
                 if old.jit:
-                    draft = self.jit(asker)
+                    draft = self.jit(asker, home=asker.space)
                 else:
                     draft = self._draft(asker, old.record)
                     if draft is not None:
@@ -254,7 +269,7 @@ class Compiler:
         )
         if not keep:
             return None
-        return _Draft(head, sig)
+        return _Draft(head, sig, home=el.space if el is not None else key.space)
 
     # -- phase 3: dependencies ------------------------------------------------------------
 
@@ -266,10 +281,31 @@ class Compiler:
                 self.pending.append(draft)
         while self.pending:
             self._resolve_deps(self.pending.popleft())
+        if self.private_jit:
+            hoist(self)
 
     # The planner's context (injectq._plan.Context).
 
+    @property
+    def home(self) -> Space | None:
+        """Where the parameters being planned are looked up: their binding's space."""
+        return self.current.home if self.current is not None else None
+
     def lookup(self, key: Key) -> Any:
+        home = self.home
+        if home is None:
+            return self.find(key)
+        # Inside a private module: its own keys first, then the spaces around it. A
+        # just-in-time node of an outer space is not taken as it is: the class is planned
+        # here, and moves out when it needs nothing private (`_hoist`).
+        for space in chain(home):
+            found = self.find(Key(key.tp, key.name, space))
+            if found is not None and (space is home or not found.jit):
+                return found
+        return None
+
+    def find(self, key: Key) -> Any:
+        """The node of exactly ``key`` (space included) in this compile, or None."""
         draft = self.drafts.get(key)
         if draft is not None:
             return draft
@@ -278,7 +314,7 @@ class Compiler:
         return self.base.find(key) if self.overlay else self.base.bindings.get(key)
 
     def claimed(self, key: Key) -> bool:
-        return key in self.claimed_keys
+        return any(Key(key.tp, key.name, s) in self.claimed_keys for s in chain(self.home))
 
     def named_of(self, tp: Any) -> list[tuple[str, Any]]:
         items = [(n, self.drafts.get(Key(tp, n)) or b) for n, b in self.base.named.get(tp, ())]
@@ -286,11 +322,23 @@ class Compiler:
         items.extend(
             (k.name, self.drafts[k])
             for k in self.order
-            if k.tp == tp and k.name is not None and k.name not in names
+            if k.tp == tp and k.name is not None and k.space is None and k.name not in names
         )
-        return items
+        home = self.home
+        if home is None:
+            return items
+        by_name = dict(items)  # inner spaces shadow outer ones, name by name
+        for space in reversed(chain(home)[:-1]):
+            for k, node in self._bound():
+                if k.space is space and k.tp == tp and k.name is not None:
+                    by_name[k.name] = node
+        return list(by_name.items())
 
-    def jit(self, key: Key) -> _Draft | None:
+    def jit(self, key: Key, *, home: Space | None = None) -> _Draft | None:
+        """A just-in-time draft of ``key``, planned from ``home`` (default: the asker's)."""
+        if home is None:
+            home = self.home
+        key = Key(key.tp, key.name, home)
         if self.jit_reason(key) is not None:
             return None
         found = self.drafts.get(key)
@@ -310,6 +358,8 @@ class Compiler:
         draft.needed_by, draft.needed_as = self.current, self.current_param
         self.drafts[key] = draft
         self.order.append(key)
+        if home is not None:
+            self.private_jit.append(draft)
         if self.pending or self.current is not None:  # resolving: queue it now
             draft.queued = True
             self.pending.append(draft)
@@ -321,7 +371,14 @@ class Compiler:
             return "it is a named key, and named keys are never created just in time"
         if self.strict:
             return "is not bound and the container is strict (no just-in-time bindings)"
+        kept = self.keepers(key)
+        if kept:
+            return f"is bound inside {kept[0].key.space.module}, which does not expose it"
         return checks.construct_problem(key.tp, jit=True)
+
+    def keepers(self, key: Key) -> list[Any]:
+        """The bindings of ``key`` inside private modules that the asker cannot see."""
+        return keepers(key, self.private, self.home if key.space is None else key.space)
 
     def _resolve_deps(self, draft: _Draft) -> None:
         sig = draft.sig
@@ -359,7 +416,7 @@ class Compiler:
         def missing() -> tuple[str, ...]:
             assert r.key is not None
             lines: list[str] = []
-            close = checks.suggestions(r.key, self._bound())
+            close = checks.suggestions(r.key, self._public())
             if close:
                 lines.append("Did you mean: " + " or ".join(close) + "?")
             reason = self.jit_reason(r.key)
@@ -367,9 +424,14 @@ class Compiler:
                 lines.append(f"Not created just in time: {describe(r.key.tp)} {reason}.")
             return tuple(lines)
 
-        problem = checks.refusal_problem(r, owner, lambda: self.where(draft), missing)
+        kept = self.keepers(r.key) if r.key is not None and r.code == "missing-binding" else []
+        if kept:
+            assert r.key is not None
+            problem = checks.not_exposed(r.key, r.param, owner, self.where(draft), kept)
+        else:
+            problem = checks.refusal_problem(r, owner, lambda: self.where(draft), missing)
         self.problems.append(problem)
-        if r.key is not None and problem.code == "missing-binding":
+        if r.key is not None and problem.code in ("missing-binding", "not-exposed"):
             self.missing[id(problem)] = (r.key, [*self.path(draft), str(r.key)])
 
     def _jit_failed(self, draft: _Draft, refused: list[Refusal]) -> None:
@@ -417,6 +479,9 @@ class Compiler:
         for key, binding in self.base.bindings.items():
             if key not in self.drafts:
                 yield key, binding
+
+    def _public(self) -> Iterator[tuple[Key, Any]]:
+        return ((k, node) for k, node in self._bound() if k.space is None)
 
     # -- phase 4: checks ------------------------------------------------------------------
 
@@ -497,5 +562,8 @@ def build_dep(d: DepDraft) -> Dep:
     # holds no node (Provider edges may form cycles; the built graph must not).
     binding = built(d.target) if d.strategy == Strategy.BINDING else None
     items = tuple((n, built(t)) for n, t in d.items)
+    key = d.key
+    if d.strategy == Strategy.PROVIDER and d.target.key.space is not None:
+        key = d.target.key  # kept inside a private module: resolved by its own key
     p = d.param
-    return Dep(p.name, p.keyword, d.strategy, binding, d.value, d.key, items)
+    return Dep(p.name, p.keyword, d.strategy, binding, d.value, key, items)

@@ -27,10 +27,16 @@ __all__ = [
 
 @attrs.frozen(cache_hash=True)
 class Key:
-    """A binding's identity: a type-like object and an optional name."""
+    """A binding's identity: a type-like object, an optional name, and where it is visible.
+
+    ``space`` is None for a key everyone sees; a binding kept inside a private module has
+    that module's space (`injectq._module.Space`, compared by identity), so two private
+    modules may bind the same type and name. Messages show a key without its space.
+    """
 
     tp: Any
     name: str | None = None
+    space: Any = None
 
     def __str__(self) -> str:
         return describe(self.tp, self.name)

@@ -1,4 +1,4 @@
-"""The binding DSL: `Module` and its fluent builder (the marks are `injectq._marks`).
+"""The binding DSL: `Module`, `PrivateModule` and the fluent builder (marks: `injectq._marks`).
 
 Everything here only records. A module's ``configure()`` runs when the container collects it,
 and each ``bind(...)`` call leaves a `BindingRecord` builder holding what was asked and where.
@@ -27,6 +27,8 @@ __all__ = [
     "Collected",
     "Element",
     "Module",
+    "PrivateModule",
+    "Space",
     "TargetKind",
     "collect",
 ]
@@ -42,6 +44,7 @@ class TargetKind:
     INSTANCE: Final = "instance"
     PROVIDER: Final = "provider"
     CONTEXT: Final = "context"  # a value handed in when a scope of its name is entered
+    EXPOSE: Final = "expose"  # not a binding: a private module's expose(key) call
 
 
 B = TypeVar("B", bound=Callable[..., Any])
@@ -197,6 +200,35 @@ class BindingRecord(Generic[K]):
 
 
 @attrs.frozen(eq=False)
+class Space:
+    """The bindings of one installed `PrivateModule` (compared by identity).
+
+    Attributes:
+        module: The private module's class name.
+        modules: That module, then the modules that installed it, innermost first.
+        source: Where the module's class is defined.
+        parent: The space of the private module around it, or None.
+    """
+
+    module: str
+    modules: tuple[str, ...]
+    source: Source
+    parent: Space | None = None
+
+    def chain(self) -> tuple[Space, ...]:
+        """This space, then each space around it, innermost first."""
+        out: list[Space] = []
+        space: Space | None = self
+        while space is not None:
+            out.append(space)
+            space = space.parent
+        return tuple(out)
+
+    def __repr__(self) -> str:
+        return f"<Space {' <- '.join(self.modules)}>"
+
+
+@attrs.frozen(eq=False)
 class Element:
     """One binding as recorded, frozen when `collect` ends: what was asked, and where.
 
@@ -212,6 +244,8 @@ class Element:
         problems: Misuse found while recording, each a sentence.
         provider: The ``Module.method`` label of a ``@provider`` method, else "".
         hint: How to fix `problems`, when recording knows better than the compiler.
+        space: The private module it was recorded in (None outside any): only bindings
+            recorded there see it, unless that module exposes its key.
     """
 
     key: Any
@@ -225,10 +259,24 @@ class Element:
     problems: tuple[str, ...]
     provider: str = ""
     hint: str = ""
+    space: Space | None = None
 
 
-def _freeze(record: BindingRecord[Any], chain: tuple[str, ...]) -> Element:
+_PRIVATE_CONTEXT = (
+    "from_context() declares a value that whoever enters the scope hands in, which a "
+    "private module cannot keep to itself"
+)
+_PRIVATE_CONTEXT_HINT = (
+    "declare it in a module that is not private; the bindings inside the private module "
+    "can depend on it as on anything bound outside."
+)
+
+
+def _freeze(record: BindingRecord[Any], chain: tuple[str, ...], space: Space | None) -> Element:
     record.recorded = True
+    problems, hint = tuple(record.problems), record.hint
+    if space is not None and record.kind == TargetKind.CONTEXT and not problems:
+        problems, hint = (_PRIVATE_CONTEXT,), _PRIVATE_CONTEXT_HINT
     return Element(
         record.key,
         record.target,
@@ -238,10 +286,35 @@ def _freeze(record: BindingRecord[Any], chain: tuple[str, ...]) -> Element:
         tuple(record.scopes),
         record.eager_,
         record.default_,
-        tuple(record.problems),
+        problems,
         record.provider_label,
-        record.hint,
+        hint,
+        space,
     )
+
+
+@attrs.frozen
+class _Exposure:
+    """One ``expose(key, name=...)`` call, recorded until `collect` freezes it."""
+
+    key: Any
+    name: str | None
+    source: Source
+    problems: tuple[str, ...] = ()
+
+    def freeze(self, chain: tuple[str, ...], space: Space | None) -> Element:
+        return Element(
+            self.key,
+            None,
+            TargetKind.EXPOSE,
+            self.source.in_modules(chain),
+            self.name,
+            (),
+            eager=False,
+            default=False,
+            problems=self.problems,
+            space=space,
+        )
 
 
 def _is_generic_class(target: Any) -> bool:
@@ -376,6 +449,47 @@ class Module:
                 yield record
 
 
+class PrivateModule(Module):
+    """A module whose bindings only its own bindings see, except the keys it exposes.
+
+    The bindings of a private module, and of the modules it installs, are visible only to
+    the bindings inside it; `expose` makes a key visible to the modules around it. The
+    bindings inside may depend on anything bound outside. Two private modules may bind the
+    same key (Guice's "robot legs"): each of its bindings sees its own.
+
+    Example:
+        ```python
+        class PostgresModule(PrivateModule):
+            def configure(self) -> None:
+                self.bind(Pool, PgPool).singleton()  # seen only inside
+                self.bind(Repository, PgRepository)
+                self.expose(Repository)
+        ```
+    """
+
+    def expose(self, key: Any, *, name: str | None = None) -> None:
+        """Make the binding of ``key`` (and ``name``) visible outside this module.
+
+        The module (or a module it installs, exposing it there too) must bind the key;
+        ``install()`` reports an exposed key that it does not bind.
+
+        Raises:
+            UsageError: When called outside ``configure()``.
+        """
+        recording = _RECORDING.get(id(self))
+        if recording is None:
+            msg = (
+                f"{type(self).__name__}.expose() was called outside configure(). "
+                "Hint: call self.expose(Key) inside configure(self), next to the bind() "
+                "call of that key."
+            )
+            raise UsageError(msg)
+        problems: tuple[str, ...] = ()
+        if name is not None and (not isinstance(name, str) or not name):
+            problems = (f"expose() takes a non-empty string as name=, got {name!r}",)
+        recording.append(_Exposure(key, name, caller_source(), problems))
+
+
 def _apply_scope(record: BindingRecord[Any], scope: str) -> None:
     if scope == SINGLETON:
         record.singleton()
@@ -419,15 +533,19 @@ def collect(modules: tuple[Any, ...]) -> Collected:
         UsageError: When something that is not a `Module` instance is installed.
     """
     records: list[Element] = []
-    seen: set[Any] = set()
+    # Modules are told apart per private module: each private module that installs a
+    # module gets its own copy of its bindings, as Guice's private binders do.
+    seen: dict[Space | None, set[Any]] = {}
     names: list[str] = []
 
-    def visit(module: Module, chain: tuple[str, ...]) -> None:
+    def visit(module: Module, chain: tuple[str, ...], space: Space | None) -> None:
         key = _dedupe_key(module)
-        if key in seen:
+        if key in seen.setdefault(space, set()):
             return
-        seen.add(key)
+        seen[space].add(key)
         chain = (type(module).__name__, *chain)
+        if isinstance(module, PrivateModule):
+            space = Space(chain[0], chain, object_source(type(module)), space)
         recording: list[Any] = []
         _RECORDING[id(module)] = recording
         try:
@@ -440,9 +558,11 @@ def collect(modules: tuple[Any, ...]) -> Collected:
         recording.extend(module._provider_records())
         for item in recording:
             if isinstance(item, Module):
-                visit(item, chain)
+                visit(item, chain, space)
+            elif isinstance(item, _Exposure):
+                records.append(item.freeze(chain, space))
             else:
-                records.append(_freeze(item, chain))
+                records.append(_freeze(item, chain, space))
 
     for module in modules:
         if not isinstance(module, Module):
@@ -457,5 +577,5 @@ def collect(modules: tuple[Any, ...]) -> Collected:
             )
             raise UsageError(msg)
         names.append(type(module).__name__)
-        visit(module, ())
+        visit(module, (), None)
     return Collected(tuple(records), tuple(names))

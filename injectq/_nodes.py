@@ -125,6 +125,8 @@ class Graph:
         context: Per scope name, the keys declared ``from_context()`` for it, each with the
             binding serving it (a ``"context"`` binding, or what replaced it), computed once
             per graph.
+        private: Per key without its space, the bindings kept inside private modules
+            (``bindings`` holds them under their own keys): what a missing binding names.
     """
 
     bindings: Mapping[Key, Binding]
@@ -139,6 +141,7 @@ class Graph:
     jit: dict[Key, Binding] = attrs.field(factory=dict)
     plans: weakref.WeakKeyDictionary[Any, Any] = attrs.field(factory=weakref.WeakKeyDictionary)
     context: Mapping[str, Mapping[Key, Binding]] = MappingProxyType({})
+    private: Mapping[Key, tuple[Binding, ...]] = MappingProxyType({})
 
     def find(self, key: Key) -> Binding | None:
         """The binding of ``key``, installed or just in time, or None."""
@@ -183,8 +186,14 @@ def next_graph(
     unnamed = _copy(base.unnamed)
     named = _copy(base.named)
     asked = _copy(base.asked)
+    private = _copy(base.private)
     for key, binding in built.items():
-        if key.name is None:
+        if key.space is not None:  # kept inside a private module: not in the indexes
+            if not binding.jit:
+                plain = Key(key.tp, key.name)
+                others = tuple(b for b in private.get(plain, ()) if b.key != key)
+                private[plain] = (*others, binding)
+        elif key.name is None:
             unnamed[key.tp] = binding
         else:
             items = [(n, b) for n, b in named.get(key.tp, ()) if n != key.name]
@@ -212,6 +221,7 @@ def next_graph(
         base.container_type,
         MappingProxyType(asked),
         context=MappingProxyType(context if context is not None else base.context),
+        private=MappingProxyType(private),
     )
 
 
@@ -226,7 +236,11 @@ def carry_overlay(old: Graph, new: Graph) -> None:
     A node is kept when every parameter would receive the same thing from ``new``, so the
     instances cached for it (a just-in-time ``@singleton``) stay shared across installs.
     """
-    jit = {k: b for k, b in old.jit.items() if k not in new.bindings}
+    jit = {
+        k: b
+        for k, b in old.jit.items()
+        if k not in new.bindings and Key(k.tp, k.name) not in new.private
+    }
     changed = True
     while changed:  # a dropped node drops the nodes that depend on it, pass after pass
         changed = False
@@ -244,6 +258,8 @@ def _still(dep: Dep, new: Graph, jit: Mapping[Key, Binding]) -> bool:
         return True  # a default for no annotation; a Provider resolves when called
     if dep.strategy == Strategy.MAPPING:
         return tuple(new.named.get(key.tp, ())) == dep.items
+    if dep.binding is not None and dep.binding.key.space is not None:
+        key = dep.binding.key  # received from inside a private module, which shadows
     found = new.bindings.get(key) or jit.get(key)
     if dep.strategy == Strategy.BINDING:
         return found is dep.binding

@@ -11,7 +11,7 @@ from injectq._graph import Binding, Graph, Strategy
 from injectq._introspect import CallKind
 from injectq._keys import Key, describe
 
-__all__ = ["BindingInfo", "DependencyInfo", "GraphView"]
+__all__ = ["BindingInfo", "DependencyInfo", "GraphView", "PrivateModuleInfo"]
 
 
 @attrs.frozen
@@ -56,6 +56,10 @@ class BindingInfo:
         file: The file it was bound in.
         line: The line it was bound at.
         modules: The module that bound it, then the modules that installed that one.
+        private_to: The private module whose bindings alone see it, or None when every
+            binding (and ``get()``) sees it.
+        exposed_by: For a binding made inside a private module and seen outside it: the
+            private module whose ``expose()`` made it visible there.
     """
 
     key: Any
@@ -72,6 +76,8 @@ class BindingInfo:
     file: str
     line: int
     modules: tuple[str, ...]
+    private_to: str | None = None
+    exposed_by: str | None = None
 
     @property
     def label(self) -> str:
@@ -82,6 +88,27 @@ class BindingInfo:
     def location(self) -> str:
         """``file:line``."""
         return f"{self.file}:{self.line}"
+
+
+@attrs.frozen
+class PrivateModuleInfo:
+    """One installed `PrivateModule`: what it keeps to itself and what it exposes.
+
+    Attributes:
+        module: The private module's class name.
+        modules: That module, then the modules that installed it.
+        file: The file its class is defined in.
+        line: The line its class is defined at.
+        exposes: The bindings it makes visible to the modules around it.
+        keeps: The bindings only the bindings inside it see (just-in-time ones included).
+    """
+
+    module: str
+    modules: tuple[str, ...]
+    file: str
+    line: int
+    exposes: tuple[BindingInfo, ...]
+    keeps: tuple[BindingInfo, ...]
 
 
 _KINDS = {
@@ -116,6 +143,8 @@ def _info(binding: Binding) -> BindingInfo:
             )
         )
     source = binding.source
+    space = binding.key.space
+    home = binding.record.space if binding.record is not None else None
     return BindingInfo(
         binding.key.tp,
         binding.key.name,
@@ -131,7 +160,16 @@ def _info(binding: Binding) -> BindingInfo:
         source.file,
         source.line,
         source.modules,
+        space.module if space is not None else None,
+        _exposer(home, space).module if home is not None and home is not space else None,
     )
+
+
+def _exposer(home: Any, space: Any) -> Any:
+    """The private module, on ``home``'s chain, whose expose() lifted a binding to ``space``."""
+    while home.parent is not space:
+        home = home.parent
+    return home
 
 
 class GraphView:
@@ -144,15 +182,17 @@ class GraphView:
         ```
     """
 
-    __slots__ = ("_graph", "_infos")
+    __slots__ = ("_graph", "_infos", "_nodes")
 
     def __init__(self, graph: Graph) -> None:
         self._graph = graph
         self._infos: dict[Key, BindingInfo] | None = None
+        self._nodes: dict[Key, Binding] = {}
 
     def _all(self) -> dict[Key, BindingInfo]:
         if self._infos is None:
-            self._infos = {key: _info(b) for key, b in self._graph.every()}
+            self._nodes = dict(self._graph.every())
+            self._infos = {key: _info(b) for key, b in self._nodes.items()}
         return self._infos
 
     def __iter__(self) -> Iterator[BindingInfo]:
@@ -172,6 +212,32 @@ class GraphView:
     def modules(self) -> tuple[str, ...]:
         """The names of the installed modules, in install order."""
         return self._graph.modules
+
+    @property
+    def private_modules(self) -> tuple[PrivateModuleInfo, ...]:
+        """Each installed private module, with what it exposes and what it keeps, in order."""
+        infos = self._all()
+        spaces: dict[Any, tuple[list[BindingInfo], list[BindingInfo]]] = {}
+        for key, node in self._nodes.items():
+            home = node.record.space if node.record is not None else key.space
+            while home is not None:
+                exposes, keeps = spaces.setdefault(home, ([], []))
+                if home is key.space:
+                    keeps.append(infos[key])
+                    break
+                exposes.append(infos[key])
+                home = home.parent
+        return tuple(
+            PrivateModuleInfo(
+                space.module,
+                space.modules,
+                space.source.file,
+                space.source.line,
+                tuple(exposes),
+                tuple(keeps),
+            )
+            for space, (exposes, keeps) in spaces.items()
+        )
 
     def context_keys(self, scope: str = "request") -> tuple[BindingInfo, ...]:
         """The context keys a scope of this name must be handed, in install order.
@@ -196,17 +262,21 @@ class GraphView:
         """(from id, to id, parameter, through a Provider) for every dependency edge."""
         ids = self._ids()
         edges = []
-        for key, info in self._all().items():
-            for dep in info.dependencies:
-                if dep.strategy in ("binding", "provider") and dep.key is not None:
-                    target = ids.get(Key(dep.key, dep.name))
+        for key, node in self._nodes.items():
+            for dep in node.deps:
+                if dep.strategy == Strategy.BINDING and dep.binding is not None:
+                    target = ids.get(dep.binding.key)
                     if target is not None:
-                        edges.append((ids[key], target, dep.parameter, dep.strategy == "provider"))
-                elif dep.strategy == "mapping":
-                    for name in dep.names:
-                        target = ids.get(Key(dep.key, name))
+                        edges.append((ids[key], target, dep.param, False))
+                elif dep.strategy == Strategy.PROVIDER and dep.key is not None:
+                    target = ids.get(dep.key)
+                    if target is not None:
+                        edges.append((ids[key], target, dep.param, True))
+                elif dep.strategy == Strategy.MAPPING:
+                    for name, item in dep.items:
+                        target = ids.get(item.key)
                         if target is not None:
-                            edges.append((ids[key], target, f"{dep.parameter}[{name}]", False))
+                            edges.append((ids[key], target, f"{dep.param}[{name}]", False))
         return edges
 
     def _by_scope(self) -> dict[str, list[tuple[str, BindingInfo]]]:
@@ -228,7 +298,7 @@ class GraphView:
             lines.append(f"  subgraph cluster_{_ident(scope)} {{")
             lines.append(f'    label="{_dot_escape(scope)}"; color="{colour}";')
             for node, info in members:
-                label = _dot_escape(f"{info.label}\n{info.kind}: {info.target}")
+                label = _dot_escape("\n".join(_label_lines(info)))
                 lines.append(f'    {node} [label="{label}", fillcolor="{colour}"];')
             lines.append("  }")
         for source, target, parameter, lazy in self._edges():
@@ -243,9 +313,7 @@ class GraphView:
         for scope, members in self._by_scope().items():
             lines.append(f'  subgraph {_ident(scope)}["{_mermaid_escape(scope)}"]')
             for node, info in members:
-                label = "<br/>".join(
-                    _mermaid_escape(part) for part in (info.label, f"{info.kind}: {info.target}")
-                )
+                label = "<br/>".join(_mermaid_escape(part) for part in _label_lines(info))
                 lines.append(f'    {node}["{label}"]')
             lines.append("  end")
         for source, target, parameter, lazy in self._edges():
@@ -276,29 +344,31 @@ class GraphView:
                 f" (it is bound with names: {', '.join(repr(n) for n in names)})" if names else ""
             )
             return f"{describe(key, name)} is not bound{hint}.\n"
+        infos = self._all()
         lines = [_summary(root)]
-        seen = {Key(root.key, root.name)}
-        stack: list[tuple[BindingInfo, int, str]] = [(root, 0, "")]
+        start = Key(key, name)
+        seen = {start}
+        stack: list[tuple[Key, int, str]] = [(start, 0, "")]
         while stack:
-            info, index, indent = stack.pop()
+            at, index, indent = stack.pop()
+            info, node = infos[at], self._nodes[at]
             if index >= len(info.dependencies):
                 continue
-            stack.append((info, index + 1, indent))
+            stack.append((at, index + 1, indent))
             dep = info.dependencies[index]
             last = index == len(info.dependencies) - 1
             branch, child_indent = ("└── ", "    ") if last else ("├── ", "│   ")
             lines.append(f"{indent}{branch}{_dependency(dep)}")
-            if dep.strategy == "binding" and dep.key is not None:
-                child = self.get(dep.key, dep.name)
-                child_key = Key(dep.key, dep.name)
-                if child is not None:
-                    lines[-1] += f"  =>  {_summary(child)}"
-                    if child_key in seen:
-                        if child.dependencies:
-                            lines[-1] += "  (shown above)"
-                    else:
-                        seen.add(child_key)
-                        stack.append((child, 0, indent + child_indent))
+            target = node.deps[index].binding
+            if dep.strategy == "binding" and target is not None and target.key in infos:
+                child = infos[target.key]
+                lines[-1] += f"  =>  {_summary(child)}"
+                if target.key in seen:
+                    if child.dependencies:
+                        lines[-1] += "  (shown above)"
+                else:
+                    seen.add(target.key)
+                    stack.append((target.key, 0, indent + child_indent))
         return "\n".join(lines) + "\n"
 
 
@@ -317,6 +387,16 @@ def _mermaid_escape(text: str) -> str:
     return text.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
 
 
+def _label_lines(info: BindingInfo) -> list[str]:
+    """The lines of a node's label in the drawings: key, target, where it is seen."""
+    lines = [info.label, f"{info.kind}: {info.target}"]
+    if info.private_to is not None:
+        lines.append(f"private to {info.private_to}")
+    if info.exposed_by is not None:
+        lines.append(f"exposed by {info.exposed_by}")
+    return lines
+
+
 def _summary(info: BindingInfo) -> str:
     flags = [
         info.scope if info.scope in ("singleton", "transient") else f'scoped "{info.scope}"',
@@ -330,6 +410,10 @@ def _summary(info: BindingInfo) -> str:
         flags.append("just in time")
     if info.default:
         flags.append("default")
+    if info.private_to is not None:
+        flags.append(f"private to {info.private_to}")
+    if info.exposed_by is not None:
+        flags.append(f"exposed by {info.exposed_by}")
     where = f"{info.location} (in {' <- '.join(info.modules)})" if info.modules else (info.location)
     return f"{info.label}  [{', '.join(flags)}]  {where}"
 

@@ -19,9 +19,11 @@ LAYERS: dict[str, float] = {
     "_introspect": 1,
     "_marks": 2.0,
     "_module": 2.1,
-    # The compiler (layer 3), its own modules in import order: the planner; the checks and
-    # their messages, and the compiled nodes; the phases; the function plans.
+    # The compiler (layer 3), its own modules in import order: the planner; where private
+    # modules' bindings are visible; the checks and their messages, and the compiled nodes;
+    # the phases; the function plans.
     "_plan": 3.0,
+    "_private": 3.05,
     "_checks": 3.1,
     "_nodes": 3.1,
     "_graph": 3.2,
@@ -159,6 +161,8 @@ def test_public_names_are_pinned() -> None:
         "NoActiveContainerError",
         "Override",
         "PluginLoadError",
+        "PrivateModule",
+        "PrivateModuleInfo",
         "Problem",
         "Provider",
         "ResolutionError",

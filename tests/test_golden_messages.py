@@ -8,7 +8,7 @@ from typing import Literal, Protocol
 
 import pytest
 
-from injectq import BindingError, InjectQ, Module
+from injectq import BindingError, InjectQ, Module, PrivateModule
 
 HERE = "tests/test_golden_messages.py"
 
@@ -159,6 +159,25 @@ def _captive(m: Module) -> None:
     m.bind(RequestData).scoped()  # request-data
 
 
+class Keeper(PrivateModule):
+    def configure(self) -> None:
+        self.bind(RequestData)  # kept
+
+
+class Exposer(PrivateModule):
+    def configure(self) -> None:
+        self.expose(Other)  # exposes-other
+
+
+def _not_exposed(m: Module) -> None:
+    m.bind(Cache)  # wants-kept
+    m.install(Keeper())
+
+
+def _expose_unbound(m: Module) -> None:
+    m.install(Exposer())
+
+
 CASES: list[tuple[str, Callable[[Module], None]]] = [
     ("empty-name", _empty_name),
     ("string-key", _string_key),
@@ -178,6 +197,8 @@ CASES: list[tuple[str, Callable[[Module], None]]] = [
     ("missing", _missing),
     ("cycle", _cycle),
     ("captive", _captive),
+    ("not-exposed", _not_exposed),
+    ("expose-unbound", _expose_unbound),
 ]
 
 
@@ -269,6 +290,16 @@ EXPECTED: dict[str, str] = {
    Cache bound at: {HERE}:{L:cache} (in Golden)
    RequestData bound at: {HERE}:{L:request-data} (in Golden)
    Hint: make Cache scoped "request" too, or take Provider[RequestData] instead, which resolves it in the scope active when called.""",  # noqa: E501
+    "not-exposed": """\
+1) [not-exposed] RequestData is bound only inside Keeper, which does not expose it.
+   Requested by: parameter 'data' of Cache.__init__
+   Cache bound at: {HERE}:{L:wants-kept} (in Golden)
+   RequestData bound at: {HERE}:{L:kept} (in Keeper <- Golden)
+   Hint: expose it: self.expose(RequestData) in Keeper.configure(), or bind RequestData outside the private module.""",  # noqa: E501
+    "expose-unbound": """\
+1) [expose-unbound] Exposer exposes Other, which it does not bind.
+   Exposed at: {HERE}:{L:exposes-other} (in Exposer <- Golden)
+   Hint: bind it in Exposer (or in a module it installs), e.g. self.bind(Other, Impl), or drop the expose() call.""",  # noqa: E501
 }
 
 
@@ -288,10 +319,12 @@ def test_every_problem_code_has_a_golden_text() -> None:
         "captive-dependency",
         "cycle",
         "duplicate-binding",
+        "expose-unbound",
         "invalid-binding",
         "invalid-key",
         "missing-annotation",
         "missing-binding",
+        "not-exposed",
         "scope-conflict",
         "unreadable-signature",
         "unsupported-annotation",

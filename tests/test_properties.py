@@ -2,7 +2,9 @@
 
 Each generated graph is a list of nodes; node ``i`` is a class ``N{i}`` with a scope and
 constructor parameters naming other nodes. Some parameters name a node that is never bound
-(a missing key), some point forward (which can close a cycle). The reference model below
+(a missing key), some point forward (which can close a cycle). Nodes may be bound inside
+one of two private modules, exposed or kept; a parameter naming a kept node of another
+module is a key it cannot see. The reference model below
 predicts which problems ``install`` must report; for valid graphs the tests resolve every
 node and check wiring, identity per scope and teardown order.
 """
@@ -15,7 +17,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from injectq import BindingError, CircularDependencyError, InjectQ, Module, Named, resource
+from injectq import (
+    BindingError,
+    CircularDependencyError,
+    InjectQ,
+    Module,
+    Named,
+    PrivateModule,
+    resource,
+)
 
 SCOPES = ("singleton", "transient", "request")
 
@@ -28,6 +38,8 @@ class Node:
     named: bool = False  # bound under the name "n{i}"; dependents ask for that name
     via_provider: bool = False  # bound to a provider function instead of the class
     is_async: bool = False  # bound to an async provider that yields to the loop first
+    private: int | None = None  # bound inside private module 0 or 1
+    exposed: bool = False  # that private module exposes it
 
 
 @dataclass
@@ -37,8 +49,25 @@ class Model:
 
     # -- the reference model ------------------------------------------------------------
 
+    def sees(self, i: int, d: int) -> bool:
+        """Whether node i's bindings see node d (public, exposed, or in the same module)."""
+        dep = self.nodes[d]
+        return dep.private is None or dep.exposed or dep.private == self.nodes[i].private
+
+    def hidden(self, i: int) -> bool:
+        """Kept inside a private module: get() does not see it."""
+        return self.nodes[i].private is not None and not self.nodes[i].exposed
+
     def edges(self, i: int) -> list[int]:
-        return [d for d in self.nodes[i].deps if self.nodes[d].bound]
+        return [d for d in self.nodes[i].deps if self.nodes[d].bound and self.sees(i, d)]
+
+    def has_hidden_deps(self) -> bool:
+        return any(
+            self.nodes[d].bound and not self.sees(i, d)
+            for i, n in enumerate(self.nodes)
+            if n.bound
+            for d in n.deps
+        )
 
     def has_cycle(self) -> bool:
         state: dict[int, int] = {}
@@ -78,6 +107,8 @@ class Model:
         codes = set()
         if self.has_missing():
             codes.add("missing-binding")
+        if self.has_hidden_deps():
+            codes.add("not-exposed")
         if self.has_cycle():
             codes.add("cycle")
         elif self.captive():  # captive dependencies are checked on acyclic graphs only
@@ -125,26 +156,42 @@ class Model:
         providers = [namespace[f"make_N{i}"] for i in range(len(self.nodes))]
         nodes = self.nodes
 
+        def bind_nodes(module: Module, private: int | None) -> None:
+            for i, (cls, node) in enumerate(zip(classes, nodes, strict=True)):
+                if not node.bound or node.private != private:
+                    continue
+                name = f"n{i}" if node.named else None
+                target = providers[i] if node.via_provider or node.is_async else cls
+                builder = module.bind(cls, target, name=name)
+                if node.scope == "request":
+                    builder.scoped()
+                elif node.scope == "singleton":
+                    builder.singleton()
+                else:
+                    builder.transient()
+                if isinstance(module, PrivateModule) and node.exposed:
+                    module.expose(cls, name=name)
+
+        class Leg(PrivateModule):
+            def __init__(self, number: int) -> None:
+                self.number = number
+
+            def configure(self) -> None:
+                bind_nodes(self, self.number)
+
         class Generated(Module):
             def configure(self) -> None:
-                for i, (cls, node) in enumerate(zip(classes, nodes, strict=True)):
-                    if not node.bound:
-                        continue
-                    name = f"n{i}" if node.named else None
-                    target = providers[i] if node.via_provider or node.is_async else cls
-                    builder = self.bind(cls, target, name=name)
-                    if node.scope == "request":
-                        builder.scoped()
-                    elif node.scope == "singleton":
-                        builder.singleton()
-                    else:
-                        builder.transient()
+                bind_nodes(self, None)
+                for leg in sorted({n.private for n in nodes if n.private is not None}):
+                    self.install(Leg(leg))
 
         return classes, Generated()
 
 
 @st.composite
-def graphs(draw: st.DrawFn, *, allow_problems: bool, allow_async: bool = False) -> Model:
+def graphs(
+    draw: st.DrawFn, *, allow_problems: bool, allow_async: bool = False, allow_private: bool = False
+) -> Model:
     n = draw(st.integers(min_value=1, max_value=7))
     nodes = []
     for i in range(n):
@@ -161,12 +208,17 @@ def graphs(draw: st.DrawFn, *, allow_problems: bool, allow_async: bool = False) 
                 named=draw(st.booleans()),
                 via_provider=draw(st.booleans()),
                 is_async=allow_async and draw(st.booleans()),
+                private=draw(st.sampled_from((None, None, 0, 1))) if allow_private else None,
+                exposed=allow_private and draw(st.booleans()),
             )
         )
     if allow_problems and n > 1:
         for i in draw(st.lists(st.integers(0, n - 1), max_size=2, unique=True)):
             nodes[i].bound = False
     model = Model(nodes)
+    if not allow_problems:  # keep valid graphs valid: only parameters their node can see
+        for i, node in enumerate(nodes):
+            node.deps = [d for d in node.deps if model.sees(i, d)]
     if not allow_problems:
         # Keep valid graphs valid: turn singletons into scoped ones until none is captive.
         while model.captive():
@@ -175,9 +227,10 @@ def graphs(draw: st.DrawFn, *, allow_problems: bool, allow_async: bool = False) 
 
 
 def resolve_all(scope: Any, model: Model, classes: list[type]) -> list[Any]:
-    """Every node of the graph, resolved in ``scope`` (named nodes by their name)."""
+    """Every node get() sees, resolved in ``scope`` (named nodes by their name); None for
+    the nodes kept inside private modules."""
     return [
-        scope.get(cls, name=f"n{i}" if model.nodes[i].named else None)
+        None if model.hidden(i) else scope.get(cls, name=f"n{i}" if model.nodes[i].named else None)
         for i, cls in enumerate(classes)
     ]
 
@@ -185,7 +238,9 @@ def resolve_all(scope: Any, model: Model, classes: list[type]) -> list[Any]:
 async def aresolve_all(scope: Any, model: Model, classes: list[type]) -> list[Any]:
     """The async twin of resolve_all."""
     return [
-        await scope.aget(cls, name=f"n{i}" if model.nodes[i].named else None)
+        None
+        if model.hidden(i)
+        else await scope.aget(cls, name=f"n{i}" if model.nodes[i].named else None)
         for i, cls in enumerate(classes)
     ]
 
@@ -194,9 +249,10 @@ PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 
 
 @PROPERTY
-@given(graphs(allow_problems=True))
+@given(graphs(allow_problems=True, allow_private=True))
 def test_install_rejects_exactly_the_invalid_graphs(model: Model) -> None:
-    """install() fails iff the model finds a cycle, a missing key or a captive dependency."""
+    """install() fails iff the model finds a cycle, a missing or hidden key or a captive
+    dependency."""
     _, module = model.build()
     expected = model.expected_codes()
     if not expected:
@@ -211,8 +267,13 @@ def test_install_rejects_exactly_the_invalid_graphs(model: Model) -> None:
 def check_wiring_and_identity(
     model: Model, classes: list[type], a: list[Any], b: list[Any], c: list[Any]
 ) -> None:
-    """a and b come from one scope, c from another: identity must follow each node's scope."""
+    """a and b come from one scope, c from another: identity must follow each node's scope.
+
+    A node kept inside a private module is checked through the nodes that depend on it.
+    """
     for i, node in enumerate(model.nodes):
+        if model.hidden(i):
+            continue
         for j, dep in enumerate(node.deps):
             assert type(getattr(a[i], f"p{j}")) is classes[dep]
         if node.scope == "singleton":
@@ -224,12 +285,14 @@ def check_wiring_and_identity(
             assert a[i] is not b[i]
         # Scoped dependencies are shared inside one scope.
         for j, dep in enumerate(node.deps):
-            if model.nodes[dep].scope != "transient":
+            if model.nodes[dep].scope != "transient" and not model.hidden(dep):
                 assert getattr(a[i], f"p{j}") is a[dep]
+            if model.nodes[dep].scope == "singleton":
+                assert getattr(a[i], f"p{j}") is getattr(c[i], f"p{j}")
 
 
 @PROPERTY
-@given(graphs(allow_problems=False))
+@given(graphs(allow_problems=False, allow_private=True))
 def test_valid_graphs_resolve_with_the_right_wiring_and_identity(model: Model) -> None:
     """Every dependency is an instance of its node; identity follows each node's scope."""
     classes, module = model.build()
@@ -244,7 +307,7 @@ def test_valid_graphs_resolve_with_the_right_wiring_and_identity(model: Model) -
 
 
 @PROPERTY
-@given(graphs(allow_problems=False, allow_async=True))
+@given(graphs(allow_problems=False, allow_async=True, allow_private=True))
 def test_valid_graphs_resolve_through_aget_with_the_same_wiring(model: Model) -> None:
     """The async twin: aget() of graphs with async providers wires and caches the same way."""
     classes, module = model.build()
@@ -263,7 +326,7 @@ def test_valid_graphs_resolve_through_aget_with_the_same_wiring(model: Model) ->
 
 
 @PROPERTY
-@given(graphs(allow_problems=False))
+@given(graphs(allow_problems=False, allow_private=True))
 def test_teardown_runs_in_reverse_creation_order(model: Model) -> None:
     """Each closing disposes what it owns in reverse creation order; everything exactly once."""
     classes, module = model.build()

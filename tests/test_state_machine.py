@@ -2,7 +2,8 @@
 
 Hypothesis drives one container through random sequences of operations on random graphs of
 ``@resource`` classes (sync and async providers, singleton, request-scoped and transient
-bindings) and checks, after every step and at the end:
+bindings; some installed as private modules exposing their keys, which overrides replace
+from outside) and checks, after every step and at the end:
 
 - everything served (and all it holds) was initialized exactly once;
 - nothing is built twice where it is cached (a singleton per override state, a scoped
@@ -29,7 +30,15 @@ from hypothesis.stateful import (
     rule,
 )
 
-from injectq import BindingRecord, InjectQ, InjectQError, Module, ScopeError, resource
+from injectq import (
+    BindingRecord,
+    InjectQ,
+    InjectQError,
+    Module,
+    PrivateModule,
+    ScopeError,
+    resource,
+)
 
 SCOPES = ("singleton", "request", "transient")
 
@@ -95,19 +104,30 @@ def make_node(
     return node, namespace["make"], namespace["fake"]
 
 
-def binding_module(bindings: list[tuple[Node, Any]]) -> Module:
+def binding_module(bindings: list[tuple[Node, Any]], *, private: bool = False) -> Module:
+    """A module binding each node to its target; a private module exposing each of them."""
+
+    def bind_all(module: Module) -> None:
+        for node, target in bindings:
+            builder: BindingRecord[Any] = module.bind(node.cls).to_provider(target)
+            if node.scope == "singleton":
+                builder.singleton()
+            elif node.scope == "request":
+                builder.scoped()
+            else:
+                builder.transient()
+
     class Bindings(Module):
         def configure(self) -> None:
-            for node, target in bindings:
-                builder: BindingRecord[Any] = self.bind(node.cls).to_provider(target)
-                if node.scope == "singleton":
-                    builder.singleton()
-                elif node.scope == "request":
-                    builder.scoped()
-                else:
-                    builder.transient()
+            bind_all(self)
 
-    return Bindings()
+    class PrivateBindings(PrivateModule):
+        def configure(self) -> None:
+            bind_all(self)
+            for node, _ in bindings:
+                self.expose(node.cls)
+
+    return PrivateBindings() if private else Bindings()
 
 
 @dataclass
@@ -143,13 +163,13 @@ class ContainerMachine(RuleBasedStateMachine):
 
     # -- operations -----------------------------------------------------------------------
 
-    @initialize(data=st.data(), count=st.integers(1, 4))
-    def first_install(self, data: st.DataObject, count: int) -> None:
-        self.install(data, count)
+    @initialize(data=st.data(), count=st.integers(1, 4), private=st.booleans())
+    def first_install(self, data: st.DataObject, count: int, private: bool) -> None:
+        self.install(data, count, private)
 
     @precondition(lambda self: not self.closed and not self.overrides and len(self.nodes) < 12)
-    @rule(data=st.data(), count=st.integers(1, 3))
-    def install(self, data: st.DataObject, count: int) -> None:
+    @rule(data=st.data(), count=st.integers(1, 3), private=st.booleans())
+    def install(self, data: st.DataObject, count: int, private: bool = False) -> None:
         bindings = []
         for _ in range(count):
             index = len(self.nodes)
@@ -165,7 +185,7 @@ class ContainerMachine(RuleBasedStateMachine):
             self.nodes.append(node)
             self.fakes.append(fake)
             bindings.append((node, make))
-        self.container.install(binding_module(bindings))
+        self.container.install(binding_module(bindings, private=private))
 
     @precondition(lambda self: not self.closed)
     @rule()

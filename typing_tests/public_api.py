@@ -3,7 +3,18 @@
 import abc
 from typing import Generic, TypeVar, assert_type
 
-from injectq import Activation, InjectQ, Module, Override, Provider, Scope, inject
+from injectq import (
+    Activation,
+    BindingInfo,
+    InjectQ,
+    Module,
+    Override,
+    PrivateModule,
+    PrivateModuleInfo,
+    Provider,
+    Scope,
+    inject,
+)
 
 
 class Service:
@@ -76,3 +87,18 @@ async def check(container: InjectQ, provide: Provider[Service]) -> None:
     class M(Module):
         def configure(self) -> None:
             self.bind(Service).singleton().named("x")
+
+
+class PrivateTyping(PrivateModule):
+    def configure(self) -> None:
+        self.bind(Service).singleton()
+        assert_type(self.expose(Service), None)
+        assert_type(self.expose(Cache[User], name="users"), None)
+
+
+def check_private_views(container: InjectQ) -> None:
+    for info in container.graph.private_modules:
+        assert_type(info, PrivateModuleInfo)
+        assert_type(info.exposes, tuple[BindingInfo, ...])
+        assert_type(info.keeps[0].private_to, str | None)
+        assert_type(info.exposes[0].exposed_by, str | None)
