@@ -12,6 +12,7 @@ import pytest
 import typer
 import typer.main
 from click.testing import CliRunner
+from typer.testing import CliRunner as TyperRunner
 
 from injectq import BindingError, InjectQ, Module, Named, UsageError, provider, resource
 from injectq.integrations.click import Injected, setup, typer_command
@@ -295,3 +296,126 @@ def test_typer_help_does_not_show_injected_parameters() -> None:
     result = run_typer(cli, ["create", "--help"])
     assert "Usage: root create [OPTIONS] {name}" in result.output
     assert "conn" not in result.output.lower()
+
+
+class Command:
+    """A service built from the running Typer command's context: context of the scope."""
+
+    def __init__(self, ctx: typer.Context) -> None:
+        self.ctx = ctx
+
+
+class TyperModule(StoreModule):
+    def configure(self) -> None:
+        super().configure()
+        self.bind(typer.Context).from_context()
+        self.bind(Command).scoped()
+
+
+def make_plain_typer_app() -> typer.Typer:
+    """A Typer app written as Typer's docs write one: no decorator of ours."""
+    app = typer.Typer()
+    users = typer.Typer()
+    app.add_typer(users, name="users")
+
+    @app.callback()
+    def main(ctx: typer.Context, command: Injected[Command]) -> None:
+        print(f"main {command.ctx is ctx} {isinstance(ctx, typer.Context)}")
+
+    @app.command()
+    def create(name: str, conn: Injected[sqlite3.Connection]) -> None:
+        conn.execute("INSERT INTO accounts VALUES (?)", (name,))
+        if name == "taken":
+            raise typer.Exit(code=3)
+        if name == "done":
+            raise typer.Exit
+        print(f"created {name}")
+
+    @users.command("show")
+    def show(ctx: typer.Context, command: Injected[Command], session: Injected[Session]) -> None:
+        print(f"{command.ctx.info_name} {command.ctx is ctx} {session.number > 0}")
+
+    return app
+
+
+def test_a_typer_app_is_wired_as_it_is() -> None:
+    """setup(app): typer.testing.CliRunner runs the commands in scopes, the writes roll back."""
+    app = make_plain_typer_app()
+    runner = TyperRunner()
+    setup(app, InjectQ(TyperModule()))
+    result = runner.invoke(app, ["create", "ada"])
+    assert result.output == "main True True\ncreated ada\n", result.output
+    setup(app, InjectQ(TyperModule()))  # the last run closed its container
+    assert runner.invoke(app, ["create", "taken"]).exit_code == 3
+    setup(app, InjectQ(TyperModule()))
+    assert runner.invoke(app, ["create", "done"]).exit_code == 0
+    assert [e for e in events if e != "clock"] == ["commit", "rollback Exit", "commit"]
+    assert rows() == ["ada", "done"]
+
+
+def test_typer_context_is_context_of_the_scope() -> None:
+    """A service taking typer.Context gets the command's context, in a sub-app too."""
+    app = make_plain_typer_app()
+    setup(app, InjectQ(TyperModule()))
+    result = TyperRunner().invoke(app, ["users", "show"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "main True True\nshow True True\n"
+    assert len([e for e in events if e.startswith("dispose")]) == 1
+
+
+def test_typer_help_shows_only_the_commands_own_parameters() -> None:
+    """Typer builds each command without its Injected parameters."""
+    app = make_plain_typer_app()
+    setup(app, InjectQ(TyperModule()))
+    result = TyperRunner().invoke(app, ["create", "--help"])
+    assert "Usage: root create [OPTIONS] {name}" in result.output
+    assert "conn" not in result.output.lower()
+
+
+def test_typer_setup_reports_every_broken_command_at_once() -> None:
+    """Two commands, two problems, one BindingError with each command's file:line."""
+    app = typer.Typer()
+
+    @app.command()
+    def one(thing: Injected[Missing]) -> None: ...
+
+    @app.command()
+    def two(word: Injected[Annotated[str, Named("greting")]]) -> None: ...
+
+    with pytest.raises(BindingError) as info:
+        setup(app, InjectQ(TyperModule()))
+    text = str(info.value)
+    assert "[missing-binding] Nothing binds Missing." in text
+    assert 'Did you mean: str named "greeting"' in text
+    assert re.search(r"one defined at: \S*test_click\.py:\d+", text)
+    assert re.search(r"two defined at: \S*test_click\.py:\d+", text)
+
+
+def test_typer_setup_twice_and_a_context_key_typer_cannot_supply() -> None:
+    """A second setup() while the container is open; a context key other than typer.Context."""
+    app = make_plain_typer_app()
+    setup(app, InjectQ(TyperModule()))
+    with pytest.raises(UsageError, match=r"Typer setup\(\) was called twice"):
+        setup(app, InjectQ(TyperModule()))
+
+    class TenantModule(TyperModule):
+        def configure(self) -> None:
+            super().configure()
+            self.bind(Tenant).from_context()
+
+    with pytest.raises(BindingError, match=r"\[unsupplied-context\] Typer cannot supply Tenant"):
+        setup(make_plain_typer_app(), InjectQ(TenantModule()))
+
+
+def test_typer_context_in_a_tree_built_with_get_command() -> None:
+    """The command tree Typer built, wired with typer_command: typer.Context is served too."""
+    app = typer.Typer()
+
+    @app.command()
+    @typer_command
+    def who(command: Injected[Command]) -> None:
+        print(command.ctx.info_name, isinstance(command.ctx, typer.Context))
+
+    cli = typer.main.get_command(app)
+    setup(cli, InjectQ(TyperModule()))
+    assert run_typer(cli, []).output == "who True\n"

@@ -15,15 +15,22 @@ copy of Click). Then one call wires a CLI::
 Each command's callback runs in its own scope (``"request"`` unless ``setup(...,
 scope=...)`` says otherwise), left with the exception that ended it; ``ctx.exit(0)`` (and
 Typer's ``raise typer.Exit()``) is a success, not an error. ``click.Context`` is context of
-the scope: bind it with ``self.bind(click.Context).from_context()`` (Typer hands its
-commands a context of its own copy of Click, not a ``typer.Context`` instance, so it is
-not offered there). The first command of
+the scope: bind it with ``self.bind(click.Context).from_context()``. The first command of
 an invocation is the CLI's start-up: every command is validated again (commands added after
 ``setup()`` included) and the container is entered; it is closed with the root context.
 
-A Typer app is built the same way (on Typer's copy of Click): decorate its commands with
+A Typer app is wired as it is: ``setup(app, container)``. Typer builds a Click command tree
+from the app each time it runs (``app()``, ``typer.testing.CliRunner().invoke(app, ...)``),
+so `setup` wraps the functions registered on the app (commands, callbacks, sub-apps) in
+place: Typer builds each command without its ``Injected`` parameters, and its callback runs
+in a scope. ``typer.Context`` is context of the scope (declare
+``self.bind(typer.Context).from_context()``): `setup` has Typer make its contexts as
+``typer.Context``, which Typer otherwise only uses as an annotation. Register a Typer app's
+commands before calling `setup`; one registered later is validated and wired at the next
+run's start-up, too late for the command tree Typer built for that run. A command tree built
+with ``typer.main.get_command(app)`` can be wired too; decorate its commands with
 `typer_command` (below ``@app.command()``) so that Typer leaves the ``Injected`` parameters
-alone, then wire the command that ``typer.main.get_command(app)`` returns.
+alone.
 """
 
 from __future__ import annotations
@@ -58,7 +65,9 @@ def typer_command(fn: F) -> F:
     """Let Typer build a command from ``fn`` without its ``Injected[...]`` parameters.
 
     Typer turns every parameter it sees into a CLI option; this shows it ``fn`` without the
-    parameters the container fills. `setup` fills them when the command runs.
+    parameters the container fills. `setup` fills them when the command runs. Needed only
+    for a command tree built with ``typer.main.get_command(app)``: ``setup(app, ...)`` on
+    the Typer app does it for every command registered.
     """
     hidden = injected_parameters(fn) or ()
     return wrap_handler(fn, hide=hidden) if hidden else fn  # type: ignore[return-value]
@@ -68,7 +77,8 @@ class _Flavour:
     """The Click a command tree is built on: Click itself, or the copy Typer ships.
 
     Typer builds its commands on its own copy of Click (``typer._click``), whose classes
-    are not Click's; the same names in it serve the same purpose.
+    are not Click's; the same names in it serve the same purpose. Typer's ``typer.Context``
+    subclasses that copy's ``Context`` (``rich``); Click's own is ``click.Context``.
     """
 
     def __init__(self, package: str) -> None:
@@ -76,6 +86,9 @@ class _Flavour:
         top = sys.modules[package.split(".", maxsplit=1)[0]]
         self.package = package
         self.context: type[Any] = core.Context
+        named: Any = getattr(top, "Context", None)
+        rich = isinstance(named, type) and named is not core.Context
+        self.rich: type[Any] | None = named if rich and issubclass(named, core.Context) else None
         exceptions = importlib.import_module(f"{package}.exceptions")
         self.exit: type[BaseException] = getattr(exceptions, "Exit", None) or top.Exit
         self.current: Callable[[], Any] = importlib.import_module(
@@ -84,16 +97,21 @@ class _Flavour:
 
     @classmethod
     def of(cls, command: Any) -> _Flavour:
-        for base in type(command).__mro__:
+        kind = command if isinstance(command, type) else type(command)
+        for base in kind.__mro__:
             module = base.__module__
             if base.__name__ == "Command" and module.endswith(".core"):
                 return cls(module.removesuffix(".core"))
         msg = (
-            f"setup() takes a Click command or group, got {type(command).__name__} "
-            f"{command!r}. Hint: pass the object @click.group()/@click.command() made; for "
-            "a Typer app, typer.main.get_command(app)."
+            f"setup() takes a Click command or group, or a Typer app, got "
+            f"{type(command).__name__} {command!r}. Hint: pass the object "
+            "@click.group()/@click.command() made, or the typer.Typer() app."
         )
         raise UsageError(msg)
+
+    def supplies(self) -> dict[Any, Callable[[Any], Any]]:
+        """The context key a command's unit is handed: ``click.Context``, ``typer.Context``."""
+        return {self.rich or self.context: _the_context}
 
 
 def _commands(command: Any) -> Iterator[Any]:
@@ -101,6 +119,29 @@ def _commands(command: Any) -> Iterator[Any]:
     yield command
     for sub in getattr(command, "commands", {}).values():
         yield from _commands(sub)
+
+
+def _typer_app(cli: Any) -> bool:
+    typer = sys.modules.get("typer")
+    return typer is not None and isinstance(cli, typer.Typer)
+
+
+def _typer_holders(app: Any) -> Iterator[Any]:
+    """What holds the functions of a Typer app: its commands, callbacks and sub-apps."""
+    yield from app.registered_commands
+    yield app.info  # typer.Typer(callback=...)
+    if app.registered_callback is not None:
+        yield app.registered_callback
+    for group in app.registered_groups:
+        yield group  # app.add_typer(sub, callback=...)
+        if group.typer_instance is not None:
+            yield from _typer_holders(group.typer_instance)
+
+
+def _callback_of(holder: Any) -> Callable[..., Any] | None:
+    """A holder's function, if it has one (Typer keeps placeholders where none was given)."""
+    callback = holder.callback
+    return callback if callable(callback) else None
 
 
 def _original(callback: Callable[..., Any]) -> Callable[..., Any]:
@@ -117,11 +158,15 @@ def _original(callback: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class _Wiring:
-    """One Click command tree wired to one container."""
+    """One Click command tree (or one Typer app) wired to one container."""
 
     def __init__(self, root: Any, container: InjectQ, scope: str) -> None:
         self.root = root
-        self.flavour = _Flavour.of(root)
+        self.typer = _typer_app(root)
+        if self.typer:
+            self.flavour = _Flavour.of(importlib.import_module("typer.core").TyperCommand)
+        else:
+            self.flavour = _Flavour.of(root)
         self.wrapped: weakref.WeakSet[Any] = weakref.WeakSet()
         self.lock = threading.Lock()
         self.use(container, scope)
@@ -131,29 +176,42 @@ class _Wiring:
         self.container = container
         self.integration = Integration(
             container,
-            framework="Typer" if self.flavour.package != "click" else "Click",
+            framework="Typer" if self.typer or self.flavour.package != "click" else "Click",
             scope=scope,
-            supplies={self.flavour.context: _the_context},
+            supplies=self.flavour.supplies(),
             handlers=self.handlers,
         )
 
+    def holders(self) -> Iterator[Any]:
+        return _typer_holders(self.root) if self.typer else _commands(self.root)
+
     def handlers(self) -> Iterator[Callable[..., Any]]:
-        for command in _commands(self.root):
-            if command.callback is not None:
-                fn = _original(command.callback)
+        for holder in self.holders():
+            callback = _callback_of(holder)
+            if callback is not None:
+                fn = _original(callback)
                 if injected_parameters(fn):
                     yield fn
 
     def wrap(self) -> None:
         """Validate every command at once, then run the new ones' callbacks in scopes."""
         self.integration.check()
-        if self.root.callback is None:  # the start-up hook needs a callback to live in
+        if not self.typer and self.root.callback is None:
+            # The start-up hook needs a callback to live in, run before any subcommand's.
             self.root.callback = self.starter
             self.wrapped.add(self.root)
-        for command in _commands(self.root):
-            if command.callback is not None and command not in self.wrapped:
-                command.callback = self.in_scope(command.callback)
-                self.wrapped.add(command)
+        for holder in self.holders():
+            callback = _callback_of(holder)
+            if callback is not None and holder not in self.wrapped:
+                holder.callback = self.in_scope(callback)
+                self.wrapped.add(holder)
+        if self.flavour.rich is not None:
+            if self.typer:
+                _typer_contexts(self.root, self.flavour)
+            else:
+                for command in _commands(self.root):
+                    if command.context_class is self.flavour.context:
+                        command.context_class = self.flavour.rich
 
     def start(self, ctx: Any) -> None:
         root = ctx.find_root()
@@ -171,12 +229,14 @@ class _Wiring:
 
     def in_scope(self, callback: Callable[..., Any]) -> Callable[..., Any]:
         injecting = callback
-        if injected_parameters(_original(callback)) and not _fills_itself(callback):
-            injecting = wrap_handler(callback)
+        names = injected_parameters(_original(callback))
+        if names and not _fills_itself(callback):
+            # Typer reads the function's signature when it builds a command: hide them.
+            injecting = wrap_handler(callback, hide=names if self.typer else ())
 
         flavour = self.flavour
 
-        @functools.wraps(callback)
+        @functools.wraps(injecting)
         def run(*args: Any, **kwargs: Any) -> Any:
             ctx = flavour.current()
             self.start(ctx)
@@ -193,6 +253,42 @@ class _Wiring:
             raise success
 
         return run
+
+
+_rich_classes: dict[type[Any], type[Any]] = {}
+
+
+def _rich(cls: type[Any], flavour: _Flavour) -> type[Any]:
+    """``cls`` (a Typer command or group class) making ``typer.Context`` contexts."""
+    if cls.context_class is not flavour.context:
+        return cls  # already typer.Context, or a context class of the user's own
+    found = _rich_classes.get(cls)
+    if found is None:
+        namespace = {"context_class": flavour.rich, "__module__": cls.__module__}
+        found = _rich_classes[cls] = type(cls.__name__, (cls,), namespace)
+    return found
+
+
+def _typer_contexts(app: Any, flavour: _Flavour, added: Any = None) -> None:
+    """Have Typer build the commands and groups of ``app`` with ``typer.Context`` contexts.
+
+    Typer picks a command's class from its ``CommandInfo``, a group's from the first of
+    ``add_typer(cls=...)``, the app's ``@callback(cls=...)`` and ``Typer(cls=...)`` that was
+    given; the class is set where Typer will read it.
+    """
+    core = importlib.import_module("typer.core")
+    placeholder = importlib.import_module("typer.models").DefaultPlaceholder
+    for info in app.registered_commands:
+        info.cls = _rich(info.cls or core.TyperCommand, flavour)
+    holders = [h for h in (added, app.registered_callback, app.info) if h is not None]
+    given = next((h for h in holders if not isinstance(h.cls, placeholder)), None)
+    if given is not None:
+        given.cls = _rich(given.cls or core.TyperGroup, flavour)
+    else:
+        holders[-1].cls = _rich(core.TyperGroup, flavour)
+    for group in app.registered_groups:
+        if group.typer_instance is not None:
+            _typer_contexts(group.typer_instance, flavour, group)
 
 
 def _fills_itself(callback: Callable[..., Any]) -> bool:
@@ -215,15 +311,16 @@ def setup(cli: Any, container: InjectQ, *, scope: str = "request") -> None:
     Validates every command's ``Injected[...]`` parameters, at once.
 
     Args:
-        cli: The root command or group (for Typer, ``typer.main.get_command(app)``).
+        cli: The root command or group, or a ``typer.Typer`` app.
         container: The container commands resolve from.
         scope: The name of the scope each command runs in.
 
     Raises:
         BindingError: A command's ``Injected[...]`` parameter cannot be resolved, or the
-            container declares a context key of ``scope`` other than ``click.Context``.
-        UsageError: ``cli`` is not a Click command, or ``setup()`` was already called for it
-            with a container that is still open.
+            container declares a context key of ``scope`` other than the command's context
+            (``click.Context``; for Typer, ``typer.Context``).
+        UsageError: ``cli`` is neither a Click command nor a Typer app, or ``setup()`` was
+            already called for it with a container that is still open.
     """
     with _wired_lock:
         wiring = _wired.get(cli)
