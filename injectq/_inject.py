@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Any, TypeVar, overload
+from typing import Any, ParamSpec, TypeVar, overload
 
 from injectq._calls import read_function
 from injectq._container import InjectQ
@@ -15,6 +15,7 @@ from injectq.errors import UsageError
 
 __all__ = ["inject"]
 
+P = ParamSpec("P")
 R = TypeVar("R")
 C = TypeVar("C", bound=type[Any])
 
@@ -22,22 +23,24 @@ C = TypeVar("C", bound=type[Any])
 @overload
 def inject(fn: C) -> C: ...
 @overload
-def inject(fn: Callable[..., R]) -> Callable[..., R]: ...
+def inject(fn: Callable[P, R]) -> Callable[P, R]: ...
 def inject(fn: Any) -> Any:
     """Inject the parameters the caller did not pass, from `InjectQ.current`.
 
     Works on functions, ``async`` functions and methods; on a class it wraps ``__init__``.
-    For type checkers the decorated function keeps its return type and accepts any
-    arguments, since the injected ones may be left out.
     Every parameter left out by the caller is injected by its annotation, unless some
-    parameter is marked ``Inject[T]``: then only the marked ones are. A parameter with a
-    default keeps it when its type is unbound. A container is needed only when something is
-    left to inject.
+    parameter is marked, with ``Inject[T]`` or the default `INJECTED`: then only the marked
+    ones are. A parameter with a default keeps it when its type is unbound. A container is
+    needed only when something is left to inject.
+
+    For type checkers the decorated function keeps its signature, so its callers are checked
+    for the arguments they pass; give the injected parameters the default `INJECTED` to let
+    callers leave them out.
 
     Example:
         ```python
         @inject
-        def handle(order_id: int, repo: Repository) -> Order: ...
+        def handle(order_id: int, repo: Repository = INJECTED) -> Order: ...
 
         with container.activate():
             handle(42)

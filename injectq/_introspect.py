@@ -20,7 +20,7 @@ from typing import Annotated, Any, TypeVar
 
 import attrs
 
-from injectq._keys import INJECT_MARKER, Named, Provider, describe, key_problem
+from injectq._keys import INJECT_MARKER, INJECTED, Named, Provider, describe, key_problem
 
 __all__ = ["CallKind", "Param", "Signature", "provided_type", "read_callable", "read_class"]
 
@@ -51,7 +51,8 @@ class Param:
         default: The default value, or `inspect.Parameter.empty`.
         provider: Annotated ``Provider[T]``.
         mapping_of: ``T`` for ``dict[str, T]`` / ``Mapping[str, T]``.
-        explicit: Marked with ``Inject[T]``.
+        explicit: Marked with ``Inject[T]`` or the default `INJECTED` (which is then no
+            default: the parameter is injected).
         problem: Why the annotation cannot be injected, if it cannot.
     """
 
@@ -67,6 +68,11 @@ class Param:
     explicit: bool = False
     problem: str | None = None
     positional_only: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        if self.default is INJECTED:
+            object.__setattr__(self, "default", _EMPTY)
+            object.__setattr__(self, "explicit", True)
 
     @property
     def has_default(self) -> bool:

@@ -13,6 +13,7 @@ T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
 
 __all__ = [
+    "INJECTED",
     "Inject",
     "Key",
     "KeyOf",
@@ -71,6 +72,30 @@ INJECT_MARKER = _InjectMarker()
 
 Inject = Annotated[T, INJECT_MARKER]
 """``Inject[T]`` marks a parameter of an `@inject` function for injection explicitly."""
+
+
+class _Injected:
+    """The type of `INJECTED`; its repr says what to do when it reaches a function."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return (
+            "<injectq.INJECTED: a parameter to inject; call the function through @inject "
+            "or container.call()>"
+        )
+
+    def __reduce__(self) -> str:
+        return "INJECTED"
+
+
+INJECTED: Any = _Injected()
+"""The default that marks a parameter for injection: ``repo: Repository = INJECTED``.
+
+Like ``Inject[T]`` it marks the parameter explicitly; being a default, it also tells type
+checkers that callers of an `@inject` function (or of a class decorated with it) may leave
+the parameter out, while they check every argument passed.
+"""
 
 
 class Provider(Protocol[T_co]):

@@ -151,6 +151,7 @@ def test_public_names_are_pinned() -> None:
         "ContainerClosedError",
         "DependencyInfo",
         "GraphView",
+        "INJECTED",
         "Inject",
         "InjectQ",
         "InjectQError",

@@ -23,6 +23,7 @@ from django.urls import URLPattern, path
 from django.views import View
 
 from injectq import (
+    INJECTED,
     BindingError,
     InjectQ,
     Module,
@@ -97,12 +98,12 @@ class WebModule(Module):
 
 
 @inject
-def current_session(session: Session) -> Session:
+def current_session(session: Session = INJECTED) -> Session:
     return session
 
 
 @inject
-async def acurrent_session(session: Session) -> Session:
+async def acurrent_session(session: Session = INJECTED) -> Session:
     return session
 
 

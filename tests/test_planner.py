@@ -89,7 +89,7 @@ def test_inject_fills_positional_only_parameters() -> None:
     wrapped = inject(positional_only)
     c = InjectQ(Wiring())
     with c.activate():
-        assert wrapped() == (c.get(Config), 1, 2)
+        assert wrapped() == (c.get(Config), 1, 2)  # type: ignore[call-arg]
 
 
 def needs_later_positional(a: int = 7, config: Config | None = None, /) -> tuple[int, Any]:
@@ -290,7 +290,7 @@ def test_constructor_call_and_inject_decide_alike() -> None:
     by_ctor = _normal(c.get(Kinds).values)
     by_call = _normal(c.call(kinds))
     with c.activate():
-        by_inject = _normal(inject(kinds)())
+        by_inject = _normal(inject(kinds)())  # type: ignore[call-arg]
     expected = (c.get(Config), Sms, ["sms"], c, c.get(Config), None, 5)
     assert by_ctor == by_call == by_inject == expected
 

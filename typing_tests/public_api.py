@@ -4,6 +4,7 @@ import abc
 from typing import Generic, TypeVar, assert_type
 
 from injectq import (
+    INJECTED,
     Activation,
     BindingInfo,
     InjectQ,
@@ -79,10 +80,10 @@ async def check(container: InjectQ, provide: Provider[Service]) -> None:
     assert_type(await container.acall(handler, 1), str)  # a sync function's result
 
     @inject
-    def injected(order_id: int, service: Service) -> float:
+    def injected(order_id: int, service: Service = INJECTED) -> float:
         return 1.0
 
-    assert_type(injected(1), float)  # injected parameters may be left out
+    assert_type(injected(1), float)  # INJECTED parameters may be left out
 
     class M(Module):
         def configure(self) -> None:

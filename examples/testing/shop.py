@@ -2,7 +2,7 @@
 
 from typing import Protocol
 
-from injectq import Module, inject
+from injectq import INJECTED, Module, inject
 
 
 class PaymentGateway(Protocol):
@@ -33,5 +33,5 @@ class ShopModule(Module):
 
 
 @inject
-def checkout(customer: str, orders: Orders) -> str:
+def checkout(customer: str, orders: Orders = INJECTED) -> str:
     return orders.place(customer, 1999)
