@@ -7,7 +7,7 @@ the container serves instances and disposes resources.
 from injectq._container import Activation, InjectQ, Override, Scope
 from injectq._discover import discover
 from injectq._inject import inject
-from injectq._keys import INJECTED, Inject, Named, Provider
+from injectq._keys import INJECTED, AsyncProvider, Inject, Named, Provider
 from injectq._marks import provider, resource, scoped, singleton, transient
 from injectq._module import BindingRecord, Module, PrivateModule
 from injectq._view import BindingInfo, DependencyInfo, GraphView, PrivateModuleInfo
@@ -31,6 +31,7 @@ from injectq.errors import (
 __all__ = [
     "INJECTED",
     "Activation",
+    "AsyncProvider",
     "AsyncRequiredError",
     "AsyncTeardownError",
     "BindingError",

@@ -18,10 +18,11 @@ from typing import Any, Final, TypeVar, overload
 
 from typing_extensions import TypeAliasType
 
-from injectq._calls import FunctionPlan, arrange, pending, plan_for, read_function, validate
+from injectq._arguments import afill, fill
+from injectq._calls import FunctionPlan, plan_for, read_function, validate
 from injectq._checks import missing_key, not_exposed_error
 from injectq._compile import add_jit, extend_graph, suggestions_for
-from injectq._graph import Binding, Dep, Graph, Strategy
+from injectq._graph import Binding, Graph
 from injectq._introspect import Signature
 from injectq._keys import Key, KeyOf, Target, describe, key_problem
 from injectq._lifecycle import AMBIENT, ScopeState
@@ -37,7 +38,6 @@ from injectq._overrides import (
 )
 from injectq._resolver import Resolver
 from injectq._scopes import Activation, NoCopy, Scope, context_scope
-from injectq._tracing import trace
 from injectq._view import GraphView
 from injectq.errors import (
     AsyncRequiredError,
@@ -85,7 +85,12 @@ class InjectQ(NoCopy):
             debug = os.environ.get("INJECTQ_DEBUG", "") not in ("", "0")
         self._root = ScopeState(SINGLETON, None)
         self._resolver = Resolver(
-            self._root, self._find_scope, self._provide, self, self._singleton_ready, debug=debug
+            self._root,
+            self._find_scope,
+            (self._provide, self._aprovide),
+            self,
+            self._singleton_ready,
+            debug=debug,
         )
         self._lock = threading.RLock()
         self._closed = False
@@ -294,18 +299,29 @@ class InjectQ(NoCopy):
             afast[key] = (False, factory)
         return factory(state)
 
-    def _provide(self, key: Key) -> Any:
-        """What calling a `Provider[T]` does: resolve now, in the ambient scope."""
+    def _provided(self, key: Key) -> Binding | None:
+        """The binding a `Provider[T]` of ``key`` resolves, None for the container itself."""
         if key.space is not None:  # kept inside a private module, compiled at install
             binding: Binding | None = self._graph.find(key)
             assert binding is not None
-        else:
-            binding = self._binding(key.tp, key.name, self._graph)
+            return binding
+        return self._binding(key.tp, key.name, self._graph)
+
+    def _provide(self, key: Key) -> Any:
+        """What calling a `Provider[T]` does: resolve now, in the ambient scope."""
+        binding = self._provided(key)
         if binding is None:
             return self
         if binding.needs_async:
             return self._resolver.async_(binding)(None)
         return self._resolver.sync(binding)(None)
+
+    async def _aprovide(self, key: Key) -> Any:
+        """What awaiting an `AsyncProvider[T]`'s call does: resolve, in the ambient scope."""
+        binding = self._provided(key)
+        if binding is None:
+            return self
+        return await self._resolver.aresolve(binding)
 
     def _checked_key(self, key: Any, what: str) -> Any:
         problem = key_problem(key)
@@ -406,54 +422,13 @@ class InjectQ(NoCopy):
         self, fn: Any, sig: Signature, args: tuple[Any, ...], kwargs: Mapping[str, Any]
     ) -> tuple[list[Any], dict[str, Any]]:
         """The arguments to call ``fn`` with: the caller's, plus the injected ones."""
-        plan = self._plan(fn, sig)
-        sync = self._resolver.sync
-        filled: list[tuple[int, Any]] = []
-        for index, dep in pending(plan, args, kwargs):
-            try:
-                if dep.strategy == Strategy.BINDING:
-                    assert dep.binding is not None
-                    value = sync(dep.binding)(None)
-                elif dep.strategy == Strategy.MAPPING:
-                    value = {n: sync(b)(None) for n, b in dep.items}
-                else:
-                    value = self._constant(dep)
-            except Exception as exc:
-                trace(exc, f"{sig.owner}({dep.param})")
-                raise
-            filled.append((index, value))
-        return arrange(plan, args, kwargs, filled)
+        return fill(self._plan(fn, sig), self._resolver, self, args, kwargs)
 
     async def _afill(
         self, fn: Any, sig: Signature, args: tuple[Any, ...], kwargs: Mapping[str, Any]
     ) -> tuple[list[Any], dict[str, Any]]:
         """`_fill` awaiting async bindings."""
-        plan = self._plan(fn, sig)
-        aresolve = self._resolver.aresolve
-        filled: list[tuple[int, Any]] = []
-        for index, dep in pending(plan, args, kwargs):
-            try:
-                if dep.strategy == Strategy.BINDING:
-                    assert dep.binding is not None
-                    value = await aresolve(dep.binding)
-                elif dep.strategy == Strategy.MAPPING:
-                    value = {n: await aresolve(b) for n, b in dep.items}
-                else:
-                    value = self._constant(dep)
-            except Exception as exc:
-                trace(exc, f"{sig.owner}({dep.param})")
-                raise
-            filled.append((index, value))
-        return arrange(plan, args, kwargs, filled)
-
-    def _constant(self, dep: Dep) -> Any:
-        """What a parameter receives without resolving anything now."""
-        if dep.strategy == Strategy.PROVIDER:
-            assert dep.key is not None
-            return self._resolver.provider_for(dep.key)
-        if dep.strategy == Strategy.CONTAINER:
-            return self
-        return dep.value
+        return await afill(self._plan(fn, sig), self._resolver, self, args, kwargs)
 
     # -- scopes and activation --------------------------------------------------------------
 

@@ -566,4 +566,4 @@ def build_dep(d: DepDraft) -> Dep:
     if d.strategy == Strategy.PROVIDER and d.target.key.space is not None:
         key = d.target.key  # kept inside a private module: resolved by its own key
     p = d.param
-    return Dep(p.name, p.keyword, d.strategy, binding, d.value, key, items)
+    return Dep(p.name, p.keyword, d.strategy, binding, d.value, key, items, d.awaitable)

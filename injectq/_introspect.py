@@ -20,7 +20,15 @@ from typing import Annotated, Any, TypeVar
 
 import attrs
 
-from injectq._keys import INJECT_MARKER, INJECTED, Named, Provider, describe, key_problem
+from injectq._keys import (
+    INJECT_MARKER,
+    INJECTED,
+    AsyncProvider,
+    Named,
+    Provider,
+    describe,
+    key_problem,
+)
 
 __all__ = ["CallKind", "Param", "Signature", "provided_type", "read_callable", "read_class"]
 
@@ -49,7 +57,8 @@ class Param:
         name_of: The binding name from ``Annotated[T, Named(...)]``.
         optional: Annotated ``T | None``.
         default: The default value, or `inspect.Parameter.empty`.
-        provider: Annotated ``Provider[T]``.
+        provider: Annotated ``Provider[T]`` or ``AsyncProvider[T]``.
+        async_provider: Annotated ``AsyncProvider[T]``: calling it returns an awaitable.
         mapping_of: ``T`` for ``dict[str, T]`` / ``Mapping[str, T]``.
         explicit: Marked with ``Inject[T]`` or the default `INJECTED` (which is then no
             default: the parameter is injected).
@@ -64,6 +73,7 @@ class Param:
     optional: bool = False
     default: Any = _EMPTY
     provider: bool = False
+    async_provider: bool = False
     mapping_of: Any = None
     explicit: bool = False
     problem: str | None = None
@@ -358,6 +368,7 @@ def parse_annotation(
     explicit = False
     optional = False
     provider = False
+    async_provider = False
     tp = hint
     for _ in range(8):  # the wrappers nest a few levels at most
         origin = typing.get_origin(tp)
@@ -384,14 +395,16 @@ def parse_annotation(
                 )
             tp = members[0]
             continue
-        if origin is Provider and not provider:
+        if origin in (Provider, AsyncProvider) and not provider:
             provider = True
+            async_provider = origin is AsyncProvider
             args = typing.get_args(tp)
             if not args:
+                form = "AsyncProvider" if async_provider else "Provider"
                 return make(
                     annotated=True,
                     tp=hint,
-                    problem=("Provider needs a type argument: Provider[T]"),
+                    problem=(f"{form} needs a type argument: {form}[T]"),
                 )
             tp = args[0]
             continue
@@ -414,6 +427,7 @@ def parse_annotation(
         name_of=name_of,
         optional=optional,
         provider=provider,
+        async_provider=async_provider,
         mapping_of=mapping_of,
         explicit=explicit,
     )

@@ -14,6 +14,7 @@ T_co = TypeVar("T_co", covariant=True)
 
 __all__ = [
     "INJECTED",
+    "AsyncProvider",
     "Inject",
     "Key",
     "KeyOf",
@@ -108,6 +109,21 @@ class Provider(Protocol[T_co]):
 
     def __call__(self) -> T_co:
         """Resolve ``T``."""
+        ...
+
+
+class AsyncProvider(Protocol[T_co]):
+    """A zero-argument callable returning an awaitable that resolves ``T``.
+
+    A parameter annotated ``AsyncProvider[T]`` receives one: the typed way to take a
+    `Provider` of a binding that needs an ``await`` (a ``Provider[T]`` of it returns an
+    awaitable too, but its type says ``T``). Calling it always returns an awaitable, for a
+    sync binding as well, so the binding can turn async without its consumers changing;
+    ``T`` is resolved, when that awaitable is awaited, in the scope active then.
+    """
+
+    def __call__(self) -> Awaitable[T_co]:
+        """Return an awaitable resolving ``T``."""
         ...
 
 

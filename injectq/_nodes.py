@@ -47,6 +47,7 @@ class Dep:
     value: Any = None
     key: Key | None = None
     items: tuple[tuple[str, Binding], ...] = ()
+    awaitable: bool = False  # a PROVIDER whose call returns an awaitable (AsyncProvider[T])
 
     def targets(self) -> tuple[Binding, ...]:
         """The bindings this parameter resolves eagerly (not through a Provider)."""

@@ -8,7 +8,8 @@ the graph compiles, and functions passed to ``call()``/``acall()``/``@inject``, 
 1. no usable annotation: the default value, else a problem;
 2. an annotation that cannot be a key (``Literal[...]``, ``x: []``): the default, else a
    problem;
-3. ``Provider[T]``: a provider of ``T`` when ``T`` is bound or can be made just in time,
+3. ``Provider[T]`` / ``AsyncProvider[T]``: a provider of ``T`` (for ``AsyncProvider``
+   one whose call returns an awaitable) when ``T`` is bound or can be made just in time,
    else the default or ``None`` for ``Provider[T] | None``, else a missing binding;
 4. a bound key: its binding;
 5. the container type (``InjectQ``): the container itself;
@@ -54,6 +55,7 @@ class DepDraft:
         value: The constant of a ``VALUE`` parameter.
         key: The key the parameter asked for (None when it has no usable annotation).
         items: The named nodes of a ``MAPPING`` parameter.
+        awaitable: A ``PROVIDER`` whose call returns an awaitable (``AsyncProvider[T]``).
     """
 
     param: Param
@@ -62,6 +64,7 @@ class DepDraft:
     value: Any = None
     key: Key | None = None
     items: list[tuple[str, Any]] = attrs.field(factory=list)
+    awaitable: bool = False
 
     def targets(self) -> list[Any]:
         """The nodes this parameter resolves eagerly (a Provider resolves later)."""
@@ -126,7 +129,9 @@ def plan_param(p: Param, ctx: Context) -> DepDraft | Refusal:
     if p.provider:
         found = ctx.lookup(key) or ctx.jit(key)
         if found is not None:
-            return DepDraft(p, Strategy.PROVIDER, target=found, key=key)
+            return DepDraft(
+                p, Strategy.PROVIDER, target=found, key=key, awaitable=p.async_provider
+            )
         if p.has_default or p.optional:
             return DepDraft(p, Strategy.VALUE, value=p.default if p.has_default else None, key=key)
         return Refusal("claimed" if ctx.claimed(key) else "missing-binding", p, key)

@@ -110,7 +110,7 @@ class Resolver:
         self,
         root: ScopeState,
         find_scope: Callable[[Any], ScopeState],
-        provide: Callable[[Key], Any],
+        provide: tuple[Callable[[Key], Any], Callable[[Key], Awaitable[Any]]],
         container: Any,
         on_singleton: Callable[[Binding, Any], None],
         *,
@@ -120,10 +120,10 @@ class Resolver:
         self.debug = debug
         self.find_scope = find_scope
         self.container = container
-        self._provide = provide
+        self._provide, self._aprovide = provide
         self._on_singleton = on_singleton
         self._compiled: dict[tuple[str, Binding], Any] = {}
-        self._providers: dict[Key, ProviderFn[Any]] = {}
+        self._providers: dict[tuple[Key, bool], ProviderFn[Any]] = {}
         # Per cached binding: how many cached levels deep its tree is, and what it probes.
         self._derived: dict[Binding, tuple[int, tuple[Binding, ...]]] = {}
         self._records: dict[Binding, Creation] = {}
@@ -192,12 +192,13 @@ class Resolver:
             return await self.async_(binding)(state)
         return self.sync(binding)(state)
 
-    def provider_for(self, key: Key) -> ProviderFn[Any]:
-        """The `Provider[T]` object handed to parameters asking for ``key``."""
-        provider = self._providers.get(key)
+    def provider_for(self, key: Key, *, awaitable: bool = False) -> ProviderFn[Any]:
+        """The `Provider[T]` (``awaitable``: `AsyncProvider[T]`) handed to parameters of ``key``."""
+        provider = self._providers.get((key, awaitable))
         if provider is None:
-            provider = ProviderFn(functools.partial(self._provide, key))
-            self._providers[key] = provider
+            provide = self._aprovide if awaitable else self._provide
+            provider = ProviderFn(functools.partial(provide, key))
+            self._providers[key, awaitable] = provider
         return provider
 
     # -- compiling --------------------------------------------------------------------------
@@ -420,7 +421,7 @@ class _Emitter:
             return self.name("c", d.value)
         if strategy == Strategy.PROVIDER:
             assert d.key is not None
-            return self.name("p", self.resolver.provider_for(d.key))
+            return self.name("p", self.resolver.provider_for(d.key, awaitable=d.awaitable))
         if strategy == Strategy.CONTAINER:
             return self.name("container", self.resolver.container)
         items = [f"{self.name('n', n)}: {self.binding(b, path)}" for n, b in d.items]

@@ -21,7 +21,8 @@ class DependencyInfo:
     Attributes:
         parameter: The parameter name.
         strategy: ``"binding"``, ``"value"`` (a default, or None for ``T | None``),
-            ``"provider"`` (a `Provider[T]`), ``"mapping"`` (the named bindings of a type)
+            ``"provider"`` (a `Provider[T]`), ``"async provider"`` (an `AsyncProvider[T]`),
+            ``"mapping"`` (the named bindings of a type)
             or ``"container"`` (the container itself).
         key: The type asked for (None for ``"value"`` and ``"container"``).
         name: The binding name asked for, if any.
@@ -136,7 +137,7 @@ def _info(binding: Binding) -> BindingInfo:
         deps.append(
             DependencyInfo(
                 dep.param,
-                dep.strategy,
+                "async provider" if dep.awaitable else dep.strategy,
                 key.tp if key is not None else None,
                 key.name if key is not None else None,
                 tuple(n for n, _ in dep.items),
@@ -423,6 +424,9 @@ def _dependency(dep: DependencyInfo) -> str:
         return f"{dep.parameter}: {describe(dep.key, dep.name)}"
     if dep.strategy == "provider":
         return f"{dep.parameter}: Provider[{describe(dep.key, dep.name)}] (resolved when called)"
+    if dep.strategy == "async provider":
+        what = describe(dep.key, dep.name)
+        return f"{dep.parameter}: AsyncProvider[{what}] (resolved when awaited)"
     if dep.strategy == "mapping":
         names = ", ".join(f'"{n}"' for n in dep.names) or "none yet"
         return f"{dep.parameter}: dict of {describe(dep.key)} named {names}"

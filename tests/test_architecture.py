@@ -34,6 +34,7 @@ LAYERS: dict[str, float] = {
     "_creation": 4,
     "_tracing": 4.5,
     "_resolver": 5,
+    "_arguments": 5.5,
     "_scopes": 6,
     "_overrides": 6,
     "_container": 6,
@@ -142,6 +143,7 @@ def test_public_names_are_pinned() -> None:
     """__all__ is exactly the documented public API, and every name in it exists."""
     assert sorted(injectq.__all__) == [
         "Activation",
+        "AsyncProvider",
         "AsyncRequiredError",
         "AsyncTeardownError",
         "BindingError",
