@@ -1,9 +1,6 @@
-"""The Click integration, driven with Click's CliRunner; a Typer app through the same module."""
+"""The Click integration, driven with Click's CliRunner; Typer apps through the same module."""
 
-import itertools
-import re
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, cast
 
@@ -14,30 +11,19 @@ import typer.main
 from click.testing import CliRunner
 from typer.testing import CliRunner as TyperRunner
 
-from injectq import BindingError, InjectQ, Module, Named, UsageError, provider, resource
+from injectq import BindingError, InjectQ, Named, UsageError
 from injectq.integrations.click import Injected, setup, typer_command
-
-events: list[str] = []
-DB: list[Path] = []
-
-
-@pytest.fixture(autouse=True)
-def database(tmp_path: Path) -> None:
-    events.clear()
-    DB.append(tmp_path / "db.sqlite")
-    with sqlite3.connect(DB[-1]) as conn:
-        conn.execute("CREATE TABLE accounts (name TEXT)")
-
-
-@resource
-class Session:
-    count = itertools.count(1)
-
-    def __init__(self) -> None:
-        self.number = next(Session.count)
-
-    def dispose(self) -> None:
-        events.append(f"dispose {self.number}")
+from tests.sync_support import (
+    ClockModule,
+    Session,
+    TenantModule,
+    assert_reported,
+    clear_events,  # noqa: F401 - the autouse fixture, by import
+    events,
+    misspelled,
+    rows,
+    unbound,
+)
 
 
 class Invocation:
@@ -47,35 +33,7 @@ class Invocation:
         self.name = ctx.info_name
 
 
-class Clock:
-    def __init__(self) -> None:
-        events.append("clock")
-
-
-class StoreModule(Module):
-    def configure(self) -> None:
-        self.bind(Session).scoped()
-        self.bind(Clock).eager()
-        self.bind(str, "hello", name="greeting")
-
-    @provider(scope="request")
-    def connection(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(DB[-1], isolation_level=None)
-        conn.execute("BEGIN")
-        try:
-            yield conn
-        except BaseException as exc:
-            conn.execute("ROLLBACK")
-            events.append(f"rollback {type(exc).__name__}")
-            raise
-        else:
-            conn.execute("COMMIT")
-            events.append("commit")
-        finally:
-            conn.close()
-
-
-class CliModule(StoreModule):
+class CliModule(ClockModule):
     def configure(self) -> None:
         super().configure()
         self.bind(click.Context).from_context()
@@ -118,28 +76,23 @@ def make_cli() -> click.Group:
     return cli
 
 
-def rows() -> list[str]:
-    with sqlite3.connect(DB[-1]) as conn:
-        return [name for (name,) in conn.execute("SELECT name FROM accounts")]
-
-
-def test_a_command_runs_in_its_own_scope() -> None:
+def test_a_command_runs_in_its_own_scope(db: Path) -> None:
     """Injected parameters beside Click's own; the scope is left when the command ends."""
     cli = make_cli()
-    container = InjectQ(CliModule())
+    container = InjectQ(CliModule(db))
     setup(cli, container)
     result = CliRunner().invoke(cli, ["greet", "ada"])
     assert result.exit_code == 0, result.output
     word, name, number, same = result.output.split()
     assert (word, name, same) == ("hello", "ada", "True")
-    assert events == ["clock", f"dispose {number}"]
+    assert events == ["clock", f"dispose session {number}"]
     assert container.closed  # the invocation's end is the CLI's shut-down
 
 
-def test_the_click_context_is_context_of_the_scope() -> None:
+def test_the_click_context_is_context_of_the_scope(db: Path) -> None:
     """A service taking click.Context receives the command's context."""
     cli = make_cli()
-    setup(cli, InjectQ(CliModule()))
+    setup(cli, InjectQ(CliModule(db)))
     result = CliRunner().invoke(cli, ["whoami"])
     assert result.output == "whoami whoami\n"
 
@@ -148,48 +101,48 @@ def test_the_click_context_is_context_of_the_scope() -> None:
     ("name", "code", "seen"),
     [("taken", 1, "rollback ClickException"), ("boom", 1, "rollback RuntimeError")],
 )
-def test_a_failing_command_rolls_back(name: str, code: int, seen: str) -> None:
+def test_a_failing_command_rolls_back(name: str, code: int, seen: str, db: Path) -> None:
     """Click turns ClickException into an exit code; the transaction still rolls back."""
     cli = make_cli()
-    setup(cli, InjectQ(CliModule()))
+    setup(cli, InjectQ(CliModule(db)))
     assert CliRunner().invoke(cli, ["create", name]).exit_code == code
     assert events == ["clock", seen]
-    assert rows() == []
+    assert rows(db) == []
 
 
-def test_exit_zero_is_a_success() -> None:
+def test_exit_zero_is_a_success(db: Path) -> None:
     """ctx.exit(0) ends the command normally: the write is committed."""
     cli = make_cli()
-    setup(cli, InjectQ(CliModule()))
+    setup(cli, InjectQ(CliModule(db)))
     assert CliRunner().invoke(cli, ["create", "done"]).exit_code == 0
     assert events == ["clock", "commit"]
-    assert rows() == ["done"]
+    assert rows(db) == ["done"]
 
 
-def test_setup_again_after_the_last_run_closed_its_container() -> None:
+def test_setup_again_after_the_last_run_closed_its_container(db: Path) -> None:
     """Each run closes its container; a test may wire the same CLI to a fresh one."""
     cli = make_cli()
     runner = CliRunner()
-    setup(cli, InjectQ(CliModule()))
+    setup(cli, InjectQ(CliModule(db)))
     assert runner.invoke(cli, ["create", "ada"]).output == "created\n"
-    setup(cli, InjectQ(CliModule()))
+    setup(cli, InjectQ(CliModule(db)))
     assert runner.invoke(cli, ["create", "bob"]).output == "created\n"
-    assert rows() == ["ada", "bob"]
+    assert rows(db) == ["ada", "bob"]
 
 
-def test_setup_twice_with_an_open_container_is_a_usage_error() -> None:
+def test_setup_twice_with_an_open_container_is_a_usage_error(db: Path) -> None:
     """A second setup() while the first container is open says how to fix it."""
     cli = make_cli()
-    container = InjectQ(CliModule())
+    container = InjectQ(CliModule(db))
     setup(cli, container)
     with pytest.raises(UsageError, match=r"Click setup\(\) was called twice"):
-        setup(cli, InjectQ(CliModule()))
+        setup(cli, InjectQ(CliModule(db)))
 
 
-def test_commands_added_after_setup_are_wired_at_the_run() -> None:
+def test_commands_added_after_setup_are_wired_at_the_run(db: Path) -> None:
     """The run's start validates and wires commands added since setup()."""
     cli = make_cli()
-    setup(cli, InjectQ(CliModule()))
+    setup(cli, InjectQ(CliModule(db)))
 
     @cli.command()
     def late(session: Injected[Session]) -> None:
@@ -197,55 +150,33 @@ def test_commands_added_after_setup_are_wired_at_the_run() -> None:
 
     result = CliRunner().invoke(cli, ["late"])
     assert result.exit_code == 0, result.output
-    assert events == ["clock", f"dispose {result.output.strip()}"]
+    assert events == ["clock", f"dispose session {result.output.strip()}"]
 
 
-class Missing:
-    def __init__(self, required: int) -> None:
-        self.required = required
-
-
-class Tenant:
-    pass
-
-
-def test_setup_reports_every_broken_command_at_once() -> None:
+@pytest.mark.parametrize("kind", ["click", "typer"])
+def test_setup_reports_every_broken_command_at_once(kind: str, db: Path) -> None:
     """Two commands, two problems, one BindingError with each command's file:line."""
-
-    @click.group()
-    def cli() -> None:
-        pass
-
-    @cli.command()
-    def one(thing: Injected[Missing]) -> None: ...
-
-    @cli.command()
-    def two(word: Injected[Annotated[str, Named("greting")]]) -> None: ...
-
+    cli: Any = click.Group("cli") if kind == "click" else typer.Typer()
+    cli.command()(unbound)
+    cli.command()(misspelled)
     with pytest.raises(BindingError) as info:
-        setup(cli, InjectQ(CliModule()))
-    text = str(info.value)
-    assert "[missing-binding] Nothing binds Missing." in text
-    assert 'Did you mean: str named "greeting"' in text
-    assert re.search(r"one defined at: \S*test_click\.py:\d+", text)
-    assert re.search(r"two defined at: \S*test_click\.py:\d+", text)
+        setup(cli, InjectQ(CliModule(db) if kind == "click" else TyperModule(db)))
+    assert_reported(info.value)
 
 
-def test_a_context_key_click_cannot_supply_is_reported_at_setup() -> None:
-    """A context key other than click.Context: setup() names it and what Click supplies."""
-
-    class TenantModule(Module):
-        def configure(self) -> None:
-            self.bind(Tenant).from_context()
-
-    with pytest.raises(BindingError, match=r"\[unsupplied-context\] Click cannot supply Tenant"):
-        setup(make_cli(), InjectQ(TenantModule()))
+@pytest.mark.parametrize("framework", ["Click", "Typer"])
+def test_a_context_key_the_framework_cannot_supply_is_reported_at_setup(framework: str) -> None:
+    """A context key other than the command's context: setup() names it."""
+    cli = make_cli() if framework == "Click" else make_plain_typer_app()
+    expected = rf"\[unsupplied-context\] {framework} cannot supply Tenant"
+    with pytest.raises(BindingError, match=expected):
+        setup(cli, InjectQ(TenantModule()))
 
 
-def test_setup_refuses_what_is_not_a_command() -> None:
+def test_setup_refuses_what_is_not_a_command(db: Path) -> None:
     """Passing the function instead of the command: a UsageError with the fix."""
     with pytest.raises(UsageError, match=r"setup\(\) takes a Click command or group"):
-        setup(make_cli, InjectQ(CliModule()))
+        setup(make_cli, InjectQ(CliModule(db)))
 
 
 def make_typer_app() -> typer.Typer:
@@ -274,25 +205,25 @@ def run_typer(cli: Any, args: list[str]) -> Any:
     return CliRunner().invoke(cast("click.Command", cli), args)
 
 
-def test_a_typer_app_through_the_same_integration() -> None:
+def test_a_typer_app_through_the_same_integration(db: Path) -> None:
     """Typer builds its commands without the Injected parameters; setup() fills them."""
     cli = typer.main.get_command(make_typer_app())
-    setup(cli, InjectQ(StoreModule()))
+    setup(cli, InjectQ(ClockModule(db)))
     result = run_typer(cli, ["create", "ada"])
     assert result.output == "created ada\n", result.output
     assert events == ["clock", "commit"]
-    setup(cli, InjectQ(StoreModule()))
+    setup(cli, InjectQ(ClockModule(db)))
     assert run_typer(cli, ["create", "taken"]).exit_code == 3
-    setup(cli, InjectQ(StoreModule()))
+    setup(cli, InjectQ(ClockModule(db)))
     assert run_typer(cli, ["create", "done"]).exit_code == 0
     assert events == ["clock", "commit", "clock", "rollback Exit", "clock", "commit"]
-    assert rows() == ["ada", "done"]
+    assert rows(db) == ["ada", "done"]
 
 
-def test_typer_help_does_not_show_injected_parameters() -> None:
+def test_typer_help_does_not_show_injected_parameters(db: Path) -> None:
     """Typer's options and arguments are only the command's own."""
     cli = typer.main.get_command(make_typer_app())
-    setup(cli, InjectQ(StoreModule()))
+    setup(cli, InjectQ(ClockModule(db)))
     result = run_typer(cli, ["create", "--help"])
     assert "Usage: root create [OPTIONS] {name}" in result.output
     assert "conn" not in result.output.lower()
@@ -305,7 +236,7 @@ class Command:
         self.ctx = ctx
 
 
-class TyperModule(StoreModule):
+class TyperModule(ClockModule):
     def configure(self) -> None:
         super().configure()
         self.bind(typer.Context).from_context()
@@ -338,76 +269,49 @@ def make_plain_typer_app() -> typer.Typer:
     return app
 
 
-def test_a_typer_app_is_wired_as_it_is() -> None:
+def test_a_typer_app_is_wired_as_it_is(db: Path) -> None:
     """setup(app): typer.testing.CliRunner runs the commands in scopes, the writes roll back."""
     app = make_plain_typer_app()
     runner = TyperRunner()
-    setup(app, InjectQ(TyperModule()))
+    setup(app, InjectQ(TyperModule(db)))
     result = runner.invoke(app, ["create", "ada"])
     assert result.output == "main True True\ncreated ada\n", result.output
-    setup(app, InjectQ(TyperModule()))  # the last run closed its container
+    setup(app, InjectQ(TyperModule(db)))  # the last run closed its container
     assert runner.invoke(app, ["create", "taken"]).exit_code == 3
-    setup(app, InjectQ(TyperModule()))
+    setup(app, InjectQ(TyperModule(db)))
     assert runner.invoke(app, ["create", "done"]).exit_code == 0
     assert [e for e in events if e != "clock"] == ["commit", "rollback Exit", "commit"]
-    assert rows() == ["ada", "done"]
+    assert rows(db) == ["ada", "done"]
 
 
-def test_typer_context_is_context_of_the_scope() -> None:
+def test_typer_context_is_context_of_the_scope(db: Path) -> None:
     """A service taking typer.Context gets the command's context, in a sub-app too."""
     app = make_plain_typer_app()
-    setup(app, InjectQ(TyperModule()))
+    setup(app, InjectQ(TyperModule(db)))
     result = TyperRunner().invoke(app, ["users", "show"])
     assert result.exit_code == 0, result.output
     assert result.output == "main True True\nshow True True\n"
     assert len([e for e in events if e.startswith("dispose")]) == 1
 
 
-def test_typer_help_shows_only_the_commands_own_parameters() -> None:
+def test_typer_help_shows_only_the_commands_own_parameters(db: Path) -> None:
     """Typer builds each command without its Injected parameters."""
     app = make_plain_typer_app()
-    setup(app, InjectQ(TyperModule()))
+    setup(app, InjectQ(TyperModule(db)))
     result = TyperRunner().invoke(app, ["create", "--help"])
     assert "Usage: root create [OPTIONS] {name}" in result.output
     assert "conn" not in result.output.lower()
 
 
-def test_typer_setup_reports_every_broken_command_at_once() -> None:
-    """Two commands, two problems, one BindingError with each command's file:line."""
-    app = typer.Typer()
-
-    @app.command()
-    def one(thing: Injected[Missing]) -> None: ...
-
-    @app.command()
-    def two(word: Injected[Annotated[str, Named("greting")]]) -> None: ...
-
-    with pytest.raises(BindingError) as info:
-        setup(app, InjectQ(TyperModule()))
-    text = str(info.value)
-    assert "[missing-binding] Nothing binds Missing." in text
-    assert 'Did you mean: str named "greeting"' in text
-    assert re.search(r"one defined at: \S*test_click\.py:\d+", text)
-    assert re.search(r"two defined at: \S*test_click\.py:\d+", text)
-
-
-def test_typer_setup_twice_and_a_context_key_typer_cannot_supply() -> None:
-    """A second setup() while the container is open; a context key other than typer.Context."""
+def test_typer_setup_twice_is_a_usage_error(db: Path) -> None:
+    """A second setup() of a Typer app while its container is open says how to fix it."""
     app = make_plain_typer_app()
-    setup(app, InjectQ(TyperModule()))
+    setup(app, InjectQ(TyperModule(db)))
     with pytest.raises(UsageError, match=r"Typer setup\(\) was called twice"):
-        setup(app, InjectQ(TyperModule()))
-
-    class TenantModule(TyperModule):
-        def configure(self) -> None:
-            super().configure()
-            self.bind(Tenant).from_context()
-
-    with pytest.raises(BindingError, match=r"\[unsupplied-context\] Typer cannot supply Tenant"):
-        setup(make_plain_typer_app(), InjectQ(TenantModule()))
+        setup(app, InjectQ(TyperModule(db)))
 
 
-def test_typer_context_in_a_tree_built_with_get_command() -> None:
+def test_typer_context_in_a_tree_built_with_get_command(db: Path) -> None:
     """The command tree Typer built, wired with typer_command: typer.Context is served too."""
     app = typer.Typer()
 
@@ -417,5 +321,5 @@ def test_typer_context_in_a_tree_built_with_get_command() -> None:
         print(command.ctx.info_name, isinstance(command.ctx, typer.Context))
 
     cli = typer.main.get_command(app)
-    setup(cli, InjectQ(TyperModule()))
+    setup(cli, InjectQ(TyperModule(db)))
     assert run_typer(cli, []).output == "who True\n"

@@ -1,10 +1,7 @@
 """The Django integration, driven with django.test.Client; settings configured here."""
 
 import asyncio
-import itertools
-import re
 import sqlite3
-import sys
 import threading
 from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
@@ -31,26 +28,23 @@ from injectq import (
     UsageError,
     inject,
     provider,
-    resource,
 )
 from injectq.integrations import django as integration
 from injectq.integrations.django import Injected, setup
+from tests.sync_support import (
+    Clock,
+    Missing,
+    Session,
+    StoreModule,
+    TenantModule,
+    assert_reported,
+    clear_events,  # noqa: F401 - the autouse fixture, by import
+    events,
+    in_two_threads,
+    rows,
+)
 
 MIDDLEWARE = ["injectq.integrations.django.InjectQMiddleware"]
-
-events: list[str] = []
-DB: list[Path] = []
-
-
-@resource
-class Session:
-    count = itertools.count(1)
-
-    def __init__(self) -> None:
-        self.number = next(Session.count)
-
-    def dispose(self) -> None:
-        events.append(f"dispose {self.number}")
 
 
 class Caller:
@@ -65,30 +59,11 @@ class Audit:
         self.entries: list[str] = []
 
 
-class WebModule(Module):
+class WebModule(StoreModule):
     def configure(self) -> None:
-        self.bind(Session).scoped()
+        super().configure()
         self.bind(HttpRequest).from_context()
         self.bind(Caller).scoped()
-        self.bind(str, "hello", name="greeting")
-
-    @provider(scope="request")
-    def connection(self) -> Iterator[sqlite3.Connection]:
-        # A sync view under ASGI runs in another thread than the event loop, which opens
-        # and closes the connection.
-        conn = sqlite3.connect(DB[-1], isolation_level=None, check_same_thread=False)
-        conn.execute("BEGIN")
-        try:
-            yield conn
-        except BaseException as exc:
-            conn.execute("ROLLBACK")
-            events.append(f"rollback {type(exc).__name__}")
-            raise
-        else:
-            conn.execute("COMMIT")
-            events.append("commit")
-        finally:
-            conn.close()
 
     @provider(scope="request")
     async def audit(self) -> AsyncIterator[Audit]:
@@ -232,7 +207,7 @@ urlpatterns: list[URLPattern] = [
 
 
 @pytest.fixture(autouse=True)
-def django_settings(tmp_path: Path) -> Iterator[None]:
+def django_settings() -> Iterator[None]:
     """Settings for this file; each test's container is closed after it."""
     if not settings.configured:
         settings.configure(
@@ -244,10 +219,6 @@ def django_settings(tmp_path: Path) -> Iterator[None]:
             DATABASES={},
         )
         django.setup()
-    events.clear()
-    DB.append(tmp_path / "bank.sqlite")
-    with sqlite3.connect(DB[-1]) as conn:
-        conn.execute("CREATE TABLE accounts (name TEXT)")
     with override_settings(ROOT_URLCONF=__name__, MIDDLEWARE=MIDDLEWARE):
         yield
     wiring = integration._wiring
@@ -255,45 +226,40 @@ def django_settings(tmp_path: Path) -> Iterator[None]:
         wiring.container.close()
 
 
-def served(module: Module | None = None) -> InjectQ:
-    container = InjectQ(module or WebModule())
+def served(module: Module) -> InjectQ:
+    container = InjectQ(module)
     setup(container, urlconf=__name__)
     return container
 
 
-def rows() -> list[str]:
-    with sqlite3.connect(DB[-1]) as conn:
-        return [name for (name,) in conn.execute("SELECT name FROM accounts")]
-
-
-def test_each_request_gets_its_own_scope_disposed_at_its_end() -> None:
+def test_each_request_gets_its_own_scope_disposed_at_its_end(db: Path) -> None:
     """One session per request, shared inside it, disposed when the response is done."""
-    served()
+    served(WebModule(db))
     client = Client()
     first = client.get("/greet").json()
-    assert events == [f"dispose {first['session']}"]
+    assert events == [f"dispose session {first['session']}"]
     second = client.get("/greet").json()
     assert first["same"] is second["same"] is True
     assert first["word"] == "hello"
     assert second["session"] == first["session"] + 1
 
 
-def test_url_arguments_and_injected_parameters_together() -> None:
+def test_url_arguments_and_injected_parameters_together(db: Path) -> None:
     """Django passes the URL's arguments; the middleware adds the Injected ones."""
-    served()
+    served(WebModule(db))
     assert Client().get("/user/7").content.startswith(b"7 in ")
 
 
-def test_class_based_view_methods_are_injected() -> None:
+def test_class_based_view_methods_are_injected(db: Path) -> None:
     """A View's get() takes Injected parameters too."""
-    served()
+    served(WebModule(db))
     assert Client().get("/class").content.startswith(b"view ")
     assert len(events) == 1
 
 
-def test_the_request_is_context_of_the_scope() -> None:
+def test_the_request_is_context_of_the_scope(db: Path) -> None:
     """A service taking HttpRequest receives this request."""
-    served()
+    served(WebModule(db))
     client = Client()
     assert client.get("/caller?name=ada").content == b"ada"
     assert client.get("/caller?name=bob").content == b"bob"
@@ -304,43 +270,43 @@ def test_the_request_is_context_of_the_scope() -> None:
     [("missing", 404, "Http404"), ("forbidden", 403, "PermissionDenied")],
 )
 def test_an_exception_django_turns_into_a_response_rolls_back(
-    name: str, status: int, seen: str
+    name: str, status: int, seen: str, db: Path
 ) -> None:
     """Http404 / PermissionDenied become responses; the transaction still rolls back."""
-    served()
+    served(WebModule(db))
     client = Client()
     assert client.post("/accounts/ada").status_code == 200
     assert client.post(f"/accounts/{name}").status_code == status
     assert events == ["commit", f"rollback {seen}"]
-    assert rows() == ["ada"]
+    assert rows(db) == ["ada"]
 
 
-def test_an_unhandled_error_rolls_back() -> None:
+def test_an_unhandled_error_rolls_back(db: Path) -> None:
     """An exception no one handles: the test client re-raises it, after the rollback."""
-    served()
+    served(WebModule(db))
     with pytest.raises(RuntimeError, match="unexpected"):
         Client().post("/accounts/boom")
     assert events == ["rollback RuntimeError"]
-    assert rows() == []
+    assert rows(db) == []
 
 
-def test_an_unhandled_error_is_a_500_page() -> None:
+def test_an_unhandled_error_is_a_500_page(db: Path) -> None:
     """Without re-raising, the client gets Django's 500 and the row is gone."""
-    served()
+    served(WebModule(db))
     assert Client(raise_request_exception=False).post("/accounts/boom").status_code == 500
     assert events == ["rollback RuntimeError"]
-    assert rows() == []
+    assert rows(db) == []
 
 
-def test_streaming_response_keeps_the_scope_until_the_content_ends() -> None:
+def test_streaming_response_keeps_the_scope_until_the_content_ends(db: Path) -> None:
     """The session is disposed after the last chunk was produced."""
-    served()
+    served(WebModule(db))
     response = Client().get("/stream")
     assert events == []
     assert b"".join(response.streaming_content) == b"abc"  # type: ignore[attr-defined]
     assert events[:3] == ["chunk a", "chunk b", "chunk c"]
     assert len(events) == 4
-    assert events[3].startswith("dispose ")
+    assert events[3].startswith("dispose session ")
 
 
 async def collect(chunks: Any) -> bytes:
@@ -348,9 +314,9 @@ async def collect(chunks: Any) -> bytes:
 
 
 @pytest.mark.parametrize("kind", ["sync", "async"])
-def test_streaming_keeps_the_scope_open_and_the_body_in_it(kind: str) -> None:
+def test_streaming_keeps_the_scope_open_and_the_body_in_it(kind: str, db: Path) -> None:
     """Sync and async iterators: the body sees the view's scope; teardown after the last chunk."""
-    served()
+    served(WebModule(db))
     response = Client().get("/lazy-stream" if kind == "sync" else "/astream")
     assert events == []
     content = response.streaming_content  # type: ignore[attr-defined]
@@ -358,59 +324,40 @@ def test_streaming_keeps_the_scope_open_and_the_body_in_it(kind: str) -> None:
     assert body == b"a1b1c1"
     assert events[:3] == ["chunk a", "chunk b", "chunk c"]
     assert len(events) == 4
-    assert events[3].startswith("dispose ")
+    assert events[3].startswith("dispose session ")
 
 
 @pytest.mark.parametrize("where", ["/lazy-stream", "/astream"])
-def test_a_stream_closed_before_its_end_leaves_the_scope(where: str) -> None:
+def test_a_stream_closed_before_its_end_leaves_the_scope(where: str, db: Path) -> None:
     """The server closes the response without reading it all: the scope is left then."""
-    served()
+    served(WebModule(db))
     response = Client().get(where)
     assert events == []
     response.close()
     assert len(events) == 1
-    assert events[0].startswith("dispose ")
+    assert events[0].startswith("dispose session ")
 
 
-def test_an_async_view_under_wsgi() -> None:
+def test_an_async_view_under_wsgi(db: Path) -> None:
     """Django runs an async view for the sync handler; its Injected arguments are filled."""
-    served()
+    served(WebModule(db))
     answer = Client().get("/agreet").json()
     assert answer["same"] is True
-    assert events == [f"dispose {answer['session']}"]
+    assert events == [f"dispose session {answer['session']}"]
 
 
-def test_two_concurrent_requests_never_share_a_scoped_instance() -> None:
+def test_two_concurrent_requests_never_share_a_scoped_instance(db: Path) -> None:
     """Requests overlapping in two threads each get their own session."""
-    served()
+    served(WebModule(db))
     answers: dict[str, bytes] = {}
 
     def run(who: str) -> None:
         answers[who] = Client().get(f"/hold/{who}").content
 
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        threads = [threading.Thread(target=run, args=(w,)) for w in ("a", "b")]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=10)
-            assert not t.is_alive()
-    finally:
-        sys.setswitchinterval(old)
+    in_two_threads(run)
     assert SEEN["a"] != SEEN["b"]
     assert answers["a"] != answers["b"]
-    assert sorted(events) == sorted(f"dispose {answers[w].decode()}" for w in ("a", "b"))
-
-
-class Tenant:
-    pass
-
-
-class Missing:
-    def __init__(self, required: int) -> None:
-        self.required = required
+    assert sorted(events) == sorted(f"dispose session {answers[w].decode()}" for w in ("a", "b"))
 
 
 def broken(request: HttpRequest, thing: Injected[Missing]) -> HttpResponse:
@@ -425,21 +372,17 @@ broken_urls = ModuleType("broken_urls")
 broken_urls.urlpatterns = [path("broken", broken), path("misspelled", misspelled)]  # type: ignore[attr-defined]
 
 
-def test_setup_reports_every_broken_view_at_once() -> None:
+def test_setup_reports_every_broken_view_at_once(db: Path) -> None:
     """Two views, two problems, one BindingError with each view's file:line."""
     with pytest.raises(BindingError) as info:
-        setup(InjectQ(WebModule()), urlconf=broken_urls)
-    text = str(info.value)
-    assert "[missing-binding] Nothing binds Missing." in text
-    assert 'Did you mean: str named "greeting"' in text
-    assert re.search(r"broken defined at: \S*test_django\.py:\d+", text)
-    assert re.search(r"misspelled defined at: \S*test_django\.py:\d+", text)
+        setup(InjectQ(WebModule(db)), urlconf=broken_urls)
+    assert_reported(info.value, "test_django.py", ("broken", "misspelled"))
     assert integration._wiring is None or integration._wiring.container.closed
 
 
-def test_views_added_after_setup_are_validated_at_the_first_request() -> None:
+def test_views_added_after_setup_are_validated_at_the_first_request(db: Path) -> None:
     """The first request checks every view again: a late broken one fails it."""
-    served()
+    served(WebModule(db))
     urlpatterns.append(path("late", broken))
     try:
         with pytest.raises(BindingError, match=r"broken"):
@@ -448,11 +391,11 @@ def test_views_added_after_setup_are_validated_at_the_first_request() -> None:
         urlpatterns.pop()
 
 
-def test_setup_twice_is_a_usage_error() -> None:
+def test_setup_twice_is_a_usage_error(db: Path) -> None:
     """A second setup() while the first container is open says how to fix it."""
-    served()
+    served(WebModule(db))
     with pytest.raises(UsageError, match=r"Django setup\(\) was called twice in this process"):
-        setup(InjectQ(WebModule()), urlconf=__name__)
+        setup(InjectQ(WebModule(db)), urlconf=__name__)
 
 
 def test_a_request_without_setup_is_a_usage_error() -> None:
@@ -463,11 +406,6 @@ def test_a_request_without_setup_is_a_usage_error() -> None:
 
 def test_a_context_key_django_cannot_supply_is_reported_at_setup() -> None:
     """A request-scope context key other than HttpRequest: setup() names it."""
-
-    class TenantModule(Module):
-        def configure(self) -> None:
-            self.bind(Tenant).from_context()
-
     with pytest.raises(
         BindingError, match=r"\[unsupplied-context\] Django cannot supply Tenant"
     ) as info:
@@ -475,21 +413,16 @@ def test_a_context_key_django_cannot_supply_is_reported_at_setup() -> None:
     assert "Django supplies: HttpRequest." in str(info.value)
 
 
-def test_setup_enters_the_container() -> None:
+def test_setup_enters_the_container(db: Path) -> None:
     """Eager singletons exist once setup() returns."""
-    built: list[str] = []
-
-    class Clock:
-        def __init__(self) -> None:
-            built.append("clock")
 
     class EagerModule(WebModule):
         def configure(self) -> None:
             super().configure()
             self.bind(Clock).eager()
 
-    served(EagerModule())
-    assert built == ["clock"]
+    served(EagerModule(db))
+    assert events == ["clock"]
 
 
 # -- under ASGI: django.core.handlers.asgi.ASGIHandler, driven by httpx ---------------------------
@@ -502,21 +435,21 @@ def asgi_client() -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
 
-async def test_asgi_an_async_view_gets_a_scope_per_request() -> None:
+async def test_asgi_an_async_view_gets_a_scope_per_request(db: Path) -> None:
     """Two requests, two sessions, each shared inside its request and disposed at its end."""
-    served()
+    served(WebModule(db))
     async with asgi_client() as client:
         first = (await client.get("/agreet")).json()
-        assert events == [f"dispose {first['session']}"]
+        assert events == [f"dispose session {first['session']}"]
         second = (await client.get("/agreet")).json()
     assert first["same"] is second["same"] is True
     assert second["session"] == first["session"] + 1
-    assert events == [f"dispose {first['session']}", f"dispose {second['session']}"]
+    assert events == [f"dispose session {first['session']}", f"dispose session {second['session']}"]
 
 
-async def test_asgi_sync_views_class_views_and_the_request_as_context() -> None:
+async def test_asgi_sync_views_class_views_and_the_request_as_context(db: Path) -> None:
     """A sync view, a class-based one, and a service built from the request, under ASGI."""
-    served()
+    served(WebModule(db))
     async with asgi_client() as client:
         assert (await client.get("/greet")).json()["same"] is True
         assert (await client.get("/class")).text.startswith("view ")
@@ -524,50 +457,50 @@ async def test_asgi_sync_views_class_views_and_the_request_as_context() -> None:
         assert (await client.get("/user/7")).text.startswith("7 in ")
 
 
-async def test_asgi_an_async_provider_is_injected_and_torn_down() -> None:
+async def test_asgi_an_async_provider_is_injected_and_torn_down(db: Path) -> None:
     """Injected arguments are awaited under ASGI: an async generator provider works."""
-    served()
+    served(WebModule(db))
     async with asgi_client() as client:
         assert (await client.get("/audited")).text == "audited"
     assert events == ["audit ['seen']"]
 
 
 @pytest.mark.parametrize("where", ["/accounts", "/aaccounts"])
-async def test_asgi_http404_rolls_the_transaction_back(where: str) -> None:
+async def test_asgi_http404_rolls_the_transaction_back(where: str, db: Path) -> None:
     """A write, then the 404 Django makes of Http404: the SQLite file has no row."""
-    served()
+    served(WebModule(db))
     async with asgi_client() as client:
         assert (await client.post(f"{where}/ada")).status_code == 200
         assert (await client.post(f"{where}/missing")).status_code == 404
     assert events == ["commit", "rollback Http404"]
-    assert rows() == ["ada"]
+    assert rows(db) == ["ada"]
 
 
 @pytest.mark.parametrize("where", ["/accounts", "/aaccounts"])
-async def test_asgi_an_unhandled_error_rolls_back_and_answers_500(where: str) -> None:
+async def test_asgi_an_unhandled_error_rolls_back_and_answers_500(where: str, db: Path) -> None:
     """An exception nothing handles: Django's 500, the row rolled back."""
-    served()
+    served(WebModule(db))
     async with asgi_client() as client:
         assert (await client.post(f"{where}/boom")).status_code == 500
     assert events == ["rollback RuntimeError"]
-    assert rows() == []
+    assert rows(db) == []
 
 
 @pytest.mark.parametrize("where", ["/lazy-stream", "/astream"])
-async def test_asgi_streaming_keeps_the_scope_to_the_last_chunk(where: str) -> None:
+async def test_asgi_streaming_keeps_the_scope_to_the_last_chunk(where: str, db: Path) -> None:
     """Sync and async iterators under ASGI: the body sees the view's scope, then teardown."""
-    served()
+    served(WebModule(db))
     async with asgi_client() as client:
         response = await client.get(where)
     assert response.content == b"a1b1c1"
     assert events[:3] == ["chunk a", "chunk b", "chunk c"]
     assert len(events) == 4
-    assert events[3].startswith("dispose ")
+    assert events[3].startswith("dispose session ")
 
 
-async def test_asgi_two_concurrent_requests_never_share_a_scoped_instance() -> None:
+async def test_asgi_two_concurrent_requests_never_share_a_scoped_instance(db: Path) -> None:
     """Both requests hold their session across an await while the other runs."""
-    served()
+    served(WebModule(db))
     ARRIVED.clear()
     BOTH.clear()
     async with asgi_client() as client:
@@ -580,10 +513,10 @@ async def test_asgi_two_concurrent_requests_never_share_a_scoped_instance() -> N
     assert len(events) == 2
 
 
-async def test_asgi_a_client_gone_mid_stream_still_leaves_the_scope() -> None:
+async def test_asgi_a_client_gone_mid_stream_still_leaves_the_scope(db: Path) -> None:
     """The client stops reading after the first chunk: Django abandons the body, then closes
     the response from its sync thread; the scope is left there, in its own context."""
-    served()
+    served(WebModule(db))
     first_chunk = asyncio.Event()
     requests = [{"type": "http.request", "body": b"", "more_body": False}]
 
@@ -615,4 +548,4 @@ async def test_asgi_a_client_gone_mid_stream_still_leaves_the_scope() -> None:
     await asyncio.wait_for(ASGIHandler()(scope, receive, send), 10)
     assert events[0] == "chunk a"
     assert len(events) == 2
-    assert events[1].startswith("dispose ")
+    assert events[1].startswith("dispose session ")

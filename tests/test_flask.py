@@ -2,9 +2,7 @@
 
 import http.client
 import itertools
-import re
 import sqlite3
-import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -15,28 +13,21 @@ import pytest
 from flask import Flask, Request, Response, abort, request
 from werkzeug.serving import make_server
 
-from injectq import BindingError, InjectQ, Module, Named, UsageError, provider, resource
+from injectq import BindingError, InjectQ, Module, Named, UsageError, provider
 from injectq.integrations.flask import Injected, setup
-
-events: list[str] = []
-
-
-@pytest.fixture(autouse=True)
-def clear_events() -> None:
-    events.clear()
-
-
-@resource
-class Session:
-    """A request-scoped resource that says when it is disposed."""
-
-    count = itertools.count(1)
-
-    def __init__(self) -> None:
-        self.number = next(Session.count)
-
-    def dispose(self) -> None:
-        events.append(f"dispose {self.number}")
+from tests.sync_support import (
+    Missing,
+    Session,
+    StoreModule,
+    TenantModule,
+    assert_reported,
+    clear_events,  # noqa: F401 - the autouse fixture, by import
+    events,
+    in_two_threads,
+    misspelled,
+    rows,
+    unbound,
+)
 
 
 class Greeter:
@@ -55,19 +46,18 @@ class Clock:
     pass
 
 
-class WebModule(Module):
+class WebModule(StoreModule):
     def configure(self) -> None:
-        self.bind(Session).scoped()
+        super().configure()
         self.bind(Greeter).scoped()
         self.bind(Request).from_context()
         self.bind(Caller).scoped()
         self.bind(Clock).eager()
-        self.bind(str, "hello", name="greeting")
 
 
-def make_app() -> tuple[Flask, InjectQ]:
+def make_app(path: Path) -> tuple[Flask, InjectQ]:
     app = Flask(__name__)
-    container = InjectQ(WebModule())
+    container = InjectQ(WebModule(path))
 
     @app.get("/greet")
     def greet(
@@ -98,29 +88,29 @@ def make_app() -> tuple[Flask, InjectQ]:
     return app, container
 
 
-def test_each_request_gets_its_own_scope_disposed_at_its_end() -> None:
+def test_each_request_gets_its_own_scope_disposed_at_its_end(db: Path) -> None:
     """One session per request, shared inside it, disposed when the request ends."""
-    app, _ = make_app()
+    app, _ = make_app(db)
     client = app.test_client()
     first = client.get("/greet").get_json()
-    assert events == [f"dispose {first['session']}"]
+    assert events == [f"dispose session {first['session']}"]
     second = client.get("/greet").get_json()
     assert first["same"] is second["same"] is True
     assert first["word"] == "hello"
     assert second["session"] == first["session"] + 1
-    assert events == [f"dispose {first['session']}", f"dispose {second['session']}"]
+    assert events == [f"dispose session {first['session']}", f"dispose session {second['session']}"]
 
 
-def test_view_arguments_and_injected_parameters_together() -> None:
+def test_view_arguments_and_injected_parameters_together(db: Path) -> None:
     """URL variables are passed by Flask; only the Injected parameters are resolved."""
-    app, _ = make_app()
+    app, _ = make_app(db)
     text = app.test_client().get("/user/7").get_data(as_text=True)
     assert text.startswith("7 in ")
 
 
-def test_async_views_are_injected_too() -> None:
+def test_async_views_are_injected_too(db: Path) -> None:
     """An async view gets its Injected parameters; its session is disposed per request."""
-    app, _ = make_app()
+    app, _ = make_app(db)
 
     @app.get("/async")
     async def greet_async(greeter: Injected[Greeter]) -> str:
@@ -129,57 +119,37 @@ def test_async_views_are_injected_too() -> None:
     text = app.test_client().get("/async").get_data(as_text=True)
     number = text.removeprefix("async ")
     assert text.startswith("async ")
-    assert events == [f"dispose {number}"]
+    assert events == [f"dispose session {number}"]
 
 
-def test_the_request_is_context_of_the_scope() -> None:
+def test_the_request_is_context_of_the_scope(db: Path) -> None:
     """A service taking flask.Request receives this request's object."""
-    app, _ = make_app()
+    app, _ = make_app(db)
     client = app.test_client()
     assert client.get("/caller?name=ada").get_data(as_text=True) == "ada"
     assert client.get("/caller?name=bob").get_data(as_text=True) == "bob"
 
 
-def test_setup_enters_the_container() -> None:
+def test_setup_enters_the_container(db: Path) -> None:
     """setup() creates the eager singletons; the container stays open for requests."""
-    app, container = make_app()
+    app, container = make_app(db)
     assert not container.closed
     assert "injectq" in app.extensions
 
 
-def test_streaming_response_keeps_the_scope_until_the_body_is_closed() -> None:
+def test_streaming_response_keeps_the_scope_until_the_body_is_closed(db: Path) -> None:
     """A generator body is sent before the request's scope is left."""
-    app, _ = make_app()
+    app, _ = make_app(db)
     with app.test_client().get("/stream") as response:
         assert response.get_data() == b"abc"
         assert events == ["chunk a", "chunk b", "chunk c"]
     assert events[:3] == ["chunk a", "chunk b", "chunk c"]
     assert len(events) == 4
-    assert events[3].startswith("dispose ")
+    assert events[3].startswith("dispose session ")
 
 
-def make_bank(db: Path) -> Flask:
+def make_bank(path: Path) -> Flask:
     """An app whose request scope holds a real SQLite transaction."""
-
-    class Db(Module):
-        @provider(scope="request")
-        def connection(self) -> Iterator[sqlite3.Connection]:
-            conn = sqlite3.connect(db, isolation_level=None)
-            conn.execute("BEGIN")
-            try:
-                yield conn
-            except BaseException as exc:
-                conn.execute("ROLLBACK")
-                events.append(f"rollback {type(exc).__name__}")
-                raise
-            else:
-                conn.execute("COMMIT")
-                events.append("commit")
-            finally:
-                conn.close()
-
-    with sqlite3.connect(db) as conn:
-        conn.execute("CREATE TABLE IF NOT EXISTS accounts (name TEXT)")
     app = Flask(__name__)
 
     @app.post("/accounts/<name>")
@@ -192,18 +162,12 @@ def make_bank(db: Path) -> Flask:
             raise RuntimeError(msg)
         return "created"
 
-    setup(app, InjectQ(Db()))
+    setup(app, InjectQ(StoreModule(path)))
     return app
 
 
-def rows(db: Path) -> list[str]:
-    with sqlite3.connect(db) as conn:
-        return [name for (name,) in conn.execute("SELECT name FROM accounts")]
-
-
-def test_abort_rolls_the_transaction_back(tmp_path: Path) -> None:
+def test_abort_rolls_the_transaction_back(db: Path) -> None:
     """abort(409) becomes a response, and the generator provider still sees it: no row."""
-    db = tmp_path / "bank.sqlite"
     client = make_bank(db).test_client()
     assert client.post("/accounts/ada").status_code == 200
     assert client.post("/accounts/taken").status_code == 409
@@ -211,18 +175,16 @@ def test_abort_rolls_the_transaction_back(tmp_path: Path) -> None:
     assert rows(db) == ["ada"]
 
 
-def test_unhandled_error_rolls_back_and_answers_500(tmp_path: Path) -> None:
+def test_unhandled_error_rolls_back_and_answers_500(db: Path) -> None:
     """An exception no handler takes: a 500 response, the transaction rolled back."""
-    db = tmp_path / "bank.sqlite"
     client = make_bank(db).test_client()
     assert client.post("/accounts/boom").status_code == 500
     assert events == ["rollback RuntimeError"]
     assert rows(db) == []
 
 
-def test_unhandled_error_propagates_in_testing_mode(tmp_path: Path) -> None:
+def test_unhandled_error_propagates_in_testing_mode(db: Path) -> None:
     """With TESTING the error reaches the caller, after the scope saw it."""
-    db = tmp_path / "bank.sqlite"
     app = make_bank(db)
     app.config["TESTING"] = True
     with pytest.raises(RuntimeError, match="unexpected"):
@@ -231,7 +193,7 @@ def test_unhandled_error_propagates_in_testing_mode(tmp_path: Path) -> None:
     assert rows(db) == []
 
 
-def test_two_concurrent_requests_never_share_a_scoped_instance() -> None:
+def test_two_concurrent_requests_never_share_a_scoped_instance(db: Path) -> None:
     """Requests overlapping in two threads each get their own session."""
     app = Flask(__name__)
     barrier = threading.Barrier(2, timeout=5)
@@ -243,32 +205,22 @@ def test_two_concurrent_requests_never_share_a_scoped_instance() -> None:
         seen[who] = id(session)
         return str(session.number)
 
-    container = InjectQ(WebModule())
+    container = InjectQ(WebModule(db))
     setup(app, container)
     answers: dict[str, str] = {}
 
     def run(who: str) -> None:
         answers[who] = app.test_client().get(f"/hold/{who}").get_data(as_text=True)
 
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        threads = [threading.Thread(target=run, args=(w,)) for w in ("a", "b")]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=10)
-            assert not t.is_alive()
-    finally:
-        sys.setswitchinterval(old)
+    in_two_threads(run)
     assert seen["a"] != seen["b"]
     assert answers["a"] != answers["b"]
-    assert sorted(events) == sorted(f"dispose {answers[w]}" for w in ("a", "b"))
+    assert sorted(events) == sorted(f"dispose session {answers[w]}" for w in ("a", "b"))
 
 
-def test_views_added_after_setup_are_injected_and_validated_at_first_request() -> None:
+def test_views_added_after_setup_are_injected_and_validated_at_first_request(db: Path) -> None:
     """Flask takes no routes after its first request: that is when late views are checked."""
-    app, _ = make_app()
+    app, _ = make_app(db)
 
     @app.get("/late")
     def late(session: Injected[Session]) -> str:
@@ -277,23 +229,9 @@ def test_views_added_after_setup_are_injected_and_validated_at_first_request() -
     assert app.test_client().get("/late").get_data(as_text=True) == "late"
 
 
-class Unbound:
-    def __init__(self, value: "Missing") -> None:
-        self.value = value
-
-
-class Tenant:
-    pass
-
-
-class Missing:
-    def __init__(self, required: int) -> None:
-        self.required = required
-
-
-def test_late_view_with_an_unbound_dependency_fails_the_first_request() -> None:
+def test_late_view_with_an_unbound_dependency_fails_the_first_request(db: Path) -> None:
     """A late view that cannot be injected is a BindingError, naming it."""
-    app, _ = make_app()
+    app, _ = make_app(db)
     app.config["TESTING"] = True
 
     @app.get("/broken")
@@ -304,42 +242,26 @@ def test_late_view_with_an_unbound_dependency_fails_the_first_request() -> None:
         app.test_client().get("/greet")
 
 
-def test_setup_reports_every_broken_view_at_once() -> None:
+def test_setup_reports_every_broken_view_at_once(db: Path) -> None:
     """Two views, two problems, one BindingError with each view's file:line."""
     app = Flask(__name__)
-
-    @app.get("/one")
-    def one(thing: Injected[Missing]) -> str:
-        return "never"
-
-    @app.get("/two")
-    def two(word: Injected[Annotated[str, Named("greting")]]) -> str:
-        return "never"
-
+    app.get("/one")(unbound)
+    app.get("/two")(misspelled)
     with pytest.raises(BindingError) as info:
-        setup(app, InjectQ(WebModule()))
-    text = str(info.value)
-    assert "[missing-binding] Nothing binds Missing." in text
-    assert 'Did you mean: str named "greeting"' in text
-    assert re.search(r"one defined at: \S*test_flask\.py:\d+", text)
-    assert re.search(r"two defined at: \S*test_flask\.py:\d+", text)
+        setup(app, InjectQ(WebModule(db)))
+    assert_reported(info.value)
     assert "injectq" not in app.extensions
 
 
-def test_setup_twice_is_a_usage_error() -> None:
+def test_setup_twice_is_a_usage_error(db: Path) -> None:
     """A second setup() on one app says so and how to fix it."""
-    app, container = make_app()
+    app, container = make_app(db)
     with pytest.raises(UsageError, match=r"Flask setup\(\) was called twice for the app"):
         setup(app, container)
 
 
 def test_a_context_key_flask_cannot_supply_is_reported_at_setup() -> None:
     """A request-scope context key other than flask.Request: setup() names it."""
-
-    class TenantModule(Module):
-        def configure(self) -> None:
-            self.bind(Tenant).from_context()
-
     with pytest.raises(
         BindingError, match=r"\[unsupplied-context\] Flask cannot supply Tenant"
     ) as info:
