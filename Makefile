@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint typecheck unit docs test-matrix bench bench-scale bench-instructions clean
+.PHONY: test demo lint typecheck unit docs test-matrix bench bench-scale bench-instructions bench-features clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ bench: $(STAMP)
 # The scale checks alone (growth factors, memory), written into docs/performance.md.
 bench-scale: $(STAMP)
 	$(PY) -m benchmarks --scale
+
+# Collections, decorators... against the plain resolutions they stand for; ARGS=--quick.
+bench-features: $(STAMP)
+	$(PY) -m benchmarks --features $(ARGS)
 
 # Instructions per operation under valgrind's callgrind (skipped without valgrind).
 bench-instructions: $(STAMP)

@@ -3,6 +3,7 @@
 Usage: python -m benchmarks [--quick] [--only LIB,LIB] [--scenarios S,S]
        python -m benchmarks --scale            (the scale checks only)
        python -m benchmarks --instructions     (instruction counts under callgrind)
+       python -m benchmarks --features [--quick]  (collections, decorators... vs plain)
 """
 
 from __future__ import annotations
@@ -85,6 +86,11 @@ def run_scale() -> str:
 def main() -> None:
     if "--scale" in sys.argv:
         print("\n" + run_scale())
+        return
+    if "--features" in sys.argv:
+        from benchmarks import features
+
+        features.main(sys.argv[sys.argv.index("--features") + 1 :])
         return
     if "--instructions" in sys.argv:
         from benchmarks import instructions

@@ -15,8 +15,8 @@ import typing
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from injectq._introspect import CallKind, Param, Signature
-from injectq._keys import Key, describe
+from injectq._introspect import CallKind, Param, Signature, collection_of
+from injectq._keys import Key, Part, describe
 from injectq._marks import SINGLETON, TRANSIENT
 from injectq._module import Element, TargetKind
 from injectq._plan import Refusal
@@ -66,12 +66,16 @@ def element_problems(el: Element) -> list[Problem]:
             )
             for text in el.problems
         ]
+    if el.multi:
+        what, call = f"An element of list[{describe(el.key)}]", "multibind"
+    else:
+        what, call = f"The binding of {describe(el.key)}", "bind"
     return [
         Problem(
             "invalid-binding",
-            f"The binding of {describe(el.key)} is invalid: {text}.",
+            f"{what} is invalid: {text}.",
             where,
-            el.hint or "fix the bind(...) call at that line.",
+            el.hint or f"fix the {call}(...) call at that line.",
         )
         for text in el.problems
     ]
@@ -244,6 +248,16 @@ def refusal_problem(r: Refusal, owner: str, where: Where, missing: Where) -> Pro
             "a default value.",
         )
     assert r.key is not None
+    if r.code == "missing-collection":
+        t = describe(collection_of(r.key.tp))
+        return Problem(
+            "missing-binding",
+            f"Nothing declares or contributes to the collection {r.key}.",
+            (requested, *where(), *missing()),
+            f"declare it with self.multibind({t}) (it may stay empty), or contribute with "
+            f"self.multibind({t}, Impl); or make the parameter optional ({p.name}: "
+            f"{describe(p.tp)} | None = None).",
+        )
     return Problem(
         "missing-binding",
         f"Nothing binds {r.key}.",
@@ -348,6 +362,8 @@ def blames_owner(r: Refusal) -> bool:
 
     Nobody binds ``str`` or an unannotated parameter: the fix is to bind the class.
     """
+    if r.code == "missing-collection":
+        return False  # the collection is the gap, whoever asks for it
     if r.code != "missing-binding":
         return r.code != "claimed"
     assert r.key is not None
@@ -363,6 +379,8 @@ def refusal_text(r: Refusal) -> str:
         return str(r.param.problem)
     if r.code == "invalid-key":
         return r.reason
+    if r.code == "missing-collection":
+        return f"nothing declares the collection {r.key}"
     return f"nothing binds {r.key}"
 
 
@@ -525,7 +543,12 @@ def _find_scoped(root: Any) -> tuple[list[Any], Any] | None:
 
 
 def annotation(key: Key) -> str:
-    """How a parameter annotation asks for ``key``: ``T`` or ``Annotated[T, Named("x")]``."""
+    """How a parameter annotation asks for ``key``: ``T`` or ``Annotated[T, Named("x")]``.
+
+    An element of a collection is asked for through the collection, ``list[T]``.
+    """
+    if isinstance(key.tp, Part):
+        return annotation(key.tp.of)
     if key.name is None:
         return describe(key.tp)
     return f'Annotated[{describe(key.tp)}, Named("{key.name}")]'
@@ -573,6 +596,16 @@ def missing_key(
         reason: Why it cannot be created just in time.
     """
     t = describe(k.tp)
+    item = collection_of(k.tp) if typing.get_origin(k.tp) is list else None
+    if item is not None and k.name is None:
+        return MissingBindingError(
+            str(k),
+            f"Nothing declares or contributes to the collection {k}.",
+            hint=f"declare it in a module: self.multibind({describe(item)}), or contribute "
+            f"with self.multibind({describe(item)}, Impl).",
+            candidates=close,
+            path=[str(k)],
+        )
     listed = ", ".join(f'"{n}"' for n in names)
     found = f"Nothing binds {k}"
     if k.name is not None and names:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import injectq._checks as checks
-from injectq._graph import Compiler
-from injectq._keys import Key
+from injectq._assemble import assemble
+from injectq._graph import Compiler, is_composite
+from injectq._keys import Key, key_problem
 from injectq._module import Element
 from injectq._nodes import Binding, Graph, carry_overlay, declared_context, empty_graph, next_graph
 from injectq.errors import Problem, ResolutionError
@@ -37,6 +38,7 @@ def compile_graph(
     comp.add_elements(records, overriding=False)
     if overrides:
         comp.add_elements(overrides, overriding=True)
+    assemble(comp)
     comp.resolve_all()
     comp.check()
     comp.fail(modules)
@@ -59,11 +61,14 @@ def extend_graph(
 
     Only the new elements, and the bindings that asked (directly or not) for one of their
     keys, are compiled; every other node is kept, and so are the instances cached for it.
+    New elements that take part in collections, or reach one, compile the whole graph
+    instead (unchanged nodes, and their instances, are still kept).
 
     Raises:
         BindingError: As `compile_graph`.
     """
-    if overrides or graph.overrides:  # layers interact: compile them all
+
+    def whole() -> Graph:
         return compile_graph(
             graph.records + records,
             graph.overrides + overrides,
@@ -72,9 +77,13 @@ def extend_graph(
             container_type=graph.container_type,
             previous=graph,
         )
+
+    if overrides or graph.overrides or _composes(graph, records):  # layers interact
+        return whole()
     comp = Compiler(graph, graph)
     comp.add_elements(records, overriding=False)
-    comp.recompile_askers()
+    if not comp.recompile_askers():
+        return whole()
     comp.resolve_all()
     comp.check()
     comp.fail(modules)
@@ -87,6 +96,18 @@ def extend_graph(
     new = next_graph(comp.base, built, graph.records + records, (), modules, context=context)
     carry_overlay(graph, new)
     return new
+
+
+def _composes(graph: Graph, records: tuple[Element, ...]) -> bool:
+    """Whether new elements make or replace part of a collection."""
+    for el in records:
+        if el.multi:
+            return True
+        if key_problem(el.key) is None:
+            kept = graph.bindings.get(Key(el.key, el.name))
+            if kept is not None and is_composite(kept):
+                return True
+    return False
 
 
 def add_jit(graph: Graph, key: Key, asked_by: str) -> Binding | str:

@@ -9,7 +9,9 @@ for one of their keys; everything else is kept as it is):
    around when it is exposed (`injectq._private.place`).
    Defaults give way, overrides replace, two in one layer are a duplicate; misuse recorded
    by the DSL is reported, and its key is *claimed* so nothing that needs it is reported
-   again.
+   again. ``multibind`` elements are set aside, and once every layer is in,
+   `injectq._assemble` drafts them (each element under a hidden key, and the collection
+   bound to ``list[T]``).
 2. **Drafts** (`Compiler._draft`): each winner becomes a draft: the frozen head of its
    `Binding` (scope, call kind, lifecycle) plus its target's signature, read once. The
    target is checked (abstract, wrong type, wrong instance).
@@ -45,7 +47,7 @@ import attrs
 
 import injectq._checks as checks
 from injectq._introspect import CallKind, Signature, call_kind, read_callable, read_class
-from injectq._keys import Key, describe, key_problem
+from injectq._keys import Key, Part, describe, key_problem
 from injectq._marks import SINGLETON, TRANSIENT, class_scope
 from injectq._marks import is_resource_class as _is_resource
 from injectq._module import Element, Space, TargetKind
@@ -60,7 +62,7 @@ from injectq._private import chain, hoist, keepers, place
 from injectq._source import Source, object_source
 from injectq.errors import BindingError, CircularDependencyError, Problem
 
-__all__ = ["Binding", "Compiler", "Dep", "Graph", "Strategy", "build_dep"]
+__all__ = ["Binding", "Compiler", "Dep", "Graph", "Strategy", "build_dep", "is_composite"]
 
 
 @attrs.define(eq=False)
@@ -114,6 +116,9 @@ class Compiler:
         # Per plain key, the bindings kept inside private modules (for "not exposed").
         self.private: dict[Key, list[Any]] = {k: list(v) for k, v in base.private.items()}
         self.private_jit: list[_Draft] = []  # just in time inside a private module
+        # Phase 1 sets these aside for `injectq._assemble`: per element type, its multibind
+        # elements (declarations too), in install order.
+        self.multi: dict[Any, list[Element]] = {}
 
     # -- phase 1: winners -----------------------------------------------------------------
 
@@ -123,6 +128,9 @@ class Compiler:
         self.problems.extend(placement.problems)
         for el in elements:
             problem = key_problem(el.key)
+            if el.multi:
+                self._set_aside(el, problem)
+                continue
             if el.problems:
                 self.problems.extend(checks.element_problems(el))
                 if problem is None and el.kind != TargetKind.EXPOSE:
@@ -159,8 +167,28 @@ class Compiler:
                 if key.space is not None:
                     self.private.setdefault(Key(key.tp, key.name), []).append(draft)
 
-    def recompile_askers(self) -> None:
-        """Redraft every kept binding that asked, directly or not, for a key drafted now."""
+    def _set_aside(self, el: Element, problem: str | None) -> None:
+        """Keep a multibind element for `injectq._assemble`, or report it."""
+        if problem is not None:
+            self.problems.append(checks.invalid_key(el, problem))
+            return
+        if el.problems:
+            self.problems.extend(checks.element_problems(el))
+        # One with problems still declares the collection: it was meant.
+        self.multi.setdefault(el.key, []).append(el)
+
+    def add_draft(self, key: Key, draft: _Draft) -> None:
+        """Put ``draft`` in the graph being compiled under ``key``, in install order."""
+        if key not in self.drafts:
+            self.order.append(key)
+        self.drafts[key] = draft
+
+    def recompile_askers(self) -> bool:
+        """Redraft every kept binding that asked, directly or not, for a key drafted now.
+
+        Returns False, leaving this compiler unusable, when one of them is part of a
+        collection: those are compiled with the whole graph.
+        """
         frontier: list[Any] = []
         for key in self.order:
             frontier.append(key)
@@ -172,6 +200,8 @@ class Compiler:
                 if asker in self.drafts:
                     continue
                 old = self.base.bindings[asker]
+                if is_composite(old):
+                    return False
                 self.replaced.add(asker)
                 if old.jit:
                     draft = self.jit(asker, home=asker.space)
@@ -185,6 +215,7 @@ class Compiler:
                 frontier.append(asker)
                 if asker.name is not None:
                     frontier.append(("map", asker.tp))
+        return True
 
     # -- phase 2: drafts ------------------------------------------------------------------
 
@@ -219,7 +250,8 @@ class Compiler:
         def where() -> tuple[str, ...]:
             return (f"Bound at: {source}",)
 
-        problem = checks.target_problem(key, kind, target, where)
+        served = Key(key.served, key.name)
+        problem = checks.target_problem(served, kind, target, where)
         if problem is not None:
             self.problems.append(problem)
             return None
@@ -238,7 +270,7 @@ class Compiler:
             if call in (CallKind.GENERATOR, CallKind.ASYNC_GENERATOR):
                 resource = True
             else:
-                resource_cls = typing.get_origin(key.tp) or key.tp
+                resource_cls = typing.get_origin(served.tp) or served.tp
         async_init, async_teardown = False, call is CallKind.ASYNC_GENERATOR
         if (
             resource_cls is not None
@@ -549,6 +581,11 @@ class Compiler:
             )
         assert root.built is not None
         return root.built
+
+
+def is_composite(binding: Binding) -> bool:
+    """Whether ``binding`` is part of a collection (or is one)."""
+    return isinstance(binding.key.tp, Part) or binding.kind == TargetKind.COLLECTION
 
 
 def build_dep(d: DepDraft) -> Dep:

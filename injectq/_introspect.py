@@ -30,10 +30,21 @@ from injectq._keys import (
     key_problem,
 )
 
-__all__ = ["CallKind", "Param", "Signature", "provided_type", "read_callable", "read_class"]
+__all__ = [
+    "CallKind",
+    "Param",
+    "Signature",
+    "collection_of",
+    "list_of",
+    "provided_type",
+    "read_callable",
+    "read_class",
+]
 
 _EMPTY = inspect.Parameter.empty
 _MAPPING_ORIGINS = (dict, collections.abc.Mapping, typing.Mapping)
+# typing.List[T] and typing.Sequence[T] have these origins too.
+_SEQUENCE_ORIGINS = (list, collections.abc.Sequence)
 
 
 class CallKind(enum.Enum):
@@ -60,6 +71,7 @@ class Param:
         provider: Annotated ``Provider[T]`` or ``AsyncProvider[T]``.
         async_provider: Annotated ``AsyncProvider[T]``: calling it returns an awaitable.
         mapping_of: ``T`` for ``dict[str, T]`` / ``Mapping[str, T]``.
+        collection_of: ``T`` for ``list[T]`` / ``Sequence[T]``.
         explicit: Marked with ``Inject[T]`` or the default `INJECTED` (which is then no
             default: the parameter is injected).
         problem: Why the annotation cannot be injected, if it cannot.
@@ -75,6 +87,7 @@ class Param:
     provider: bool = False
     async_provider: bool = False
     mapping_of: Any = None
+    collection_of: Any = None
     explicit: bool = False
     problem: str | None = None
     positional_only: bool = False
@@ -429,8 +442,21 @@ def parse_annotation(
         provider=provider,
         async_provider=async_provider,
         mapping_of=mapping_of,
+        collection_of=collection_of(tp),
         explicit=explicit,
     )
+
+
+def collection_of(tp: Any) -> Any:
+    """``T`` for ``list[T]`` and ``Sequence[T]`` (``typing`` and ``collections.abc`` alike).
+
+    Returns None for any other type.
+    """
+    if typing.get_origin(tp) in _SEQUENCE_ORIGINS:
+        args = typing.get_args(tp)
+        if len(args) == 1:
+            return args[0]
+    return None
 
 
 def provided_type(fn: Callable[..., Any]) -> tuple[Any, CallKind, str | None, str]:
@@ -493,3 +519,8 @@ def call_kind(fn: Any) -> CallKind:
     if inspect.iscoroutinefunction(target):
         return CallKind.ASYNC
     return CallKind.SYNC
+
+
+def list_of(tp: Any) -> Any:
+    """``list[tp]``: the key a collection of ``tp`` is bound to."""
+    return types.GenericAlias(list, (tp,))

@@ -19,6 +19,7 @@ __all__ = [
     "Key",
     "KeyOf",
     "Named",
+    "Part",
     "Provider",
     "Provides",
     "Target",
@@ -34,6 +35,9 @@ class Key:
     ``space`` is None for a key everyone sees; a binding kept inside a private module has
     that module's space (`injectq._module.Space`, compared by identity), so two private
     modules may bind the same type and name. Messages show a key without its space.
+
+    The type of a hidden binding (an element of a collection) is a `Part`; `served` is then
+    the type its instances have.
     """
 
     tp: Any
@@ -42,6 +46,38 @@ class Key:
 
     def __str__(self) -> str:
         return describe(self.tp, self.name)
+
+    @property
+    def served(self) -> Any:
+        """The type of what this key serves: ``tp``, or the type a `Part` is of."""
+        tp = self.tp
+        return tp.tp if isinstance(tp, Part) else tp
+
+
+@attrs.frozen(cache_hash=True)
+class Part:
+    """The type of a hidden key: a binding that is part of what another key serves.
+
+    Nothing asks for a part by annotation; the compiler makes one for each element of a
+    collection (``role="element"``, of the key ``list[T]``). Parts compare by what they are
+    part of, their role and their position, so a recompiled graph finds the same keys.
+
+    Attributes:
+        tp: The type its instances have (``T``).
+        role: ``"element"``.
+        index: The position: the element's number (from 1).
+        of: The key it is part of.
+        label: How messages name it: ``Middleware (element 2 of list[Middleware])``.
+    """
+
+    tp: Any
+    role: str
+    index: int
+    of: Key
+    label: str = attrs.field(eq=False)
+
+    def __repr__(self) -> str:
+        return self.label
 
 
 @attrs.frozen
@@ -187,6 +223,8 @@ def describe(tp: Any, name: str | None = None) -> str:
 
 
 def _type_name(tp: Any) -> str:
+    if isinstance(tp, Part):
+        return tp.label
     if tp is None or tp is type(None):
         return "None"
     if isinstance(tp, _GENERIC_ALIASES):

@@ -47,6 +47,7 @@ class ProviderSpec:
 
     name: str | None = None
     scope: str | None = None
+    multi: bool = False
 
 
 PROVIDER_ATTR: Final = "__injectq_provider__"
@@ -57,13 +58,19 @@ _RESOURCE_ATTR: Final = "__injectq_resource__"
 @overload
 def provider(fn: F, /) -> F: ...
 @overload
-def provider(*, name: str | None = None, scope: str | None = None) -> Callable[[F], F]: ...
-def provider(fn: Any = None, /, *, name: str | None = None, scope: str | None = None) -> Any:
+def provider(
+    *, name: str | None = None, scope: str | None = None, multi: bool = False
+) -> Callable[[F], F]: ...
+def provider(
+    fn: Any = None, /, *, name: str | None = None, scope: str | None = None, multi: bool = False
+) -> Any:
     """Mark a module method as a provider of its return annotation's type.
 
     The method's parameters are injected. It may be sync, ``async``, a generator or an async
     generator (the code after ``yield`` is its teardown). ``@provider(name=..., scope=...)``
     names the binding and sets its scope (``"singleton"``, ``"transient"`` or a scope name).
+    ``@provider(multi=True)`` contributes an element to the collection of its type instead
+    (as ``self.multibind(T, ...)`` does), received by parameters annotated ``list[T]``.
     """
     if scope is not None and (not isinstance(scope, str) or not scope):
         msg = f"@provider(scope=...) takes a scope name string, got {scope!r}."
@@ -71,7 +78,18 @@ def provider(fn: Any = None, /, *, name: str | None = None, scope: str | None = 
     if name is not None and (not isinstance(name, str) or not name):
         msg = f"@provider(name=...) takes a non-empty string, got {name!r}."
         raise UsageError(msg)
-    spec = ProviderSpec(name, scope)
+    if not isinstance(multi, bool):
+        msg = f"@provider(multi=...) takes True or False, got {multi!r}."
+        raise UsageError(msg)
+    if multi and name is not None:
+        msg = (
+            f'@provider(multi=True, name="{name}"): an element of a collection has no name; '
+            "list[T] receives every element in install order. Hint: drop name=..., or "
+            "drop multi=True to make a named binding (get_all() and dict[str, T] receive "
+            "those)."
+        )
+        raise UsageError(msg)
+    spec = ProviderSpec(name, scope, multi)
 
     def mark(f: F) -> F:
         raw: Any = f  # narrowing f itself would lose its type F for the return

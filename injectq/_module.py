@@ -45,6 +45,7 @@ class TargetKind:
     PROVIDER: Final = "provider"
     CONTEXT: Final = "context"  # a value handed in when a scope of its name is entered
     EXPOSE: Final = "expose"  # not a binding: a private module's expose(key) call
+    COLLECTION: Final = "collection"  # never recorded: the compiled node of list[T]
 
 
 B = TypeVar("B", bound=Callable[..., Any])
@@ -92,6 +93,7 @@ class BindingRecord(Generic[K]):
     hint: str = ""
     module: str = ""
     recorded: bool = False  # frozen into an Element: further builder calls are misuse
+    multi: bool = False  # an element of the collection of `key` (multibind)
 
     @_fluent
     def to(self, target: type[K] | Callable[..., Provides[K]]) -> Self:
@@ -127,6 +129,11 @@ class BindingRecord(Generic[K]):
         a value for it (``context={Request: request}``; ``Annotated[T, Named(name)]`` for a
         named one), and the container never disposes it.
         """
+        self._not_an_element(
+            "from_context()",
+            "declare the value with self.bind(V).from_context() and contribute an element "
+            "built from it, e.g. self.multibind(K, make_k) where make_k takes a V",
+        )
         if not isinstance(scope, str) or not scope or scope in (SINGLETON, TRANSIENT):
             self.problems.append(
                 f"from_context() takes the name of a scope such as 'request', got {scope!r}; "
@@ -139,6 +146,11 @@ class BindingRecord(Generic[K]):
     @_fluent
     def named(self, name: str) -> Self:
         """Give the binding a name: ``get(K, name=...)`` and ``get_all(K)`` find it."""
+        self._not_an_element(
+            f"named({name!r})",
+            f'drop .named(), or make a named binding with self.bind(K, Impl, name="{name}") '
+            "(get_all(K) and dict[str, K] receive the named bindings)",
+        )
         if not isinstance(name, str) or not name:
             self.problems.append(f"named() takes a non-empty string, got {name!r}")
         elif self.name is not None and self.name != name:
@@ -180,8 +192,24 @@ class BindingRecord(Generic[K]):
     @_fluent
     def as_default(self) -> Self:
         """Let any other module's binding of the same key and name replace this one."""
+        self._not_an_element(
+            "as_default()",
+            "drop .as_default(): every module adds its elements, and an application that "
+            "wants other elements binds list[K] itself, which replaces the collection",
+        )
         self.default_ = True
         return self
+
+    def _not_an_element(self, call: str, fix: str) -> None:
+        """Refuse, at once, a builder call that has no meaning for a collection's element."""
+        if not self.multi:
+            return
+        msg = (
+            f"multibind({describe(self.key)}) at {self.source}: .{call} does not apply to an "
+            f"element of a collection; list[{describe(self.key)}] receives every element, in "
+            f"install order, with no name. Hint: {fix}."
+        )
+        raise UsageError(msg)
 
     def _set_target(self, target: Any, kind: str, method: str) -> Self:
         if self.kind != TargetKind.SELF:
@@ -246,6 +274,8 @@ class Element:
         hint: How to fix `problems`, when recording knows better than the compiler.
         space: The private module it was recorded in (None outside any): only bindings
             recorded there see it, unless that module exposes its key.
+        multi: An element of the collection of ``key`` (``multibind``); with kind ``SELF``,
+            a declaration of the collection only.
     """
 
     key: Any
@@ -260,6 +290,12 @@ class Element:
     provider: str = ""
     hint: str = ""
     space: Space | None = None
+    multi: bool = False
+
+    @property
+    def declaration(self) -> bool:
+        """Whether this is ``multibind(K)`` without a target: it only declares the collection."""
+        return self.multi and self.kind == TargetKind.SELF
 
 
 _PRIVATE_CONTEXT = (
@@ -274,6 +310,16 @@ _PRIVATE_CONTEXT_HINT = (
 
 def _freeze(record: BindingRecord[Any], chain: tuple[str, ...], space: Space | None) -> Element:
     record.recorded = True
+    if record.multi and record.kind == TargetKind.SELF and (record.scopes or record.eager_):
+        what = "a scope" if record.scopes else ".eager()"
+        record.problems.append(
+            f"multibind({describe(record.key)}) without a target only declares the "
+            f"collection, so {what} on it applies to nothing"
+        )
+        record.hint = (
+            f"give the element a target: self.multibind({describe(record.key)}, Impl)"
+            ".singleton(), or drop the scope call to only declare the collection."
+        )
     problems, hint = tuple(record.problems), record.hint
     if space is not None and record.kind == TargetKind.CONTEXT and not problems:
         problems, hint = (_PRIVATE_CONTEXT,), _PRIVATE_CONTEXT_HINT
@@ -290,6 +336,7 @@ def _freeze(record: BindingRecord[Any], chain: tuple[str, ...], space: Space | N
         record.provider_label,
         hint,
         space,
+        record.multi,
     )
 
 
@@ -379,19 +426,58 @@ class Module:
         Raises:
             UsageError: When called outside ``configure()``.
         """
+        record = self._record("bind", key, target)
+        if name is not None:
+            record.named(name)
+        return record
+
+    @overload
+    def multibind(
+        self, key: type[K] | KeyOf[K], target: Target[K] | None = None
+    ) -> BindingRecord[K]: ...
+    @overload
+    def multibind(
+        self, key: TypeAliasType | types.FunctionType, target: Any = None
+    ) -> BindingRecord[Any]: ...
+    def multibind(self, key: Any, target: Any = None) -> BindingRecord[Any]:
+        """Contribute one element to the collection of ``key``; with no target, declare it.
+
+        Parameters annotated ``list[K]`` or ``Sequence[K]`` (unless bound themselves)
+        receive a new list of every element, in install order, from every module installed
+        (an element contributed inside a `PrivateModule` joins the collection everyone sees,
+        and is planned inside that module). Each element is a binding of its own: chain
+        ``.singleton()``, ``.scoped()``, ``.to()``... as for `bind`; for type checkers its
+        target must serve a ``key``, as for `bind`. A collection nobody declares or
+        contributes to is a missing binding; binding ``list[K]`` itself replaces it.
+
+        Args:
+            key: The element type.
+            target: As for `bind` (a class, a provider function, an instance). None only
+                declares the collection (it may stay empty), unless ``.to()`` follows.
+
+        Returns:
+            The element's builder. ``.named()``, ``.as_default()`` and ``.from_context()``
+            raise `UsageError` on it: elements have no name.
+
+        Raises:
+            UsageError: When called outside ``configure()``.
+        """
+        record = self._record("multibind", key, target)
+        record.multi = True
+        return record
+
+    def _record(self, method: str, key: Any, target: Any) -> BindingRecord[Any]:
         recording = _RECORDING.get(id(self))
         if recording is None:
             msg = (
-                f"{type(self).__name__}.bind() was called outside configure(). "
-                "Hint: move the bind() calls into configure(self); the container calls it "
-                "when the module is installed."
+                f"{type(self).__name__}.{method}() was called outside configure(). "
+                f"Hint: move the {method}() calls into configure(self); the container calls "
+                "it when the module is installed."
             )
             raise UsageError(msg)
         record: BindingRecord[Any] = BindingRecord(
             key, target, _classify(target), caller_source(), module=type(self).__name__
         )
-        if name is not None:
-            record.named(name)
         recording.append(record)
         return record
 
@@ -442,6 +528,7 @@ class Module:
                 if problem is not None:
                     record.problems.append(problem)
                     record.hint = hint
+                record.multi = spec.multi
                 if spec.name is not None:
                     record.named(spec.name)
                 if spec.scope is not None:

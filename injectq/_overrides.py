@@ -100,6 +100,9 @@ def override_records(
 
 
 def _record_key(record: Element) -> Key | None:
+    """The key a record binds, or None when it replaces nothing (a collection's element)."""
+    if record.multi:
+        return None  # overrides add elements: they replace nothing
     try:
         hash(record.key)
     except TypeError:  # an unhashable key; the compiler reports it
@@ -110,7 +113,8 @@ def _record_key(record: Element) -> Key | None:
 def layer_overrides(below: tuple[Element, ...], above: tuple[Element, ...]) -> tuple[Element, ...]:
     """Override records with ``above`` laid over ``below``: a key bound above wins.
 
-    Within one layer two records of the same key are still a duplicate.
+    Within one layer two records of the same key are still a duplicate. Elements of
+    collections are kept from every layer (``list[T]`` bound above replaces a collection).
     """
     replaced = {_record_key(r) for r in above} - {None}
     return (*(r for r in below if _record_key(r) not in replaced), *above)

@@ -11,12 +11,14 @@ the graph compiles, and functions passed to ``call()``/``acall()``/``@inject``, 
 3. ``Provider[T]`` / ``AsyncProvider[T]``: a provider of ``T`` (for ``AsyncProvider``
    one whose call returns an awaitable) when ``T`` is bound or can be made just in time,
    else the default or ``None`` for ``Provider[T] | None``, else a missing binding;
-4. a bound key: its binding;
+4. a bound key: its binding (``list[T]`` is bound to its collection once declared);
 5. the container type (``InjectQ``): the container itself;
 6. ``dict[str, T]`` / ``Mapping[str, T]``: the named bindings of ``T``;
-7. a default value, then ``None`` for ``T | None``;
-8. a concrete class: a just-in-time binding;
-9. otherwise a missing binding.
+7. ``list[T]`` / ``Sequence[T]``: the collection of ``T`` (the binding of ``list[T]``),
+   else the default or ``None``, else a missing collection;
+8. a default value, then ``None`` for ``T | None``;
+9. a concrete class: a just-in-time binding;
+10. otherwise a missing binding.
 
 The planner reads no signature (`injectq._introspect` did) and renders no message: a
 problem is a `Refusal` that the caller turns into the compiler's text (`injectq._checks`).
@@ -28,7 +30,7 @@ from typing import Any, Final, Protocol
 
 import attrs
 
-from injectq._introspect import Param, Signature
+from injectq._introspect import Param, Signature, list_of
 from injectq._keys import Key, key_problem
 
 __all__ = ["Context", "DepDraft", "Refusal", "Slot", "Strategy", "plan_param", "to_fill"]
@@ -81,10 +83,11 @@ class Refusal:
 
     Attributes:
         code: The problem code: ``missing-annotation``, ``unsupported-annotation``,
-            ``invalid-key`` or ``missing-binding``; ``claimed`` when the key belongs to a
-            binding whose own problem is reported already (nothing more to say).
+            ``invalid-key``, ``missing-binding`` or ``missing-collection`` (a ``list[T]``
+            nothing declares); ``claimed`` when the key belongs to a binding whose own
+            problem is reported already (nothing more to say).
         param: The parameter.
-        key: The key asked for (``missing-binding``, ``claimed``).
+        key: The key asked for (``missing-binding``, ``missing-collection``, ``claimed``).
         reason: The key problem (``invalid-key``).
     """
 
@@ -144,6 +147,14 @@ def plan_param(p: Param, ctx: Context) -> DepDraft | Refusal:
         return DepDraft(
             p, Strategy.MAPPING, key=Key(p.mapping_of), items=ctx.named_of(p.mapping_of)
         )
+    if p.collection_of is not None and p.name_of is None:
+        key = Key(list_of(p.collection_of))
+        found = ctx.lookup(key)
+        if found is not None:
+            return DepDraft(p, Strategy.BINDING, target=found, key=key)
+        if p.has_default or p.optional:
+            return DepDraft(p, Strategy.VALUE, value=p.default if p.has_default else None, key=key)
+        return Refusal("claimed" if ctx.claimed(key) else "missing-collection", p, key)
     if p.has_default or p.optional:
         return DepDraft(p, Strategy.VALUE, value=p.default if p.has_default else None, key=key)
     if ctx.claimed(key):

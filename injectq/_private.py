@@ -70,8 +70,8 @@ def place(elements: Iterable[Element]) -> Placement:
     keys: dict[int, Key] = {}
     used: set[tuple[Space | None, Key]] = set()
     for el in elements:
-        if el.kind == TargetKind.EXPOSE or key_problem(el.key) is not None:
-            continue
+        if el.kind == TargetKind.EXPOSE or el.multi or key_problem(el.key) is not None:
+            continue  # an element of a collection has no key of its own to expose
         plain = Key(el.key, el.name)
         space = el.space
         while space is not None and (space, plain) in exposed:

@@ -28,6 +28,7 @@ from injectq._introspect import CallKind
 from injectq._keys import Key, ProviderFn
 from injectq._lifecycle import AMBIENT, ScopeState, Teardown
 from injectq._marks import SINGLETON, TRANSIENT
+from injectq._module import TargetKind
 from injectq._tracing import (
     afirst,
     async_required,
@@ -358,10 +359,21 @@ class _Emitter:
             var = self.name("i", b.target)
         else:
             args = []
+            collection = b.kind == TargetKind.COLLECTION
             for d in b.deps:
                 expr = self.dep(d, path)
+                if collection and not expr.isidentifier():
+                    # Elements are created in install order: a call is made a statement here,
+                    # not left in the list display after the inline ones.
+                    self.count += 1
+                    self.emit(f"m{self.count} = {expr}", path)
+                    expr = f"m{self.count}"
                 args.append(f"{d.param}={expr}" if d.keyword else expr)
-            call = f"{self.name('T', b.target)}({', '.join(args)})"
+            if collection:  # a new list of its elements
+                self.count += 1  # its own number: `var` below must not be an element's
+                call = f"[{', '.join(args)}]"
+            else:
+                call = f"{self.name('T', b.target)}({', '.join(args)})"
             var = f"v{self.count}"
             binding = self.name("B", b)
             if self.resolver.debug:
@@ -381,7 +393,7 @@ class _Emitter:
                 self.emit(f"await s.aadd_teardown({Teardown.AGENERATOR}, g{var}, {binding})", path)
             else:
                 self.emit(f"{var} = {call}", path)
-                if b.kind == "provider" and not awaitable_key(b.key.tp):
+                if b.kind == "provider" and not awaitable_key(b.key.served):
                     # A plain `def` (or a lambda) that returned a coroutine was meant async.
                     self.ns["CORO"] = types.CoroutineType
                     self.ns["returned_coroutine"] = returned_coroutine
@@ -398,7 +410,7 @@ class _Emitter:
         if b.kind == "instance":
             cls = type(b.target)
         else:
-            cls = b.target if b.kind == "class" else b.key.tp
+            cls = b.target if b.kind == "class" else b.key.served
         cls = typing.get_origin(cls) or cls
         binding = self.name("B", b)
         if getattr(cls, "initialize", None) is not None:

@@ -149,7 +149,7 @@ def returned_coroutine(binding: Binding, value: Any) -> ResolutionError:
     name = getattr(fn, "__qualname__", None) or repr(fn)
     msg = (
         f"The provider {name} of {binding.key} returned a coroutine, not a "
-        f"{describe(binding.key.tp)}: it is a plain function, and injectq does not await "
+        f"{describe(binding.key.served)}: it is a plain function, and injectq does not await "
         "what a plain function returns."
     )
     key = binding.key

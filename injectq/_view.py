@@ -9,7 +9,7 @@ import attrs
 
 from injectq._graph import Binding, Graph, Strategy
 from injectq._introspect import CallKind
-from injectq._keys import Key, describe
+from injectq._keys import Key, Part, describe
 
 __all__ = ["BindingInfo", "DependencyInfo", "GraphView", "PrivateModuleInfo"]
 
@@ -27,6 +27,8 @@ class DependencyInfo:
         key: The type asked for (None for ``"value"`` and ``"container"``).
         name: The binding name asked for, if any.
         names: For ``"mapping"``: the names of the bindings it receives, in install order.
+        part: When it receives an element of a collection: that element's label
+            (``Middleware (element 2 of list[Middleware])``).
     """
 
     parameter: str
@@ -34,6 +36,7 @@ class DependencyInfo:
     key: Any = None
     name: str | None = None
     names: tuple[str, ...] = ()
+    part: str = ""
 
 
 @attrs.frozen
@@ -45,8 +48,9 @@ class BindingInfo:
         name: Its name, or None.
         scope: ``"singleton"``, ``"transient"`` or a scope name.
         kind: ``"class"``, ``"instance"``, ``"provider"``, ``"async provider"``,
-            ``"generator"``, ``"async generator"`` or ``"context"`` (declared
-            ``.from_context()``: handed in when a scope of its name is entered).
+            ``"generator"``, ``"async generator"``, ``"context"`` (declared
+            ``.from_context()``: handed in when a scope of its name is entered) or
+            ``"collection"`` (``list[T]``: its dependencies are the elements, in order).
         target: A readable name of the class, function or instance it is bound to.
         dependencies: What each parameter of the target receives.
         needs_async: Whether resolving it needs an ``await``.
@@ -61,6 +65,9 @@ class BindingInfo:
             binding (and ``get()``) sees it.
         exposed_by: For a binding made inside a private module and seen outside it: the
             private module whose ``expose()`` made it visible there.
+        role: ``""`` for a binding of its own key; ``"element"`` for an element of a
+            collection (``key`` is the element type).
+        part: For an element: how messages name it.
     """
 
     key: Any
@@ -79,11 +86,13 @@ class BindingInfo:
     modules: tuple[str, ...]
     private_to: str | None = None
     exposed_by: str | None = None
+    role: str = ""
+    part: str = ""
 
     @property
     def label(self) -> str:
-        """``Handler named "email"``."""
-        return describe(self.key, self.name)
+        """``Handler named "email"``; an element's own label."""
+        return self.part or describe(self.key, self.name)
 
     @property
     def location(self) -> str:
@@ -119,6 +128,19 @@ _KINDS = {
 }
 
 
+def _public(key: Key) -> tuple[Any, str | None, str]:
+    """The type and name a view shows for ``key``, and a part's label."""
+    tp = key.tp
+    if isinstance(tp, Part):
+        return tp.tp, None, tp.label
+    return tp, key.name, ""
+
+
+def _role(binding: Binding) -> str:
+    tp = binding.key.tp
+    return tp.role if isinstance(tp, Part) else ""
+
+
 def _info(binding: Binding) -> BindingInfo:
     kind = _KINDS.get(binding.call, "provider") if binding.kind == "provider" else binding.kind
     if binding.kind == "instance":
@@ -134,21 +156,24 @@ def _info(binding: Binding) -> BindingInfo:
             key = dep.binding.key
         elif dep.strategy in (Strategy.PROVIDER, Strategy.MAPPING):
             key = dep.key
+        tp, name, part = _public(key) if key is not None else (None, None, "")
         deps.append(
             DependencyInfo(
                 dep.param,
                 "async provider" if dep.awaitable else dep.strategy,
-                key.tp if key is not None else None,
-                key.name if key is not None else None,
+                tp,
+                name,
                 tuple(n for n, _ in dep.items),
+                part,
             )
         )
     source = binding.source
     space = binding.key.space
     home = binding.record.space if binding.record is not None else None
+    tp, name, part = _public(binding.key)
     return BindingInfo(
-        binding.key.tp,
-        binding.key.name,
+        tp,
+        name,
         binding.scope,
         kind,
         target,
@@ -163,6 +188,8 @@ def _info(binding: Binding) -> BindingInfo:
         source.modules,
         space.module if space is not None else None,
         _exposer(home, space).module if home is not None and home is not space else None,
+        _role(binding),
+        part,
     )
 
 
@@ -390,7 +417,7 @@ def _mermaid_escape(text: str) -> str:
 
 def _label_lines(info: BindingInfo) -> list[str]:
     """The lines of a node's label in the drawings: key, target, where it is seen."""
-    lines = [info.label, f"{info.kind}: {info.target}"]
+    lines = [info.label, _what(info, ": ")]
     if info.private_to is not None:
         lines.append(f"private to {info.private_to}")
     if info.exposed_by is not None:
@@ -398,10 +425,19 @@ def _label_lines(info: BindingInfo) -> list[str]:
     return lines
 
 
+def _what(info: BindingInfo, sep: str = " ") -> str:
+    """What a binding is: ``class Impl``, an instance, ``collection of 3``."""
+    if info.kind == "collection":
+        return f"collection of {len(info.dependencies)}"
+    if info.kind == "instance" and sep == " ":
+        return info.target
+    return f"{info.kind}{sep}{info.target}"
+
+
 def _summary(info: BindingInfo) -> str:
     flags = [
         info.scope if info.scope in ("singleton", "transient") else f'scoped "{info.scope}"',
-        f"{info.kind} {info.target}" if info.kind != "instance" else info.target,
+        _what(info),
     ]
     if info.kind == "context":
         flags = [f'context of scope "{info.scope}"']
@@ -420,6 +456,8 @@ def _summary(info: BindingInfo) -> str:
 
 
 def _dependency(dep: DependencyInfo) -> str:
+    if dep.part:
+        return f"{dep.parameter}: {dep.part}"
     if dep.strategy == "binding":
         return f"{dep.parameter}: {describe(dep.key, dep.name)}"
     if dep.strategy == "provider":

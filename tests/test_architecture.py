@@ -21,12 +21,13 @@ LAYERS: dict[str, float] = {
     "_module": 2.1,
     # The compiler (layer 3), its own modules in import order: the planner; where private
     # modules' bindings are visible; the checks and their messages, and the compiled nodes;
-    # the phases; the function plans.
+    # the phases (collections assembled after phase 1); the function plans.
     "_plan": 3.0,
     "_private": 3.05,
     "_checks": 3.1,
     "_nodes": 3.1,
     "_graph": 3.2,
+    "_assemble": 3.22,
     "_compile": 3.25,
     "_calls": 3.3,
     "_view": 4,

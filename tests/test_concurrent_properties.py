@@ -1,7 +1,8 @@
 """Property tests under concurrency: the random graphs of test_properties, resolved at once.
 
 Threads (with a tiny switch interval) and asyncio tasks (with async providers that yield
-to the loop) resolve every node of a random valid graph in random orders. Whatever the
+to the loop) resolve every node of a random valid graph in random orders (an element of
+the collection through ``list[Item]``). Whatever the
 interleaving, each cached node is built once per lifetime and served to everyone who shares
 that lifetime, transients are new each time, and everything built is disposed once.
 """
@@ -16,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from injectq import InjectQ
-from tests.test_properties import Model, graphs
+from tests.test_properties import Model, aget_node, get_node, graphs
 
 CONCURRENT = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -49,10 +50,6 @@ def check_disposed_once(model: Model) -> None:
     assert disposed == created  # everything built was disposed, once
 
 
-def name_of(model: Model, i: int) -> str | None:
-    return f"n{i}" if model.nodes[i].named else None
-
-
 @CONCURRENT
 @given(graphs(allow_problems=False), st.integers(2, 4), st.randoms(use_true_random=False))
 def test_threads_in_their_own_scopes_share_singletons_only(
@@ -70,7 +67,7 @@ def test_threads_in_their_own_scopes_share_singletons_only(
         try:
             barrier.wait(5)
             with container.scope():
-                got = {i: container.get(classes[i], name=name_of(model, i)) for i in order}
+                got = {i: get_node(container, model, classes, i) for i in order}
                 results.append((group, [got[i] for i in range(len(classes))]))
         except BaseException as exc:
             errors.append(exc)
@@ -112,7 +109,7 @@ def test_concurrent_tasks_build_each_cached_node_once(
         async def resolve(scope: Any, order: list[int]) -> list[Any]:
             got = {}
             for i in order:
-                got[i] = await scope.aget(classes[i], name=name_of(model, i))
+                got[i] = await aget_node(scope, model, classes, i)
             return [got[i] for i in range(len(classes))]
 
         async def own_scope(order: list[int]) -> list[Any]:
@@ -174,8 +171,7 @@ def test_concurrent_threads_build_each_cached_node_once(
                     barrier.wait(5)
                     got: dict[int, Any] = {}
                     for i in order:
-                        name = f"n{i}" if model.nodes[i].named else None
-                        got[i] = scope.get(classes[i], name=name)
+                        got[i] = get_node(scope, model, classes, i)
                     results.append([got[i] for i in range(len(classes))])
                 except BaseException as exc:
                     errors.append(exc)
@@ -220,8 +216,7 @@ def test_concurrent_tasks_with_random_cancellations(
             async def work(order: list[int]) -> list[Any]:
                 got: dict[int, Any] = {}
                 for i in order:
-                    name = f"n{i}" if model.nodes[i].named else None
-                    got[i] = await scope.aget(classes[i], name=name)
+                    got[i] = await aget_node(scope, model, classes, i)
                 return [got[i] for i in range(len(classes))]
 
             tasks = [asyncio.create_task(work(order)) for order in orders]

@@ -178,6 +178,25 @@ def _expose_unbound(m: Module) -> None:
     m.install(Exposer())
 
 
+class Middleware:
+    pass
+
+
+class Server:
+    def __init__(self, middlewares: list[Middleware]) -> None:
+        self.middlewares = middlewares
+
+
+def _undeclared_collection(m: Module) -> None:
+    m.bind(Server)  # undeclared-collection
+
+
+def _captive_element(m: Module) -> None:
+    m.bind(Server).singleton()  # server
+    m.multibind(Middleware, Middleware)
+    m.multibind(Middleware, Middleware).scoped()  # scoped-element
+
+
 CASES: list[tuple[str, Callable[[Module], None]]] = [
     ("empty-name", _empty_name),
     ("string-key", _string_key),
@@ -199,6 +218,8 @@ CASES: list[tuple[str, Callable[[Module], None]]] = [
     ("captive", _captive),
     ("not-exposed", _not_exposed),
     ("expose-unbound", _expose_unbound),
+    ("undeclared-collection", _undeclared_collection),
+    ("captive-element", _captive_element),
 ]
 
 
@@ -300,6 +321,16 @@ EXPECTED: dict[str, str] = {
 1) [expose-unbound] Exposer exposes Other, which it does not bind.
    Exposed at: {HERE}:{L:exposes-other} (in Exposer <- Golden)
    Hint: bind it in Exposer (or in a module it installs), e.g. self.bind(Other, Impl), or drop the expose() call.""",  # noqa: E501
+    "undeclared-collection": """\
+1) [missing-binding] Nothing declares or contributes to the collection list[Middleware].
+   Requested by: parameter 'middlewares' of Server.__init__
+   Server bound at: {HERE}:{L:undeclared-collection} (in Golden)
+   Hint: declare it with self.multibind(Middleware) (it may stay empty), or contribute with self.multibind(Middleware, Impl); or make the parameter optional (middlewares: list[Middleware] | None = None).""",  # noqa: E501
+    "captive-element": """\
+1) [captive-dependency] Singleton Server depends on Middleware (element 2 of list[Middleware]), scoped "request" (via list[Middleware]).
+   Server bound at: {HERE}:{L:server} (in Golden)
+   Middleware (element 2 of list[Middleware]) bound at: {HERE}:{L:scoped-element} (in Golden)
+   Hint: make Server scoped "request" too, or take Provider[list[Middleware]] instead, which resolves it in the scope active when called.""",  # noqa: E501
 }
 
 

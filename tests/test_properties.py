@@ -4,9 +4,11 @@ Each generated graph is a list of nodes; node ``i`` is a class ``N{i}`` with a s
 constructor parameters naming other nodes. Some parameters name a node that is never bound
 (a missing key), some point forward (which can close a cycle). Nodes may be bound inside
 one of two private modules, exposed or kept; a parameter naming a kept node of another
-module is a key it cannot see. The reference model below
-predicts which problems ``install`` must report; for valid graphs the tests resolve every
-node and check wiring, identity per scope and teardown order.
+module is a key it cannot see. Some nodes are elements of the collection ``list[Item]``
+instead of bound to their class (contributed from a private module too), and some nodes
+take that collection (``items: list[Item]``), which may be declared by no module. The
+reference model below predicts which problems ``install`` must report; for valid graphs the
+tests resolve every node and check wiring, identity per scope and teardown order.
 """
 
 import asyncio
@@ -30,6 +32,10 @@ from injectq import (
 SCOPES = ("singleton", "transient", "request")
 
 
+class Item:
+    """The element type of the collection: every generated class is one."""
+
+
 @dataclass
 class Node:
     scope: str
@@ -40,11 +46,14 @@ class Node:
     is_async: bool = False  # bound to an async provider that yields to the loop first
     private: int | None = None  # bound inside private module 0 or 1
     exposed: bool = False  # that private module exposes it
+    element: bool = False  # an element of list[Item] (its class), not bound to its class
+    wants_all: bool = False  # takes `items: list[Item]`
 
 
 @dataclass
 class Model:
     nodes: list[Node]
+    declared: bool = True  # a module declares the collection (it may stay empty)
     log: list[tuple[str, int, int]] = field(default_factory=list)  # (event, node, instance)
 
     # -- the reference model ------------------------------------------------------------
@@ -55,15 +64,29 @@ class Model:
         return dep.private is None or dep.exposed or dep.private == self.nodes[i].private
 
     def hidden(self, i: int) -> bool:
-        """Kept inside a private module: get() does not see it."""
-        return self.nodes[i].private is not None and not self.nodes[i].exposed
+        """Kept inside a private module: get() does not see it (an element: the collection
+        everyone sees holds it)."""
+        node = self.nodes[i]
+        return node.private is not None and not node.exposed and not node.element
+
+    def elements(self) -> list[int]:
+        """The nodes in the collection, in install order (contributed from anywhere): the
+        generated module binds its own nodes, then installs private module 0, then 1."""
+        found = [i for i, n in enumerate(self.nodes) if n.bound and n.element]
+        return sorted(found, key=lambda i: (-1 if (p := self.nodes[i].private) is None else p, i))
+
+    def bound_class(self, d: int) -> bool:
+        """Whether node ``d``'s class is bound (an element is not)."""
+        return self.nodes[d].bound and not self.nodes[d].element
 
     def edges(self, i: int) -> list[int]:
-        return [d for d in self.nodes[i].deps if self.nodes[d].bound and self.sees(i, d)]
+        """What node ``i`` resolves eagerly (through the collection too, a transient)."""
+        found = [d for d in self.nodes[i].deps if self.bound_class(d) and self.sees(i, d)]
+        return found + (self.elements() if self.nodes[i].wants_all else [])
 
     def has_hidden_deps(self) -> bool:
         return any(
-            self.nodes[d].bound and not self.sees(i, d)
+            self.bound_class(d) and not self.sees(i, d)
             for i, n in enumerate(self.nodes)
             if n.bound
             for d in n.deps
@@ -83,7 +106,11 @@ class Model:
         return any(i not in state and visit(i) for i, n in enumerate(self.nodes) if n.bound)
 
     def has_missing(self) -> bool:
-        return any(not self.nodes[d].bound for n in self.nodes if n.bound for d in n.deps)
+        bound = [n for n in self.nodes if n.bound]
+        undeclared = not self.declared and not self.elements()
+        return any(
+            not self.nodes[d].bound or self.nodes[d].element for n in bound for d in n.deps
+        ) or (undeclared and any(n.wants_all for n in bound))
 
     def captive(self) -> bool:
         """A bound singleton reaching a scoped node through transients only."""
@@ -124,6 +151,7 @@ class Model:
             "Annotated": Annotated,
             "Named": Named,
             "asyncio": asyncio,
+            "Item": Item,
         }
         source = []
         for i, node in enumerate(self.nodes):
@@ -135,6 +163,10 @@ class Model:
             )
             body = "".join(f"        self.p{j} = p{j}\n" for j in range(len(node.deps)))
             args = ", ".join(f"p{j}" for j in range(len(node.deps)))
+            if node.wants_all:
+                params += ", items: 'list[Item]'"
+                body += "        self.items = items\n"
+                args += ", items" if args else "items"
             make = (
                 f"async def make_N{i}({params[2:]}) -> 'N{i}':\n"
                 "    await asyncio.sleep(0)\n"
@@ -143,7 +175,7 @@ class Model:
                 else f"def make_N{i}({params[2:]}) -> 'N{i}':\n    return N{i}({args})\n"
             )
             source.append(
-                f"class N{i}:\n"
+                f"class N{i}(Item):\n"
                 f"    def __init__(self{params}) -> None:\n"
                 f"{body}"
                 f"        log.append(('create', {i}, id(self)))\n"
@@ -155,10 +187,18 @@ class Model:
         classes = [resource(namespace[f"N{i}"]) for i in range(len(self.nodes))]
         providers = [namespace[f"make_N{i}"] for i in range(len(self.nodes))]
         nodes = self.nodes
+        declared = self.declared
 
         def bind_nodes(module: Module, private: int | None) -> None:
             for i, (cls, node) in enumerate(zip(classes, nodes, strict=True)):
                 if not node.bound or node.private != private:
+                    continue
+                if node.element:  # its class: a provider's result would be no resource
+                    element = module.multibind(Item, cls)
+                    if node.scope == "request":
+                        element.scoped()
+                    elif node.scope == "singleton":
+                        element.singleton()
                     continue
                 name = f"n{i}" if node.named else None
                 target = providers[i] if node.via_provider or node.is_async else cls
@@ -181,6 +221,8 @@ class Model:
 
         class Generated(Module):
             def configure(self) -> None:
+                if declared:
+                    self.multibind(Item)
                 bind_nodes(self, None)
                 for leg in sorted({n.private for n in nodes if n.private is not None}):
                     self.install(Leg(leg))
@@ -201,24 +243,32 @@ def graphs(
             deps = draw(st.lists(st.sampled_from(others), max_size=3)) if others else []
         else:
             deps = draw(st.lists(st.integers(0, i - 1), max_size=3)) if i else []
+        element = draw(st.integers(0, 3)) == 0
         nodes.append(
             Node(
                 scope,
                 deps,
-                named=draw(st.booleans()),
+                named=not element and draw(st.booleans()),
                 via_provider=draw(st.booleans()),
-                is_async=allow_async and draw(st.booleans()),
+                is_async=not element and allow_async and draw(st.booleans()),
                 private=draw(st.sampled_from((None, None, 0, 1))) if allow_private else None,
-                exposed=allow_private and draw(st.booleans()),
+                exposed=not element and allow_private and draw(st.booleans()),
+                element=element,
+                wants_all=draw(st.integers(0, 3)) == 0,
             )
         )
     if allow_problems and n > 1:
         for i in draw(st.lists(st.integers(0, n - 1), max_size=2, unique=True)):
             nodes[i].bound = False
-    model = Model(nodes)
-    if not allow_problems:  # keep valid graphs valid: only parameters their node can see
+    model = Model(nodes, declared=not allow_problems or draw(st.booleans()))
+    if not allow_problems:
+        # Keep valid graphs valid: only parameters their node can see, none naming an
+        # element; a node takes the collection only when every element comes before it (so
+        # no cycle runs through the collection).
         for i, node in enumerate(nodes):
-            node.deps = [d for d in node.deps if model.sees(i, d)]
+            node.deps = [d for d in node.deps if model.sees(i, d) and not nodes[d].element]
+            if node.wants_all and any(m.element for m in nodes[i:]):
+                node.wants_all = False
     if not allow_problems:
         # Keep valid graphs valid: turn singletons into scoped ones until none is captive.
         while model.captive():
@@ -226,20 +276,42 @@ def graphs(
     return model
 
 
+def get_node(source: Any, model: Model, classes: list[type], i: int) -> Any:
+    """Node ``i`` from ``source`` (a scope or the container); an element via the collection."""
+    if model.nodes[i].element:
+        return source.get(list[Item])[model.elements().index(i)]
+    return source.get(classes[i], name=f"n{i}" if model.nodes[i].named else None)
+
+
+async def aget_node(source: Any, model: Model, classes: list[type], i: int) -> Any:
+    """The async twin of get_node."""
+    if model.nodes[i].element:
+        return (await source.aget(list[Item]))[model.elements().index(i)]
+    return await source.aget(classes[i], name=f"n{i}" if model.nodes[i].named else None)
+
+
 def resolve_all(scope: Any, model: Model, classes: list[type]) -> list[Any]:
-    """Every node get() sees, resolved in ``scope`` (named nodes by their name); None for
-    the nodes kept inside private modules."""
+    """Every node get() sees, resolved in ``scope`` (named nodes by their name, elements
+    from one resolution of the collection); None for the nodes kept inside private modules."""
+    items, order = scope.get(list[Item]), model.elements()
     return [
-        None if model.hidden(i) else scope.get(cls, name=f"n{i}" if model.nodes[i].named else None)
+        None
+        if model.hidden(i)
+        else items[order.index(i)]
+        if model.nodes[i].element
+        else scope.get(cls, name=f"n{i}" if model.nodes[i].named else None)
         for i, cls in enumerate(classes)
     ]
 
 
 async def aresolve_all(scope: Any, model: Model, classes: list[type]) -> list[Any]:
     """The async twin of resolve_all."""
+    items, order = await scope.aget(list[Item]), model.elements()
     return [
         None
         if model.hidden(i)
+        else items[order.index(i)]
+        if model.nodes[i].element
         else await scope.aget(cls, name=f"n{i}" if model.nodes[i].named else None)
         for i, cls in enumerate(classes)
     ]
@@ -289,6 +361,12 @@ def check_wiring_and_identity(
                 assert getattr(a[i], f"p{j}") is a[dep]
             if model.nodes[dep].scope == "singleton":
                 assert getattr(a[i], f"p{j}") is getattr(c[i], f"p{j}")
+        if node.wants_all:  # the collection: each element, in order, shared as it is scoped
+            items = a[i].items
+            assert [type(x) for x in items] == [classes[e] for e in model.elements()]
+            for x, e in zip(items, model.elements(), strict=True):
+                if model.nodes[e].scope != "transient":
+                    assert x is a[e]
 
 
 @PROPERTY

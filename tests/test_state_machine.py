@@ -3,7 +3,8 @@
 Hypothesis drives one container through random sequences of operations on random graphs of
 ``@resource`` classes (sync and async providers, singleton, request-scoped and transient
 bindings; some installed as private modules exposing their keys, which overrides replace
-from outside) and checks, after every step and at the end:
+from outside; some of them elements of the collection ``list[Item]`` instead, contributed
+by one install after another) and checks, after every step and at the end:
 
 - everything served (and all it holds) was initialized exactly once;
 - nothing is built twice where it is cached (a singleton per override state, a scoped
@@ -43,6 +44,10 @@ from injectq import (
 SCOPES = ("singleton", "request", "transient")
 
 
+class Item:
+    """The element type of the collection: every generated class is one."""
+
+
 @dataclass
 class Node:
     cls: type
@@ -52,6 +57,7 @@ class Node:
     needs_scope: bool
     needs_async: bool
     reaches: set[int]  # every node this one depends on, directly or not
+    element: bool = False  # its class is an element of list[Item] instead of bound itself
 
 
 @dataclass
@@ -67,7 +73,7 @@ def make_node(
     index: int, scope: str, is_async: bool, deps: list[int], nodes: list[Node], log: Log
 ) -> tuple[Node, Any, Any]:
     """The class of a new node, its provider, and the provider of its replacement."""
-    namespace: dict[str, Any] = {"log": log, "asyncio": asyncio}
+    namespace: dict[str, Any] = {"log": log, "asyncio": asyncio, "Item": Item}
     for d in deps:
         namespace[f"N{d}"] = nodes[d].cls
     params = ", ".join(f"p{j}: N{d}" for j, d in enumerate(deps))
@@ -75,7 +81,7 @@ def make_node(
     sleep = "    await asyncio.sleep(0)\n" if is_async else ""
     prefix = "async " if is_async else ""
     source = (
-        f"class N{index}:\n"
+        f"class N{index}(Item):\n"
         f"    node = {index}\n"
         f"    def __init__(self{', ' if params else ''}{params}) -> None:\n"
         f"        self.deps = ({args}{',' if args else ''})\n"
@@ -104,12 +110,24 @@ def make_node(
     return node, namespace["make"], namespace["fake"]
 
 
-def binding_module(bindings: list[tuple[Node, Any]], *, private: bool = False) -> Module:
-    """A module binding each node to its target; a private module exposing each of them."""
+def binding_module(
+    bindings: list[tuple[Node, Any]], *, private: bool = False, declare: bool = False
+) -> Module:
+    """A module binding each node to its target; a private module exposing each of them.
+
+    An element node is contributed to list[Item] instead (from inside the private module
+    too: the collection is everyone's); ``declare`` declares the collection.
+    """
 
     def bind_all(module: Module) -> None:
+        if declare:
+            module.multibind(Item)
         for node, target in bindings:
-            builder: BindingRecord[Any] = module.bind(node.cls).to_provider(target)
+            builder: BindingRecord[Any]
+            if node.element:  # its class: a provider's result would be no resource
+                builder = module.multibind(Item, node.cls)
+            else:
+                builder = module.bind(node.cls).to_provider(target)
             if node.scope == "singleton":
                 builder.singleton()
             elif node.scope == "request":
@@ -125,7 +143,8 @@ def binding_module(bindings: list[tuple[Node, Any]], *, private: bool = False) -
         def configure(self) -> None:
             bind_all(self)
             for node, _ in bindings:
-                self.expose(node.cls)
+                if not node.element:
+                    self.expose(node.cls)
 
     return PrivateBindings() if private else Bindings()
 
@@ -165,11 +184,13 @@ class ContainerMachine(RuleBasedStateMachine):
 
     @initialize(data=st.data(), count=st.integers(1, 4), private=st.booleans())
     def first_install(self, data: st.DataObject, count: int, private: bool) -> None:
-        self.install(data, count, private)
+        self.install(data, count, private, declare=True)
 
     @precondition(lambda self: not self.closed and not self.overrides and len(self.nodes) < 12)
     @rule(data=st.data(), count=st.integers(1, 3), private=st.booleans())
-    def install(self, data: st.DataObject, count: int, private: bool = False) -> None:
+    def install(
+        self, data: st.DataObject, count: int, private: bool = False, *, declare: bool = False
+    ) -> None:
         bindings = []
         for _ in range(count):
             index = len(self.nodes)
@@ -178,14 +199,16 @@ class ContainerMachine(RuleBasedStateMachine):
             allowed = [
                 i
                 for i, n in enumerate(self.nodes)
-                if scope != "singleton" or not n.needs_scope  # no captive dependency
+                if (scope != "singleton" or not n.needs_scope)  # no captive dependency
+                and not n.element  # an element is reached through the collection only
             ]
             deps = data.draw(st.lists(st.sampled_from(allowed), max_size=3)) if allowed else []
             node, make, fake = make_node(index, scope, is_async, deps, self.nodes, self.log)
+            node.element = not is_async and data.draw(st.booleans())
             self.nodes.append(node)
             self.fakes.append(fake)
             bindings.append((node, make))
-        self.container.install(binding_module(bindings, private=private))
+        self.container.install(binding_module(bindings, private=private, declare=declare))
 
     @precondition(lambda self: not self.closed)
     @rule()
@@ -203,10 +226,10 @@ class ContainerMachine(RuleBasedStateMachine):
         for obj in [*top.cached.values(), *top.transients]:
             assert id(obj) in disposed, f"{type(obj).__name__} of a scope not disposed at its end"
 
-    @precondition(lambda self: not self.closed and bool(self.nodes))
+    @precondition(lambda self: not self.closed and any(not n.element for n in self.nodes))
     @rule(data=st.data())
     def enter_override(self, data: st.DataObject) -> None:
-        k = data.draw(st.integers(0, len(self.nodes) - 1))
+        k = data.draw(st.sampled_from([i for i, n in enumerate(self.nodes) if not n.element]))
         node = self.nodes[k]
         affected = {i for i, n in enumerate(self.nodes) if i == k or k in n.reaches}
         saved = {i: self.singletons.pop(i) for i in affected if i in self.singletons}
@@ -232,21 +255,33 @@ class ContainerMachine(RuleBasedStateMachine):
             for i in affected:
                 open_scope.cached.pop(i, None)
 
+    @precondition(lambda self: any(not n.element for n in self.nodes))
     @rule(data=st.data(), sync=st.integers(0, 3), enter=st.booleans())
     def resolve(self, data: st.DataObject, sync: int, enter: bool) -> None:
-        k = data.draw(st.integers(0, len(self.nodes) - 1))
-        node = self.nodes[k]
-        if enter and node.needs_scope and not self.scopes and not self.closed:
+        k = data.draw(st.sampled_from([i for i, n in enumerate(self.nodes) if not n.element]))
+        self.resolve_key(self.nodes[k].cls, [k], sync, enter=enter)
+
+    @rule(sync=st.integers(0, 3), enter=st.booleans())
+    def resolve_collection(self, sync: int, enter: bool) -> None:
+        elements = [i for i, n in enumerate(self.nodes) if n.element]
+        self.resolve_key(list[Item], elements, sync, enter=enter)
+
+    def resolve_key(self, key: Any, nodes: list[int], sync: int, *, enter: bool) -> None:
+        """Resolve ``key``: a node's class, or list[Item] holding the element ``nodes``."""
+        collection = key == list[Item]
+        needs_scope = any(self.nodes[i].needs_scope for i in nodes)
+        needs_async = any(self.nodes[i].needs_async for i in nodes)
+        if enter and needs_scope and not self.scopes and not self.closed:
             self.enter_scope()
         # What needs an await is mostly asked with aget, sometimes with get (refused).
-        use_async = sync > 0 if node.needs_async else sync == 0
+        use_async = sync > 0 if needs_async else sync == 0
         source = self.scopes[-1].scope if self.scopes else self.container
         if use_async:
             call: Any = lambda: self.loop.run_until_complete(  # noqa: E731
-                asyncio.wait_for(source.aget(node.cls), 5)
+                asyncio.wait_for(source.aget(key), 5)
             )
         else:
-            call = lambda: source.get(node.cls)  # noqa: E731
+            call = lambda: source.get(key)  # noqa: E731
         if self.closed:
             with pytest.raises(InjectQError):
                 call()
@@ -257,8 +292,8 @@ class ContainerMachine(RuleBasedStateMachine):
             refused: InjectQError | None = exc
         else:
             refused = None
-        outside = node.needs_scope and not self.scopes
-        needs_await = node.needs_async and not use_async
+        outside = needs_scope and not self.scopes
+        needs_await = needs_async and not use_async
         if refused is not None:
             # Either reason may be reported first when both apply.
             assert (outside and isinstance(refused, ScopeError)) or (
@@ -267,9 +302,13 @@ class ContainerMachine(RuleBasedStateMachine):
             return
         # Served: it was in scope, and if it needs an await, what needs it is already built.
         assert not outside, "a scoped binding was served outside its scope"
-        assert isinstance(obj, node.cls)
         self.served += 1
-        self.check_served(obj, k, fresh_expected=node.scope == "transient")
+        served = obj if collection else [obj]
+        assert isinstance(served, list)
+        assert len(served) == len(nodes)
+        for o, i in zip(served, nodes, strict=True):  # the elements come in install order
+            assert isinstance(o, self.nodes[i].cls)
+            self.check_served(o, i, fresh_expected=self.nodes[i].scope == "transient")
 
     @precondition(
         lambda self: not self.closed and not self.scopes and not self.overrides and self.served > 5

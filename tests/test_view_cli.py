@@ -151,3 +151,38 @@ def test_usage_errors_are_one_line_and_exit_2(args: tuple[str, ...], phrase: str
     assert phrase in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_graph_shows_a_collection_with_its_elements() -> None:
+    """`graph` lists the collection, then each element, with scope, target and place."""
+    result = cli("graph", "tests.cli_fixtures.wiring:PluginsModule")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("PluginHost  [transient, class PluginHost]")
+    assert lines[1] == "    plugins: list[Plugin]"
+    assert lines[2].startswith(f"list[Plugin]  [transient, collection of 2]  {HERE}:")
+    assert lines[3:5] == [
+        "    #1: Plugin (element 1 of list[Plugin])",
+        "    #2: Plugin (element 2 of list[Plugin])",
+    ]
+    assert lines[5].startswith(
+        f"Plugin (element 1 of list[Plugin])  [singleton, class Metrics]  {HERE}:"
+    )
+    assert lines[6].startswith(
+        f"Plugin (element 2 of list[Plugin])  [transient, class Tracing]  {HERE}:"
+    )
+
+
+def test_explain_shows_the_elements_of_a_collection_parameter() -> None:
+    """`explain` of a class taking list[T] shows the collection, then each element."""
+    result = cli("explain", "tests.cli_fixtures.wiring:PluginsModule", "PluginHost")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[1].startswith(
+        "└── plugins: list[Plugin]  =>  list[Plugin]  [transient, collection of 2]"
+    )
+    assert lines[2].startswith(
+        "    ├── #1: Plugin (element 1 of list[Plugin])  =>  Plugin (element 1 of list[Plugin])"
+        "  [singleton, class Metrics]"
+    )
+    assert lines[3].startswith("    └── #2: Plugin (element 2 of list[Plugin])")

@@ -72,3 +72,29 @@ class WebModule(Module):
     def configure(self) -> None:
         self.bind(Request).from_context()
         self.bind(Page).scoped()
+
+
+class Plugin(Protocol):
+    def start(self) -> None: ...
+
+
+class Metrics:
+    def start(self) -> None:
+        pass
+
+
+class Tracing:
+    def start(self) -> None:
+        pass
+
+
+class PluginHost:
+    def __init__(self, plugins: list[Plugin]) -> None:
+        self.plugins = plugins
+
+
+class PluginsModule(Module):
+    def configure(self) -> None:
+        self.multibind(Plugin, Metrics).singleton()
+        self.multibind(Plugin, Tracing)
+        self.bind(PluginHost)

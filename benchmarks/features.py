@@ -1,0 +1,125 @@
+"""What injectq's compositions cost, against the plain resolutions they stand for.
+
+Usage: python -m benchmarks.features [--quick]    (also: python -m benchmarks --features)
+
+Each scenario times an injectq operation and its baseline, also made with injectq, in the
+same process, interleaved, keeping the best of several rounds; the ratio is the feature's
+time over the baseline's (1.00x: the feature costs nothing beyond what it stands for):
+
+- ``collection``: ``get(list[T])`` of a collection of N transient elements, against N plain
+  ``get()`` calls of transient bindings of the same classes.
+
+To add a scenario, write a function returning a `Scenario` and list it in `SCENARIOS`.
+"""
+
+from __future__ import annotations
+
+import sys
+import timeit
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from benchmarks.report import machine_line, write_block
+
+N = 10  # elements of the collection
+
+
+@dataclass
+class Scenario:
+    title: str
+    target: str  # what the ratio should be, as the issue states it
+    ours: Callable[[], Any]
+    base: Callable[[], Any]
+    check: Callable[[], None]
+
+
+def collection() -> Scenario:
+    from injectq import InjectQ, Module
+
+    class Element:
+        pass
+
+    classes = [type(f"E{i}", (Element,), {}) for i in range(N)]
+
+    class Collected(Module):
+        def configure(self) -> None:
+            for cls in classes:
+                self.multibind(Element, cls)
+
+    class Plain(Module):
+        def configure(self) -> None:
+            for cls in classes:
+                self.bind(cls)
+
+    collected = InjectQ(Collected())
+    plain = InjectQ(Plain())
+    get_list, get = collected.get, plain.get
+    key = list[Element]
+    exec_ns: dict[str, Any] = {"get": get, **{f"E{i}": c for i, c in enumerate(classes)}}
+    body = "def n_gets():\n    return [" + ", ".join(f"get(E{i})" for i in range(N)) + "]\n"
+    exec(body, exec_ns)
+    n_gets = exec_ns["n_gets"]
+
+    def check() -> None:
+        first, second = get_list(key), get_list(key)
+        assert [type(x) for x in first] == classes
+        assert all(a is not b for a, b in zip(first, second, strict=True))
+        assert [type(x) for x in n_gets()] == classes
+
+    return Scenario(
+        f"`get(list[T])` of {N} transient elements vs {N} plain `get()`s",
+        "about 1x",
+        lambda: get_list(key),
+        n_gets,
+        check,
+    )
+
+
+SCENARIOS: dict[str, Callable[[], Scenario]] = {
+    "collection": collection,
+}
+
+
+def best(fn: Callable[[], Any], number: int, rounds: int) -> float:
+    return min(timeit.repeat(fn, number=number, repeat=rounds)) / number
+
+
+def measure(scenario: Scenario, *, quick: bool) -> tuple[float, float]:
+    """Best time per call of the feature and of its baseline, in ns, rounds interleaved."""
+    scenario.check()
+    number = timeit.Timer(scenario.ours).autorange()[0]
+    ours = base = float("inf")
+    for _ in range(3 if quick else 9):
+        ours = min(ours, best(scenario.ours, number, 1))
+        base = min(base, best(scenario.base, number, 1))
+    return ours * 1e9, base * 1e9
+
+
+def run(*, quick: bool = False, only: list[str] | None = None) -> str:
+    """Run the scenarios, print each ratio, and return the results table."""
+    rows = ["| scenario | target | feature | baseline | ratio |", "|---|---|---|---|---|"]
+    for name in only or list(SCENARIOS):
+        scenario = SCENARIOS[name]()
+        ours, base = measure(scenario, quick=quick)
+        print(f"{name:14} {ours:9.0f} ns  {base:9.0f} ns  x{ours / base:.2f}", flush=True)
+        rows.append(
+            f"| {scenario.title} | {scenario.target} | {ours:,.0f} ns | {base:,.0f} ns | "
+            f"{ours / base:.2f}x |"
+        )
+    rounds = "quick run: best of 3 rounds" if quick else "best of 9 rounds"
+    return "\n".join(rows) + f"\n\n{machine_line()}; {rounds}, feature and baseline interleaved."
+
+
+def main(argv: list[str]) -> None:
+    quick = "--quick" in argv
+    only = argv[argv.index("--only") + 1].split(",") if "--only" in argv else None
+    table = run(quick=quick, only=only)
+    if only is None:
+        write_block("features", table)
+    print()
+    print(table)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
