@@ -841,3 +841,27 @@ def test_a_collection_next_to_a_singleton_parameter() -> None:
     pair = InjectQ(Wiring()).get(Pair)
     assert type(pair.server) is Server
     assert pair.items == []
+
+
+def test_an_element_contributed_inside_a_private_module() -> None:
+    """It joins the collection everyone sees and is planned inside its module."""
+    from injectq import PrivateModule
+
+    class Secret:
+        pass
+
+    class UsesSecret(Middleware):
+        def __init__(self, secret: Secret) -> None:
+            self.secret = secret
+
+    class Plugin(PrivateModule):
+        def configure(self) -> None:
+            self.bind(Secret).singleton()  # kept inside
+            self.multibind(Middleware, UsesSecret)
+
+    container = InjectQ(HttpModule(), Plugin(), strict=True)
+    items = container.get(list[Middleware])
+    assert kinds(items) == [Auth, Gzip, Cors, UsesSecret]
+    assert isinstance(items[3].secret, Secret)  # type: ignore[attr-defined]
+    with pytest.raises(MissingBindingError):
+        container.get(Secret)  # still private
