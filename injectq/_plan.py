@@ -132,9 +132,7 @@ def plan_param(p: Param, ctx: Context) -> DepDraft | Refusal:
     if p.provider:
         found = ctx.lookup(key) or ctx.jit(key)
         if found is not None:
-            return DepDraft(
-                p, Strategy.PROVIDER, target=found, key=key, awaitable=p.async_provider
-            )
+            return DepDraft(p, Strategy.PROVIDER, target=found, key=key, awaitable=p.async_provider)
         if p.has_default or p.optional:
             return DepDraft(p, Strategy.VALUE, value=p.default if p.has_default else None, key=key)
         return Refusal("claimed" if ctx.claimed(key) else "missing-binding", p, key)
