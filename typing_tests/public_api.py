@@ -1,4 +1,4 @@
-"""Type-checked, never run: what mypy infers for the public API."""
+"""Type-checked, never run: what mypy and pyright infer for the public API."""
 
 import abc
 from typing import Generic, TypeVar, assert_type
@@ -88,6 +88,8 @@ async def check(container: InjectQ, provide: Provider[Service]) -> None:
     class M(Module):
         def configure(self) -> None:
             self.bind(Service).singleton().named("x")
+
+    assert_type(container.install(M()), None)
 
 
 class PrivateTyping(PrivateModule):
