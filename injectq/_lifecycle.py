@@ -256,11 +256,23 @@ class ScopeState:
             only: Dispose and forget only the bindings it accepts; the scope stays open.
         """
         if only is not None:
-            selected = self._select(only)
-            if any(t[0] in _ASYNC_KINDS for t in selected):
-                self.check_sync_close(how)
-            failures = _run_sync(selected, exc)
-            self._forget(only)
+            states = self._closing_order()
+            pending = sum(
+                1
+                for st in states
+                for t in st._teardowns or ()
+                if only(t[2]) and t[0] in _ASYNC_KINDS
+            )
+            if pending:
+                msg = (
+                    f"{pending} teardown(s) of what was built for this override need an await "
+                    f"(async dispose() or async generator providers), so it cannot end "
+                    f"synchronously; nothing was disposed. Hint: use {how}."
+                )
+                raise AsyncTeardownError(
+                    msg, owner=self.describe(), hint=f"use {how}.", pending=pending
+                )
+            failures = _run_sync(self._pick(states, only), exc)
             self._raise(failures, exc)
             return
         if self.closed:
@@ -283,8 +295,7 @@ class ScopeState:
     ) -> None:
         """Dispose everything, awaiting async teardowns; raise all failures together."""
         if only is not None:
-            failures = await _run_async(self._select(only), exc)
-            self._forget(only)
+            failures = await _run_async(self._pick(self._closing_order(), only), exc)
             self._raise(failures, exc)
             return
         if self.closed:
@@ -328,16 +339,22 @@ class ScopeState:
         self.cache.clear()
         return failures
 
-    def _select(self, only: Callable[[Binding], bool]) -> list[_Entry]:
-        teardowns = self._teardowns or []
-        selected = [t for t in teardowns if only(t[2])]
-        for entry in selected:
-            teardowns.remove(entry)
-        return selected
+    @staticmethod
+    def _pick(states: list[ScopeState], only: Callable[[Binding], bool]) -> list[_Entry]:
+        """Take the accepted teardowns out of ``states`` (innermost first), in disposal order.
 
-    def _forget(self, only: Callable[[Binding], bool]) -> None:
-        for binding in [b for b in self.cache if only(b)]:
-            del self.cache[binding]
+        The states also forget the accepted bindings' instances; they stay open.
+        """
+        picked: list[_Entry] = []
+        for state in states:
+            teardowns = state._teardowns or []
+            selected = [t for t in teardowns if only(t[2])]
+            for entry in selected:
+                teardowns.remove(entry)
+            picked += reversed(selected)
+            for binding in [b for b in state.cache if only(b)]:
+                del state.cache[binding]
+        return picked
 
     def _raise(self, failures: list[BaseException], exc: BaseException | None) -> None:
         """Raise what disposal collected, the way `asyncio.TaskGroup` does.
@@ -392,8 +409,9 @@ class _HoldingScopeState(ScopeState):
 
 
 def _run_sync(entries: list[_Entry], exc: BaseException | None) -> list[BaseException]:
+    """Dispose ``entries`` in the order given (disposal order), keeping every failure."""
     failures: list[BaseException] = []
-    for entry in reversed(entries):
+    for entry in entries:
         try:
             _dispose_sync(entry, exc)
         except BaseException as error:  # noqa: BLE001 - every failure is kept
@@ -403,7 +421,7 @@ def _run_sync(entries: list[_Entry], exc: BaseException | None) -> list[BaseExce
 
 async def _run_async(entries: list[_Entry], exc: BaseException | None) -> list[BaseException]:
     failures: list[BaseException] = []
-    for entry in reversed(entries):
+    for entry in entries:
         try:
             await _dispose_async(entry, exc)
         except BaseException as error:  # noqa: BLE001 - every failure is kept

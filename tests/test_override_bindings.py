@@ -1,11 +1,19 @@
 """Overrides: install(overrides=...) and container.override(...) as context managers."""
 
 import abc
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from injectq import BindingError, InjectQ, Module, UsageError, provider, resource
+from injectq import (
+    AsyncTeardownError,
+    BindingError,
+    InjectQ,
+    Module,
+    UsageError,
+    provider,
+    resource,
+)
 
 events: list[str] = []
 
@@ -244,3 +252,90 @@ def test_override_is_container_wide_across_threads() -> None:
         t.start()
         t.join()
     assert seen == ["fake"]
+
+
+# -- what an override built, used by a scope that outlives it ----------------------------
+
+
+class _DbModule(Module):
+    def configure(self) -> None:
+        self.bind(Database, Postgres).singleton()
+
+
+class _FakeSingletonModule(Module):
+    def configure(self) -> None:
+        self.bind(Database, TrackedDatabase).singleton()
+
+
+class _ScopedRepoModule(Module):
+    @provider(scope="request")
+    def repo(self, db: Database) -> Iterator[Repository]:
+        repo = Repository(db)
+        yield repo
+        events.append(f"repo teardown with {repo.db.name()}")
+
+
+class _AsyncScopedRepoModule(Module):
+    @provider(scope="request")
+    async def repo(self, db: Database) -> AsyncIterator[Repository]:
+        repo = Repository(db)
+        yield repo
+        events.append(f"repo teardown with {repo.db.name()}")
+
+
+def test_override_end_disposes_scoped_users_before_the_replacement() -> None:
+    """A scope still open when an override ends loses what used the override first.
+
+    The scoped Repository holding the override's singleton is torn down before that
+    singleton is disposed, and the scope then serves a new Repository of the real graph.
+    """
+    events.clear()
+    c = InjectQ(_DbModule(), _ScopedRepoModule())
+    with c, c.scope() as scope:
+        with c.override(_FakeSingletonModule()):
+            inside = scope.get(Repository)
+            assert inside.db.name() == "tracked"
+        assert events == ["repo teardown with tracked", "tracked disposed"]
+        after = scope.get(Repository)
+        assert after is not inside
+        assert after.db.name() == "postgres"
+    assert events == [
+        "repo teardown with tracked",
+        "tracked disposed",
+        "repo teardown with postgres",
+    ]
+
+
+async def test_async_override_end_disposes_scoped_users_before_the_replacement() -> None:
+    """The async pair: ``async with override()`` inside an open async scope."""
+    events.clear()
+    c = InjectQ(_DbModule(), _AsyncScopedRepoModule())
+    async with c, c.scope() as scope:
+        async with c.override(_FakeSingletonModule()):
+            inside = await scope.aget(Repository)
+            assert inside.db.name() == "tracked"
+        assert events == ["repo teardown with tracked", "tracked disposed"]
+        after = await scope.aget(Repository)
+        assert after is not inside
+    assert events[-1] == "repo teardown with postgres"
+
+
+async def test_sync_override_end_with_async_teardowns_pending_disposes_nothing() -> None:
+    """A sync ``with override()`` whose scoped users need an await refuses, keeping them."""
+    events.clear()
+    c = InjectQ(_DbModule(), _AsyncScopedRepoModule())
+    async with c, c.scope() as scope:
+        ov = c.override(_FakeSingletonModule())
+        ov.__enter__()
+        inside = await scope.aget(Repository)
+        with pytest.raises(AsyncTeardownError, match=r"1 teardown\(s\).*override") as info:
+            ov.__exit__(None, None, None)
+        assert info.value.pending == 1
+        assert events == []
+        assert (await scope.aget(Repository)) is not inside  # the override itself has ended
+    # the refused teardowns stay where they were and run when their scope ends
+    assert events == [
+        "repo teardown with postgres",
+        "repo teardown with tracked",
+        "tracked disposed",
+    ]
