@@ -25,7 +25,7 @@ from injectq._compile import add_jit, extend_graph, suggestions_for
 from injectq._graph import Binding, Graph
 from injectq._introspect import Signature
 from injectq._keys import Key, KeyOf, Target, describe, key_problem
-from injectq._lifecycle import AMBIENT, ScopeState
+from injectq._lifecycle import AMBIENT, ScopeState, new_state
 from injectq._marks import REQUEST, SINGLETON, TRANSIENT
 from injectq._module import Module, collect
 from injectq._nodes import empty_graph
@@ -37,7 +37,7 @@ from injectq._overrides import (
     override_records,
 )
 from injectq._resolver import Resolver
-from injectq._scopes import Activation, NoCopy, Scope, context_scope
+from injectq._scopes import Activation, NoCopy, Scope, context_scope, new_scope
 from injectq._view import GraphView
 from injectq.errors import (
     AsyncRequiredError,
@@ -83,7 +83,7 @@ class InjectQ(NoCopy):
     def __init__(self, *modules: Module, strict: bool = False, debug: bool | None = None) -> None:
         if debug is None:
             debug = os.environ.get("INJECTQ_DEBUG", "") not in ("", "0")
-        self._root = ScopeState(SINGLETON, None)
+        self._root = new_state(SINGLETON, None)
         self._resolver = Resolver(
             self._root,
             self._find_scope,
@@ -448,7 +448,7 @@ class InjectQ(NoCopy):
             )
             raise UsageError(msg)
         if not self._contexts and context is None:  # no scope declares context
-            return Scope(self, name)
+            return new_scope(self, name)
         return context_scope(self, name, context)
 
     def resource_scope(

@@ -29,7 +29,7 @@ from typing import Any, Final
 from injectq._graph import Binding
 from injectq.errors import AsyncTeardownError, ContainerClosedError, LifecycleError
 
-__all__ = ["AMBIENT", "ScopeState", "Teardown"]
+__all__ = ["AMBIENT", "ScopeState", "Teardown", "new_state"]
 
 AMBIENT: ContextVar[Any] = ContextVar("injectq_ambient", default=None)
 """The innermost entered scope or ``activate()`` record, of any container, or None.
@@ -87,17 +87,18 @@ class ScopeState:
         "up",
     )
 
-    def __init__(self, name: str, parent: ScopeState | None) -> None:
-        self.name = name
-        self.parent = parent
-        self.cache: dict[Binding, Any] = {}
-        self.closed = False
-        self._teardowns: list[_Entry] | None = []
-        # On a root: the scopes under it that hold teardowns, so closing the root can close
-        # them first (weak: a scope nobody closes still warns when it is collected).
-        self._extra: dict[int, weakref.ref[ScopeState]] | None = None
-        self.owner: Any = None  # the container, for scopes that become ambient frames
-        self.up: Any = None  # the ambient frame this scope was entered over
+    # Made by `new_state`, not by calling the class: a request enters a scope, and a
+    # Python-level __init__ frame would cost it as much as its two scoped lookups.
+    name: str
+    parent: ScopeState | None
+    cache: dict[Binding, Any]
+    closed: bool
+    _teardowns: list[_Entry] | None
+    # On a root: the scopes under it that hold teardowns, so closing the root can close
+    # them first (weak: a scope nobody closes still warns when it is collected).
+    _extra: dict[int, weakref.ref[ScopeState]] | None
+    owner: Any  # the container, for scopes that become ambient frames
+    up: Any  # the ambient frame this scope was entered over
 
     def names(self) -> list[str]:
         """The names of the active scopes, innermost first."""
@@ -162,7 +163,7 @@ class ScopeState:
         if self.closed:
             return entry
         teardowns = self._teardowns
-        if teardowns is None:  # a state made without __init__
+        if teardowns is None:
             teardowns = self._teardowns = []
         if not teardowns:
             # Only a state that holds teardowns needs the finalizer that warns when it is
@@ -406,6 +407,23 @@ class _HoldingScopeState(ScopeState):
                 )
         except Exception:  # noqa: BLE001, S110 - never raise from a finalizer
             pass
+
+
+_NEW: Final = object.__new__
+
+
+def new_state(name: str, parent: ScopeState | None, owner: Any = None) -> ScopeState:
+    """A new, empty, open scope state (the container's root when ``parent`` is None)."""
+    state: ScopeState = _NEW(ScopeState)
+    state.name = name
+    state.parent = parent
+    state.cache = {}
+    state.closed = False
+    state._teardowns = []  # here, not on first use: two threads may register at once
+    state._extra = None
+    state.owner = owner
+    state.up = None
+    return state
 
 
 def _run_sync(entries: list[_Entry], exc: BaseException | None) -> list[BaseException]:

@@ -24,11 +24,11 @@ from typing import Annotated, Any, Final, Generic, NoReturn, TypeVar, cast, over
 from injectq._checks import annotation, is_protocol
 from injectq._graph import Binding
 from injectq._keys import Key, Named, describe
-from injectq._lifecycle import AMBIENT, ScopeState
+from injectq._lifecycle import AMBIENT, ScopeState, new_state
 from injectq._module import TargetKind
 from injectq.errors import ContainerClosedError, ScopeError, UsageError
 
-__all__ = ["Activation", "NoCopy", "Scope", "context_scope"]
+__all__ = ["Activation", "NoCopy", "Scope", "context_scope", "new_scope"]
 
 T = TypeVar("T")
 C = TypeVar("C")
@@ -123,13 +123,15 @@ class Scope(NoCopy):
     _copy_what = "A Scope"
     _copy_hint = "enter a new container.scope() where you need one."
 
-    def __init__(self, container: Any, name: str) -> None:
-        state = ScopeState(name, None)
-        state.owner = container
-        self._state: ScopeState = state
-        self._container = container
-        self._open = False
-        self._token: Any = None  # None: never entered; _ENDED: left
+    # Made by `new_scope` (no __init__ frame: entering a scope is on every request's path).
+    _state: ScopeState
+    _container: Any
+    _open: bool
+    _token: Any  # None: never entered; _ENDED: left
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        msg = "A Scope is made by container.scope(name). Hint: use `with container.scope():`."
+        raise UsageError(msg)
 
     @property
     def name(self) -> str:
@@ -244,7 +246,16 @@ class Scope(NoCopy):
     def __exit__(
         self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        state = self._exit()
+        state = self._state
+        if self._open and AMBIENT.get() is state:  # the common case, `_exit` inlined
+            try:
+                AMBIENT.reset(self._token)
+            except ValueError:  # the token belongs to another contextvars context
+                raise UsageError(_other_context(f'scope "{self.name}"')) from None
+            self._open = False
+            self._token = _ENDED
+        else:
+            self._exit()  # refuses
         # ScopeState.close() would find nothing to dispose in the common request; skipping
         # the call keeps scope exit as cheap as it was before Scope wrapped the state.
         if state._teardowns:
@@ -267,6 +278,19 @@ class Scope(NoCopy):
             f"<Scope {state.name!r} instances={len(state.cache)} "
             f"teardowns={state.pending_teardowns} closed={state.closed}>"
         )
+
+
+_NEW: Final = object.__new__
+
+
+def new_scope(container: Any, name: str) -> Scope:
+    """A new scope of ``container``, not entered yet."""
+    scope: Scope = _NEW(Scope)
+    scope._state = new_state(name, None, container)
+    scope._container = container
+    scope._open = False
+    scope._token = None
+    return scope
 
 
 class Activation(NoCopy, Generic[C]):
@@ -343,7 +367,7 @@ def context_scope(container: Any, name: str, context: Any) -> Scope:
     declared: Mapping[Key, Binding] | None = graph.context.get(name)
     if declared is None:
         if context is None:  # another scope declares context, this one none
-            return Scope(container, name)
+            return new_scope(container, name)
         declared = {}
     if context is None:
         context = {}
@@ -368,7 +392,7 @@ def context_scope(container: Any, name: str, context: Any) -> Scope:
     missing = [b for b in declared.values() if b.kind == TargetKind.CONTEXT and b not in cache]
     if missing:
         raise _missing(name, missing)
-    scope = Scope(container, name)
+    scope = new_scope(container, name)
     scope._state.cache = cache
     return scope
 

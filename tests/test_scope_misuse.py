@@ -64,6 +64,12 @@ def test_scope_is_a_small_public_type_wrapping_its_state() -> None:
     assert repr(scope) == "<Scope 'tenant' instances=0 teardowns=0 closed=True>"
 
 
+def test_a_scope_is_made_by_the_container_only() -> None:
+    """Calling the Scope class says how a scope is made."""
+    with pytest.raises(UsageError, match=r"container\.scope\(name\)"):
+        Scope(InjectQ(), "request")
+
+
 async def test_aget_all_is_the_async_twin_of_get_all() -> None:
     """scope.aget_all and container.aget_all give what get_all gives, by name in order."""
 
