@@ -174,6 +174,24 @@ def target_problem(key: Key, kind: str, target: Any, where: Where) -> Problem | 
                 f"bind {describe(key.tp)} to one of its subclasses, or use to_provider() to "
                 "build it another way.",
             )
+    elif kind == TargetKind.PROVIDER and isinstance(target, type):
+        # to_provider(SomeClass) builds a SomeClass: it must be a key, as for bind(K, C).
+        served = key.served
+        key_cls = typing.get_origin(served) or served
+        if (
+            isinstance(key_cls, type)
+            and not is_protocol(key_cls)
+            and not _safe_issubclass(target, key_cls)
+        ):
+            t = describe(served)
+            return Problem(
+                "wrong-target-type",
+                f"{key} is provided by to_provider({describe(target)}), which makes "
+                f"{describe(target)} instances; {describe(target)} is not a subclass of {t}.",
+                where(),
+                f"give to_provider() a function that returns a {t} instance, or bind {t} to "
+                "one of its subclasses.",
+            )
     elif kind == TargetKind.INSTANCE:
         key_cls = key.tp
         if (

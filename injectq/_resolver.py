@@ -30,6 +30,7 @@ from injectq._lifecycle import AMBIENT, ScopeState, Teardown
 from injectq._marks import SINGLETON, TRANSIENT
 from injectq._module import TargetKind
 from injectq._tracing import (
+    AWAITABLE_TYPES,
     afirst,
     async_required,
     awaitable_key,
@@ -394,10 +395,11 @@ class _Emitter:
             else:
                 self.emit(f"{var} = {call}", path)
                 if b.kind == "provider" and not awaitable_key(b.key.served):
-                    # A plain `def` (or a lambda) that returned a coroutine was meant async.
-                    self.ns["CORO"] = types.CoroutineType
+                    # A plain `def` (or a lambda) that returned a coroutine, a Task or a
+                    # Future was meant async (one set lookup: no cost for other values).
+                    self.ns["AWAITS"] = AWAITABLE_TYPES
                     self.ns["returned_coroutine"] = returned_coroutine
-                    self.emit(f"if type({var}) is CORO:", path)
+                    self.emit(f"if type({var}) in AWAITS:", path)
                     self.emit(f"    raise returned_coroutine({binding}, {var})", path)
             if self.resolver.debug:
                 self.ns["built"] = log_built

@@ -17,8 +17,9 @@ import linecache
 import logging
 import re
 import threading
+import types
 import typing
-from typing import Any
+from typing import Any, Final
 
 from injectq._graph import Binding
 from injectq._introspect import CallKind
@@ -26,6 +27,7 @@ from injectq._keys import describe
 from injectq.errors import AsyncRequiredError, ResolutionError
 
 __all__ = [
+    "AWAITABLE_TYPES",
     "LOGGER",
     "afirst",
     "async_required",
@@ -142,13 +144,24 @@ def awaitable_key(tp: Any) -> bool:
         return False
 
 
+AWAITABLE_TYPES: Final = frozenset({types.CoroutineType, asyncio.Future, asyncio.Task})
+"""What a sync provider returns when it was meant to be ``async``."""
+
+
 def returned_coroutine(binding: Binding, value: Any) -> ResolutionError:
-    """The error for a sync provider that returned a coroutine; the coroutine is closed."""
-    value.close()  # never awaited, and never will be: no "was never awaited" warning
+    """The error for a sync provider that returned an awaitable; a coroutine is closed.
+
+    A Task or Future is left as it is: it belongs to the event loop that runs it.
+    """
+    if isinstance(value, types.CoroutineType):
+        value.close()  # never awaited, and never will be: no "was never awaited" warning
+        what = "a coroutine"
+    else:
+        what = f"an asyncio.{'Task' if isinstance(value, asyncio.Task) else 'Future'}"
     fn = binding.target
     name = getattr(fn, "__qualname__", None) or repr(fn)
     msg = (
-        f"The provider {name} of {binding.key} returned a coroutine, not a "
+        f"The provider {name} of {binding.key} returned {what}, not a "
         f"{describe(binding.key.served)}: it is a plain function, and injectq does not await "
         "what a plain function returns."
     )

@@ -420,3 +420,42 @@ def test_captive_hint_for_a_named_binding_is_valid_code() -> None:
     with pytest.raises(BindingError) as info:
         InjectQ(M())
     assert 'take Provider[Annotated[RequestContext, Named("current")]] instead' in str(info.value)
+
+
+class Cache:
+    pass
+
+
+class Unrelated:
+    pass
+
+
+class SubCache(Cache):
+    pass
+
+
+def test_to_provider_of_a_class_that_is_not_the_key_is_a_wrong_target() -> None:
+    """to_provider(C) builds a C: a C that is not the key is refused as bind(K, C) is."""
+
+    class Wrong(Module):
+        def configure(self) -> None:
+            self.bind(Cache).to_provider(Unrelated)
+
+    with pytest.raises(BindingError) as info:
+        InjectQ(Wrong())
+    assert info.value.codes == ("wrong-target-type",)
+    lines = str(info.value).splitlines()
+    assert lines[2] == (
+        "1) [wrong-target-type] Cache is provided by to_provider(Unrelated), which makes "
+        "Unrelated instances; Unrelated is not a subclass of Cache."
+    )
+    assert lines[-1] == (
+        "   Hint: give to_provider() a function that returns a Cache instance, or bind Cache "
+        "to one of its subclasses."
+    )
+
+    class Right(Module):
+        def configure(self) -> None:
+            self.bind(Cache).to_provider(SubCache)
+
+    assert type(InjectQ(Right()).get(Cache)) is SubCache

@@ -333,6 +333,44 @@ def test_a_sync_provider_returning_a_coroutine_is_reported_and_the_coroutine_clo
         gc.collect()  # a coroutine left open would warn now
 
 
+@pytest.mark.parametrize("kind", ["Task", "Future"])
+async def test_a_sync_provider_returning_a_task_or_future_is_reported(kind: str) -> None:
+    """A plain function that hands back a Task or Future was meant async: get/aget say so."""
+    loop = asyncio.get_running_loop()
+    made: list[asyncio.Future[Db]] = []
+
+    def open_db_later() -> Db:
+        fut: asyncio.Future[Db] = (
+            loop.create_task(open_db()) if kind == "Task" else loop.create_future()
+        )
+        made.append(fut)
+        return fut  # type: ignore[return-value]  # the mistake under test
+
+    class LaterModule(Module):
+        def configure(self) -> None:
+            self.bind(Db).to_provider(open_db_later)
+
+    container = InjectQ(LaterModule())
+    expected = (
+        f"The provider {open_db_later.__qualname__} of Db returned an asyncio.{kind}, not a "
+        "Db: it is a plain function, and injectq does not await what a plain function returns."
+    )
+    with pytest.raises(ResolutionError) as sync_info:
+        container.get(Db)
+    with pytest.raises(ResolutionError) as async_info:
+        await container.aget(Db)
+    for info in (sync_info, async_info):
+        text = str(info.value).splitlines()
+        assert text[0] == expected
+        assert text[-1] == "Hint: declare it `async def open_db_later(...)` and use " + (
+            "`await container.aget(Db)`."
+        )
+    assert [f.cancelled() for f in made] == [False, False]  # left to the loop that owns them
+    for fut in made:
+        fut.cancel()
+    await asyncio.gather(*made, return_exceptions=True)
+
+
 async def test_a_provider_of_an_awaitable_key_may_return_one() -> None:
     """A key that is itself awaitable (`Awaitable[int]`) is served as returned, unawaited."""
 
