@@ -439,7 +439,7 @@ def test_to_provider_of_a_class_that_is_not_the_key_is_a_wrong_target() -> None:
 
     class Wrong(Module):
         def configure(self) -> None:
-            self.bind(Cache).to_provider(Unrelated)
+            self.bind(Cache).to_provider(Unrelated)  # type: ignore[arg-type]
 
     with pytest.raises(BindingError) as info:
         InjectQ(Wrong())

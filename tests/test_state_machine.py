@@ -246,7 +246,7 @@ class ContainerMachine(RuleBasedStateMachine):
         top = self.overrides.pop()
         affected = {i for i, n in enumerate(self.nodes) if i == top.node or top.node in n.reaches}
         built = [self.singletons.pop(i) for i in affected if i in self.singletons]
-        self.in_reverse_creation_order(lambda: top.manager.__exit__(None, None, None))
+        self.in_disposal_order(lambda: top.manager.__exit__(None, None, None))
         disposed = self.disposed_ids()
         for obj in built:
             assert id(obj) in disposed, f"{type(obj).__name__} built in an override kept"
@@ -328,6 +328,23 @@ class ContainerMachine(RuleBasedStateMachine):
         self.singletons.clear()
 
     # -- checks ---------------------------------------------------------------------------
+
+    def in_disposal_order(self, end: Callable[[], object]) -> None:
+        """Run the end of an override: open scopes lose theirs first, innermost first.
+
+        Within each scope, and then within the container, newest first (as ``close()``
+        with scopes open does).
+        """
+        before = len(self.log.disposed)
+        end()
+        born = {id(obj): n for n, obj in enumerate(self.log.created)}
+        owner: dict[int, int] = {}
+        for depth, open_scope in enumerate(self.scopes):
+            for obj in [*open_scope.cached.values(), *open_scope.transients]:
+                owner[id(obj)] = depth
+        done = [id(obj) for obj in self.log.disposed[before:]]
+        expected = sorted(done, key=lambda i: (-owner.get(i, -1), -born[i]))
+        assert done == expected, "disposed out of scope-then-creation order"
 
     def in_reverse_creation_order(self, end: Callable[[], object]) -> None:
         """Run what ends a scope, an override or the container: it disposes newest first."""
