@@ -18,6 +18,7 @@ LAYERS: dict[str, float] = {
     "_source": 0,
     "_introspect": 1,
     "_marks": 2.0,
+    "_records": 2.05,
     "_module": 2.1,
     # The compiler (layer 3), its own modules in import order: the planner; where private
     # modules' bindings are visible; the checks and their messages, and the compiled nodes;
