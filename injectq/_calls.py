@@ -19,8 +19,9 @@ from typing import Any
 import attrs
 
 import injectq._checks as checks
+from injectq._build import build_dep
 from injectq._compile import add_jit, jit_problems, suggestions_for
-from injectq._graph import Dep, Graph, build_dep
+from injectq._graph import Dep, Graph
 from injectq._introspect import Param, Signature, read_callable, read_class
 from injectq._keys import Key, describe
 from injectq._plan import Refusal, Strategy, plan_param, to_fill

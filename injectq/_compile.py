@@ -10,6 +10,7 @@ from typing import Any
 
 import injectq._checks as checks
 from injectq._assemble import assemble
+from injectq._build import build
 from injectq._graph import Compiler, is_composite
 from injectq._keys import Key, key_problem
 from injectq._module import Element
@@ -42,7 +43,7 @@ def compile_graph(
     comp.resolve_all()
     comp.check()
     comp.fail(modules)
-    built = comp.build()
+    built = build(comp)
     context = declared_context({}, (*records, *overrides), built.__getitem__)
     graph = next_graph(comp.base, built, records, overrides, modules, context=context)
     if previous is not None:
@@ -87,7 +88,7 @@ def extend_graph(
     comp.resolve_all()
     comp.check()
     comp.fail(modules)
-    built = comp.build()
+    built = build(comp)
 
     def find(key: Key) -> Binding:
         return built.get(key) or graph.bindings[key]
@@ -125,7 +126,7 @@ def add_jit(graph: Graph, key: Key, asked_by: str) -> Binding | str:
         return comp
     if comp.problems:
         raise _jit_error(comp, key)
-    built = comp.build()
+    built = build(comp)
     graph.jit.update(built)
     return built[key]
 

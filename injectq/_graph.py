@@ -22,7 +22,7 @@ for one of their keys; everything else is kept as it is):
    moves out as far as it can (`injectq._private.hoist`).
 4. **Checks** (`injectq._checks`): cycles, then captive dependencies; which drafts need an
    ``await``. Every problem found in phases 1-4 is raised together in one `BindingError`.
-5. **Build** (`Compiler.build`): drafts become frozen `Binding` nodes bottom-up; a node
+5. **Build** (`injectq._build.build`): drafts become frozen `Binding` nodes bottom-up; a node
    whose element and dependencies did not change is the previous graph's node, so the
    instances cached for it survive; then the new `Graph` is assembled from the old one's
    indexes plus the new nodes (`injectq._nodes.next_graph`), and the old one's
@@ -55,14 +55,13 @@ from injectq._nodes import (
     Binding,
     Dep,
     Graph,
-    unchanged,
 )
 from injectq._plan import DepDraft, Refusal, Strategy, plan_param
 from injectq._private import chain, hoist, keepers, place
 from injectq._source import Source, object_source
 from injectq.errors import BindingError, CircularDependencyError, Problem
 
-__all__ = ["Binding", "Compiler", "Dep", "Graph", "Strategy", "build_dep", "is_composite"]
+__all__ = ["Binding", "Compiler", "Dep", "Graph", "Strategy", "is_composite"]
 
 
 @attrs.define(eq=False)
@@ -533,74 +532,7 @@ class Compiler:
             cls = CircularDependencyError if self.has_cycle else BindingError
             raise cls(self.problems, modules)
 
-    # -- phase 5: build -------------------------------------------------------------------
-
-    def build(self) -> dict[Key, Binding]:
-        built: dict[Key, Binding] = {}
-        for key in self.order:
-            built[key] = self._build(self.drafts[key])
-        return built
-
-    def _build(self, root: _Draft) -> Binding:
-        stack: list[tuple[_Draft, bool]] = [(root, False)]
-        while stack:
-            draft, ready = stack.pop()
-            if draft.built is not None:
-                continue
-            if not ready:
-                stack.append((draft, True))
-                stack.extend(
-                    (t, False)
-                    for d in draft.deps
-                    for t in d.targets()
-                    if isinstance(t, _Draft) and t.built is None
-                )
-                continue
-            deps = tuple(build_dep(d) for d in draft.deps)
-            prev = self.previous.find(draft.key) if self.previous is not None else None
-            if prev is not None and unchanged(prev, draft.head, deps):
-                draft.built = prev
-                continue
-            h = draft.head
-            draft.built = Binding(
-                h.key,
-                h.scope,
-                h.kind,
-                h.target,
-                h.call,
-                deps,
-                h.source,
-                h.resource,
-                h.async_init,
-                h.async_teardown,
-                bool(draft.needs_async),
-                h.eager,
-                h.jit,
-                h.record,
-                h.default,
-            )
-        assert root.built is not None
-        return root.built
-
 
 def is_composite(binding: Binding) -> bool:
     """Whether ``binding`` is part of a collection (or is one)."""
     return isinstance(binding.key.tp, Part) or binding.kind == TargetKind.COLLECTION
-
-
-def build_dep(d: DepDraft) -> Dep:
-    def built(node: Any) -> Binding:
-        if isinstance(node, Binding):
-            return node
-        assert node.built is not None
-        return node.built  # type: ignore[no-any-return]
-
-    # A Provider[T] resolves its key when called, through the graph current then, so it
-    # holds no node (Provider edges may form cycles; the built graph must not).
-    binding = built(d.target) if d.strategy == Strategy.BINDING else None
-    items = tuple((n, built(t)) for n, t in d.items)
-    key = d.key
-    if d.strategy == Strategy.PROVIDER and d.target.key.space is not None:
-        key = d.target.key  # kept inside a private module: resolved by its own key
-    p = d.param
-    return Dep(p.name, p.keyword, d.strategy, binding, d.value, key, items, d.awaitable)

@@ -29,6 +29,7 @@ LAYERS: dict[str, float] = {
     "_nodes": 3.1,
     "_graph": 3.2,
     "_assemble": 3.22,
+    "_build": 3.23,
     "_compile": 3.25,
     "_calls": 3.3,
     "_view": 4,
