@@ -61,3 +61,21 @@ def test_revealed_types(tmp_path: Path) -> None:
     ], result.stdout
     errors = [line for line in result.stdout.splitlines() if ": error:" in line]
     assert errors == [], result.stdout
+
+
+def test_pyright_is_clean() -> None:
+    """pyright, as configured in pyproject.toml, finds nothing (typing_tests' rejections included).
+
+    `make test` runs pyright too; this test is here so a plain pytest run sees a change that
+    breaks what pyright infers, or a pinned rejection that stopped happening.
+    """
+    result = subprocess.run(
+        [sys.executable, "-m", "pyright", "--pythonpath", sys.executable],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 errors" in result.stdout, result.stdout
