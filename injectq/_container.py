@@ -21,7 +21,7 @@ from typing_extensions import TypeAliasType
 from injectq._arguments import afill, fill
 from injectq._calls import FunctionPlan, plan_for, read_function, validate
 from injectq._checks import missing_key, not_exposed_error
-from injectq._compile import add_jit, extend_graph, suggestions_for
+from injectq._compile import add_jit, extend_graph, gc_paused, suggestions_for
 from injectq._graph import Binding, Graph
 from injectq._introspect import Signature
 from injectq._keys import Key, KeyOf, Target, describe, key_problem
@@ -120,7 +120,7 @@ class InjectQ(NoCopy):
             UsageError: When given something that is not a `Module` instance.
         """
         extra_modules = override_modules(overrides)
-        with self._lock:
+        with self._lock, gc_paused:
             self._check_open()
             if self._overrides:
                 msg = (

@@ -560,3 +560,39 @@ def test_builder_used_after_install_is_refused() -> None:
         "the builder calls inside configure(), e.g. self.bind(K, Impl).singleton()."
     )
     assert c.get(Config) is not c.get(Config)  # still transient
+
+
+class _Plain:
+    pass
+
+
+def test_install_pauses_the_garbage_collector_and_resumes_it() -> None:
+    """install() runs with the collector off and leaves it as it found it, also on errors."""
+    import gc
+
+    from injectq import BindingError
+
+    seen: list[bool] = []
+
+    class Watching(Module):
+        def configure(self) -> None:
+            seen.append(gc.isenabled())
+            self.bind(_Plain)
+
+    class Broken(Module):
+        def configure(self) -> None:
+            self.bind(_Plain, int)  # type: ignore[arg-type]  # a wrong target: install raises
+
+    assert gc.isenabled()
+    InjectQ(Watching())
+    assert seen == [False]
+    assert gc.isenabled()
+    with pytest.raises(BindingError):
+        InjectQ(Broken())
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        InjectQ(Watching())
+        assert not gc.isenabled()  # one that was off stays off
+    finally:
+        gc.enable()
