@@ -10,7 +10,7 @@ import pytest
 from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestClient, TestServer
 
-from injectq import BindingError, InjectQ, Module, Named, UsageError, provider
+from injectq import INJECTED, BindingError, InjectQ, Module, Named, UsageError, inject, provider
 from injectq.integrations.aiohttp import Injected, current_scope, handler, setup
 from tests.asgi_support import (
     Db,
@@ -307,3 +307,20 @@ def test_a_context_key_aiohttp_cannot_supply_is_refused_at_setup() -> None:
         setup(web.Application(), InjectQ(TenantModule()))
     assert info.value.codes == ("unsupplied-context",)
     assert "aiohttp supplies: Request, BaseRequest." in str(info.value)
+
+
+async def test_start_up_handlers_run_with_the_container_active(tmp_path: Path) -> None:
+    """on_startup handlers run after the container was entered and activated."""
+    seen: list[object] = []
+
+    @inject
+    def where(db: Db = INJECTED) -> Path:
+        return db.path
+
+    async def hook(app: web.Application) -> None:
+        seen.extend([InjectQ.current(), where()])
+
+    app, container = make_app(tmp_path / "db")
+    app.on_startup.append(hook)
+    async with TestClient(TestServer(app)):
+        assert seen == [container, tmp_path / "db"]

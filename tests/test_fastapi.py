@@ -18,7 +18,17 @@ from fastapi import BackgroundTasks, Depends, FastAPI, HTTPException, Request, W
 from fastapi.responses import StreamingResponse
 from fastapi.testclient import TestClient
 
-from injectq import BindingError, InjectQ, Module, Named, UsageError, provider, resource
+from injectq import (
+    INJECTED,
+    BindingError,
+    InjectQ,
+    Module,
+    Named,
+    UsageError,
+    inject,
+    provider,
+    resource,
+)
 from injectq.integrations.fastapi import Injected, current_scope, setup
 
 events: list[str] = []
@@ -601,3 +611,53 @@ def test_a_key_that_turns_async_under_an_override_is_awaited() -> None:
         with container.override(Settings, loud):
             assert client.get("/settings").json() == "LOUD"
         assert client.get("/settings").json() == "hello"
+
+
+class Peer:
+    """A service built from the WebSocket of its connection: context of the scope."""
+
+    def __init__(self, websocket: WebSocket) -> None:
+        self.path = websocket.url.path
+
+
+def test_the_websocket_is_context_of_its_connections_scope() -> None:
+    """A service taking FastAPI's WebSocket gets the connection's."""
+
+    class SocketModule(Module):
+        def configure(self) -> None:
+            self.bind(WebSocket).from_context()
+            self.bind(Peer).scoped()
+
+    app = FastAPI()
+
+    @app.websocket("/peer/{name}")
+    async def peer(websocket: WebSocket, name: str, who: Injected[Peer]) -> None:
+        await websocket.accept()
+        await websocket.send_text(who.path)
+        await websocket.close()
+
+    setup(app, InjectQ(SocketModule()))
+    with TestClient(app) as client:
+        for name in ("ada", "bob"):
+            with client.websocket_connect(f"/peer/{name}") as socket_:
+                assert socket_.receive_text() == f"/peer/{name}"
+
+
+def test_start_up_code_runs_with_the_container_active() -> None:
+    """The app's own lifespan runs inside the container's: @inject functions resolve."""
+    seen: list[object] = []
+
+    @inject
+    def greeting(settings: Settings = INJECTED) -> str:
+        return settings.greeting
+
+    @asynccontextmanager
+    async def own(app: FastAPI) -> AsyncIterator[None]:
+        seen.extend([InjectQ.current(), greeting()])
+        yield
+
+    app = FastAPI(lifespan=own)
+    container = InjectQ(WebModule())
+    setup(app, container)
+    with TestClient(app):
+        assert seen == [container, "hello"]

@@ -3,7 +3,9 @@
 import abc
 import asyncio
 import inspect
+import tomllib
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Annotated
 
 import pytest
@@ -266,3 +268,74 @@ def test_unit_object_is_slim() -> None:
     container = InjectQ()
     unit = Unit(container.scope())
     assert not hasattr(unit, "__dict__")
+
+
+class Tenant:
+    pass
+
+
+class TenantModule(Module):
+    def configure(self) -> None:
+        self.bind(Tenant).from_context()  # declares-tenant
+
+
+def test_golden_text_of_an_unsupplied_context_key() -> None:
+    """[unsupplied-context], whole: what, where it was declared, what the framework has, fix."""
+    kit = Integration(InjectQ(TenantModule()), framework="Test", supplies={Repo: lambda raw: raw})
+    with pytest.raises(BindingError) as info:
+        kit.check()
+    lines, first = inspect.getsourcelines(TenantModule)
+    line = first + next(i for i, text in enumerate(lines) if "# declares-tenant" in text)
+    where = f"tests/test_integration_kit.py:{line}"
+    assert str(info.value) == (
+        "1 problem found while wiring Test\n"
+        "\n"
+        '1) [unsupplied-context] Test cannot supply Tenant, declared with .from_context() for the scope "request" its units run in.\n'  # noqa: E501
+        f"   Tenant declared at: {where} (in TenantModule)\n"
+        "   Test supplies: Repo.\n"
+        '   Hint: bind Tenant with a scoped provider that takes what Test supplies, or declare it for a scope you enter yourself: .from_context(scope="job") and container.scope("job", context={...}).'  # noqa: E501
+    )
+
+
+ROOT = Path(__file__).resolve().parent.parent
+FRAMEWORKS = sorted(
+    p.stem for p in (ROOT / "injectq" / "integrations").glob("*.py") if not p.stem.startswith("_")
+)
+
+
+def test_the_integrations_are_the_eight_frameworks() -> None:
+    """One module per framework the issue names, beside the kit."""
+    assert FRAMEWORKS == [
+        "aiohttp",
+        "celery",
+        "click",
+        "django",
+        "fastapi",
+        "flask",
+        "litestar",
+        "starlette",
+    ]
+
+
+@pytest.mark.parametrize("name", FRAMEWORKS)
+def test_each_integration_is_an_extra_with_a_page_and_a_reference(name: str) -> None:
+    """`pip install 'injectq[name]'`, installed by `make test` too; a docs page; the API."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    extras = project["optional-dependencies"]
+    assert [dep.split(">")[0] for dep in extras[name]] == [name]
+    assert set(extras[name]) <= set(extras["dev"])
+    source = (ROOT / "injectq" / "integrations" / f"{name}.py").read_text(encoding="utf-8")
+    assert f"pip install 'injectq[{name}]'" in source
+    assert (ROOT / "docs" / f"{name}.md").is_file()
+    assert f": {name}.md" in (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    reference = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    assert f"::: injectq.integrations.{name}\n" in reference
+
+
+def test_the_core_depends_on_attrs_and_typing_extensions_only() -> None:
+    """The frameworks are extras: installing injectq brings none of them."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert sorted(dep.split(">")[0] for dep in project["dependencies"]) == [
+        "attrs",
+        "typing-extensions",
+    ]

@@ -14,10 +14,11 @@ from litestar.params import FromPath
 from litestar.response import Stream
 from litestar.testing import TestClient
 
-from injectq import BindingError, InjectQ, Module, Named, UsageError
+from injectq import INJECTED, BindingError, InjectQ, Module, Named, UsageError, inject
 from injectq.integrations.litestar import Injected, current_scope, setup
 from tests.asgi_support import (
     AppModule,
+    Db,
     Notifier,
     Session,
     clear_events,  # noqa: F401 - the autouse fixture, by import
@@ -207,8 +208,21 @@ def test_one_plugin_for_two_apps_is_refused(tmp_path: Path) -> None:
     """A plugin wires one app; a second is a UsageError with the fix."""
     plugin = setup(InjectQ(AppModule(tmp_path / "db")))
     Litestar(route_handlers=[hello], plugins=[plugin])
-    with pytest.raises(UsageError, match=r"Litestar setup\(\) was called twice"):
+    with pytest.raises(UsageError) as info:
         Litestar(route_handlers=[hello], plugins=[plugin])
+    assert str(info.value) == (
+        "Litestar setup() was called twice for the app <Litestar app of 1 route handlers>; it "
+        "is wired to <InjectQPlugin scope='request'> already. Hint: call Litestar(..., "
+        "plugins=[setup(container)]) once, where the app is created; for a test that needs "
+        "other bindings, use container.override(...) or a new app."
+    )
+
+
+def test_setup_twice_for_one_app_is_refused(tmp_path: Path) -> None:
+    """Two plugins of ours in one app would open two scopes per request: refused."""
+    container = InjectQ(AppModule(tmp_path / "db"))
+    with pytest.raises(UsageError, match=r"Litestar setup\(\) was called twice for the app"):
+        Litestar(route_handlers=[hello], plugins=[setup(container), setup(container)])
 
 
 def test_setup_refuses_a_non_container() -> None:
@@ -336,3 +350,48 @@ def test_the_users_handler_objects_are_left_as_written(tmp_path: Path) -> None:
     other = Litestar(route_handlers=[hello], plugins=[setup(InjectQ(AppModule(tmp_path / "db")))])
     with TestClient(app=other) as client:
         assert client.get("/hello").json()["same"] is True
+
+
+class Peer:
+    """A service built from the WebSocket of its connection: context of the scope."""
+
+    def __init__(self, socket: WebSocket[Any, Any, Any]) -> None:
+        self.path = socket.url.path
+
+
+def test_the_websocket_is_context_of_its_connections_scope() -> None:
+    """A service taking Litestar's WebSocket gets the connection's."""
+
+    class SocketModule(Module):
+        def configure(self) -> None:
+            self.bind(WebSocket[Any, Any, Any]).from_context()
+            self.bind(Peer).scoped()
+
+    @websocket("/peer/{name:str}")
+    async def peer(socket: WebSocket[Any, Any, Any], who: Injected[Peer]) -> None:
+        await socket.accept()
+        await socket.send_text(who.path)
+        await socket.close()
+
+    app = Litestar(route_handlers=[peer], plugins=[setup(InjectQ(SocketModule()))])
+    with TestClient(app=app) as client:
+        for name in ("ada", "bob"):
+            with client.websocket_connect(f"/peer/{name}") as socket_:
+                assert socket_.receive_text() == f"/peer/{name}"
+
+
+def test_start_up_hooks_run_with_the_container_active(tmp_path: Path) -> None:
+    """on_startup hooks run after the container was entered and activated."""
+    seen: list[object] = []
+
+    @inject
+    def where(db: Db = INJECTED) -> Path:
+        return db.path
+
+    def hook() -> None:
+        seen.extend([InjectQ.current(), where()])
+
+    container = InjectQ(AppModule(tmp_path / "db"))
+    app = Litestar(route_handlers=[hello], on_startup=[hook], plugins=[setup(container)])
+    with TestClient(app=app):
+        assert seen == [container, tmp_path / "db"]

@@ -2,8 +2,9 @@
 
 import asyncio
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -18,10 +19,11 @@ from starlette.testclient import TestClient
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from injectq import BindingError, InjectQ, Module, Named, UsageError
+from injectq import INJECTED, BindingError, InjectQ, Module, Named, UsageError, inject
 from injectq.integrations.starlette import Injected, current_scope, setup
 from tests.asgi_support import (
     AppModule,
+    Db,
     Notifier,
     Session,
     clear_events,  # noqa: F401 - the autouse fixture, by import
@@ -355,3 +357,51 @@ def test_threads_racing_through_sync_endpoints_keep_their_own_scopes(tmp_path: P
     assert tags == [f"t{i}" for i in range(120)]
     assert sorted(numbers) == list(range(1, 121))
     assert sorted(events) == sorted(f"dispose session {n}" for n in range(1, 121))
+
+
+class Peer:
+    """A service built from the WebSocket of its connection: context of the scope."""
+
+    def __init__(self, websocket: WebSocket) -> None:
+        self.path = websocket.url.path
+
+
+def test_the_websocket_is_context_of_its_connections_scope() -> None:
+    """A service taking Starlette's WebSocket gets the connection's."""
+
+    class SocketModule(Module):
+        def configure(self) -> None:
+            self.bind(WebSocket).from_context()
+            self.bind(Peer).scoped()
+
+    async def peer(websocket: WebSocket, who: Injected[Peer]) -> None:
+        await websocket.accept()
+        await websocket.send_text(who.path)
+        await websocket.close()
+
+    app = Starlette(routes=[WebSocketRoute("/peer/{name}", peer)])
+    setup(app, InjectQ(SocketModule()))
+    with TestClient(app) as client:
+        for name in ("ada", "bob"):
+            with client.websocket_connect(f"/peer/{name}") as socket_:
+                assert socket_.receive_text() == f"/peer/{name}"
+
+
+def test_start_up_code_runs_with_the_container_active(tmp_path: Path) -> None:
+    """The app's own lifespan runs inside the container's: @inject functions resolve."""
+    seen: list[object] = []
+
+    @inject
+    def where(db: Db = INJECTED) -> Path:
+        return db.path
+
+    @asynccontextmanager
+    async def own(app: Starlette) -> AsyncIterator[None]:
+        seen.extend([InjectQ.current(), where()])
+        yield
+
+    app = Starlette(lifespan=own)
+    container = InjectQ(AppModule(tmp_path / "db"))
+    setup(app, container)
+    with TestClient(app):
+        assert seen == [container, tmp_path / "db"]

@@ -401,12 +401,14 @@ class Integration:
             yield
 
 
-def already_set_up(framework: str, app: Any, first: Any) -> UsageError:
-    """The error for a second ``setup()`` on one app."""
+def already_set_up(
+    framework: str, app: Any, first: Any, *, call: str = "setup(app, container)"
+) -> UsageError:
+    """The error for a second ``setup()`` on one app; ``call`` is how the framework's is made."""
     msg = (
         f"{framework} setup() was called twice for the app {app!r}; it is wired to {first!r} "
-        "already. Hint: call setup(app, container) once, where the app is created; for a "
-        "test that needs other bindings, use container.override(...) or a new app."
+        f"already. Hint: call {call} once, where the app is created; for a test that needs "
+        "other bindings, use container.override(...) or a new app."
     )
     return UsageError(msg)
 

@@ -327,7 +327,8 @@ def setup(cli: Any, container: InjectQ, *, scope: str = "request") -> None:
         if wiring is None:
             wiring = _Wiring(cli, container, scope)
         elif not wiring.container.closed:
-            raise already_set_up(wiring.integration.framework, cli, wiring.container)
+            framework = wiring.integration.framework
+            raise already_set_up(framework, cli, wiring.container, call="setup(cli, container)")
         else:  # the last run closed its container: serve the same commands from this one
             wiring.use(container, scope)
         wiring.wrap()

@@ -147,9 +147,26 @@ def _read_again(route: BaseRoute) -> None:
         route.route_handler_map = {}
         route.create_handler_map()
     elif isinstance(route, WebSocketRoute):
-        route.handler_parameter_model = route.route_handler.create_kwargs_model(
-            path_parameters=route.path_parameters
+        handler: Any = route.route_handler
+        older = getattr(route, "create_handler_kwargs_model", None)  # as in Litestar 2.8
+        route.handler_parameter_model = (
+            older(handler)
+            if older is not None
+            else handler.create_kwargs_model(path_parameters=route.path_parameters)
         )
+
+
+_CALL = "Litestar(..., plugins=[setup(container)])"
+
+
+class _Named:
+    """What messages show for an app being created (its AppConfig's repr runs for pages)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
 
 
 async def _note(exc: Exception, scope: Any) -> None:
@@ -191,12 +208,17 @@ class InjectQPlugin(InitPluginProtocol, ReceiveRoutePlugin):
         """Add the middleware and hooks, and validate the handlers given to the app.
 
         Raises:
-            UsageError: The plugin was used for a second app.
+            UsageError: The plugin was used for a second app, or the app has two of them
+                (``setup()`` called twice for it).
             BindingError: Handler parameters the container cannot fill, or a context key
                 declared for the scope that Litestar cannot supply.
         """
+        app = _Named(f"<Litestar app of {len(app_config.route_handlers)} route handlers>")
         if self._configs:
-            raise already_set_up(self.integration.framework, app_config, self)
+            raise already_set_up(self.integration.framework, app, self, call=_CALL)
+        other = next((p for p in app_config.plugins if isinstance(p, InjectQPlugin)), self)
+        if other is not self:  # a second setup() for the same app: two plugins in its list
+            raise already_set_up(self.integration.framework, app, other, call=_CALL)
         self._configs.append(app_config)
         units: Any = UnitMiddleware  # a plain ASGI middleware; Litestar's types are narrower
         app_config.middleware.append(DefineMiddleware(units, integration=self.integration))
