@@ -308,7 +308,7 @@ class Activation(NoCopy, Generic[C]):
     _copy_hint = "call container.activate() where you need one."
 
     def __init__(self, container: C) -> None:
-        self.active = container
+        self.active: C = container
         self.owner: Any = None
         self.scope: ScopeState = cast(Any, container)._root
         self.up: Any = None

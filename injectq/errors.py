@@ -136,8 +136,8 @@ class BindingError(InjectQError):
     def __init__(
         self, problems: Sequence[Problem], modules: Sequence[str] = (), *, during: str = ""
     ) -> None:
-        self.problems = tuple(problems)
-        self.modules = tuple(modules)
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        self.modules: tuple[str, ...] = tuple(modules)
         self.during = during
         super().__init__(self._render())
 
@@ -187,7 +187,7 @@ class ResolutionError(InjectQError):
         self.found = found
         self.source = source
         self.hint = hint
-        self.path = list(path)
+        self.path: list[str] = list(path)
         super().__init__(key)
 
     def __str__(self) -> str:
@@ -219,7 +219,7 @@ class MissingBindingError(ResolutionError, LookupError):
         path: Sequence[str] = (),
         candidates: Sequence[str] = (),
     ) -> None:
-        self.candidates = tuple(candidates)
+        self.candidates: tuple[str, ...] = tuple(candidates)
         super().__init__(key, found, source=source, hint=hint, path=path)
 
 
