@@ -515,3 +515,34 @@ def test_scoped_decorator_keyword_form() -> None:
         c.get(SessionThing)
     with c.scope("session") as session:
         assert session.get(SessionThing) is c.get(SessionThing)
+
+
+def test_the_instance_get_is_the_class_get_over_the_current_graph() -> None:
+    """container.get is a per-graph closure: same docs and results, and it follows install()."""
+
+    class First:
+        pass
+
+    class Second:
+        pass
+
+    class One(Module):
+        def configure(self) -> None:
+            self.bind(First).singleton()
+
+    class Two(Module):
+        def configure(self) -> None:
+            self.bind(Second).singleton()
+            self.bind(First, name="other").singleton()
+
+    c = InjectQ(One())
+    before = c.get
+    assert before.__wrapped__ is InjectQ.get  # type: ignore[attr-defined]
+    assert before.__doc__ == InjectQ.get.__doc__
+    first = c.get(First)
+    assert InjectQ.get(c, First) is first
+    c.install(Two())
+    assert c.get is not before  # a new graph, a new lookup table
+    assert c.get(First) is first
+    assert c.get(Second) is InjectQ.get(c, Second)
+    assert c.get(First, name="other") is not first
