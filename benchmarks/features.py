@@ -8,6 +8,13 @@ time over the baseline's (1.00x: the feature costs nothing beyond what it stands
 
 - ``collection``: ``get(list[T])`` of a collection of N transient elements, against N plain
   ``get()`` calls of transient bindings of the same classes.
+- ``generic-singleton`` / ``generic-transient``: resolving a transient that depends on a
+  closed key of an open generic binding (``Repo[User]`` from ``bind(Repo[T], ...)``), warm
+  singleton or transient, against the same with a plain class.
+- ``generic-get``: ``get(Repo[User])`` of a warm closed-generic singleton against ``get()``
+  of a plain one (the difference is hashing the key: a ``typing`` alias hashes in Python).
+- ``private-singleton`` / ``private-transient``: ``get()`` of a binding exposed by a private
+  module (its dependencies kept inside) against the same bound plainly.
 
 To add a scenario, write a function returning a `Scenario` and list it in `SCENARIOS`.
 """
@@ -18,7 +25,7 @@ import sys
 import timeit
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from benchmarks.report import machine_line, write_block
 
@@ -76,8 +83,130 @@ def collection() -> Scenario:
     )
 
 
+T = TypeVar("T")
+
+
+class Session:
+    pass
+
+
+class User:
+    pass
+
+
+class Repo(Generic[T]):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+
+class PlainRepo:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+
+class Service:
+    def __init__(self, repo: Repo[User]) -> None:
+        self.repo = repo
+
+
+class PlainService:
+    def __init__(self, repo: PlainRepo) -> None:
+        self.repo = repo
+
+
+AnyRepo = Repo[T]  # the open key, named at module level for type checkers
+USER_REPO = Repo[User]
+
+
+def _generic(scope: str, *, direct: bool) -> Scenario:
+    from injectq import InjectQ, Module
+
+    class Open(Module):
+        def configure(self) -> None:
+            self.bind(Session).singleton()
+            getattr(self.bind(AnyRepo), scope)()  # .singleton() or .transient()
+            self.bind(Service)
+
+    class Plain(Module):
+        def configure(self) -> None:
+            self.bind(Session).singleton()
+            getattr(self.bind(PlainRepo), scope)()
+            self.bind(PlainService)
+
+    get_open, get_plain = InjectQ(Open()).get, InjectQ(Plain()).get
+    ours_key: Any = USER_REPO if direct else Service
+    base_key: Any = PlainRepo if direct else PlainService
+
+    def check() -> None:
+        assert type(get_open(USER_REPO)) is Repo
+        assert type(get_open(Service).repo) is Repo
+        singleton = scope == "singleton"
+        assert (get_open(USER_REPO) is get_open(USER_REPO)) == singleton
+        assert (get_plain(PlainRepo) is get_plain(PlainRepo)) == singleton
+
+    what = "a warm singleton" if scope == "singleton" else "a transient"
+    title = (
+        f"`get(Repo[User])` of {what} from `bind(Repo[T], ...)` vs `get()` of a plain one"
+        if direct
+        else f"a transient depending on {what} `Repo[User]` from `bind(Repo[T], ...)` vs on "
+        "a plain class"
+    )
+    return Scenario(
+        title,
+        "1x plus hashing the key (a typing alias)" if direct else "about 1x",
+        lambda: get_open(ours_key),
+        lambda: get_plain(base_key),
+        check,
+    )
+
+
+class Pool:
+    pass
+
+
+class Repository:
+    def __init__(self, pool: Pool) -> None:
+        self.pool = pool
+
+
+def _private(scope: str) -> Scenario:
+    from injectq import InjectQ, Module, PrivateModule
+
+    class Leg(PrivateModule):
+        def configure(self) -> None:
+            self.bind(Pool).singleton()  # kept inside
+            getattr(self.bind(Repository), scope)()
+            self.expose(Repository)
+
+    class Plain(Module):
+        def configure(self) -> None:
+            self.bind(Pool).singleton()
+            getattr(self.bind(Repository), scope)()
+
+    get_exposed, get_plain = InjectQ(Leg()).get, InjectQ(Plain()).get
+
+    def check() -> None:
+        assert type(get_exposed(Repository).pool) is Pool
+        singleton = scope == "singleton"
+        assert (get_exposed(Repository) is get_exposed(Repository)) == singleton
+
+    what = "a warm singleton" if scope == "singleton" else "a transient"
+    return Scenario(
+        f"`get()` of {what} exposed by a private module (its Pool kept inside) vs bound plainly",
+        "about 1x",
+        lambda: get_exposed(Repository),
+        lambda: get_plain(Repository),
+        check,
+    )
+
+
 SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "collection": collection,
+    "generic-singleton": lambda: _generic("singleton", direct=False),
+    "generic-transient": lambda: _generic("transient", direct=False),
+    "generic-get": lambda: _generic("singleton", direct=True),
+    "private-singleton": lambda: _private("singleton"),
+    "private-transient": lambda: _private("transient"),
 }
 
 

@@ -19,11 +19,13 @@ from typing import Any
 import attrs
 
 import injectq._checks as checks
+import injectq._keychecks as keychecks
 from injectq._build import build_dep
 from injectq._compile import add_jit, jit_problems, suggestions_for
 from injectq._graph import Dep, Graph
 from injectq._introspect import Param, Signature, read_callable, read_class
 from injectq._keys import Key, describe
+from injectq._nodes import open_matches
 from injectq._plan import Refusal, Strategy, plan_param, to_fill
 from injectq._source import object_source
 from injectq.errors import (
@@ -114,7 +116,10 @@ class _FunctionContext:
         self.failed: dict[Key, _Failure] = {}
 
     def lookup(self, key: Key) -> Any:
-        return self.graph.find(key)
+        found = self.graph.find(key)
+        if found is None and open_matches(self.graph.generics, key):
+            return self.jit(key)  # a closed key of an open binding, compiled now
+        return found
 
     def claimed(self, key: Key) -> bool:
         return False
@@ -195,12 +200,12 @@ def _refused(graph: Graph, owner: str, r: Refusal) -> _Failure:
             lines.append("Did you mean: " + " or ".join(close) + "?")
         return tuple(lines)
 
-    kept = graph.private.get(Key(r.key.tp, r.key.name)) if r.key is not None else None
+    kept = graph.kept(r.key) if r.key is not None else None
 
     def problem(where: tuple[str, ...]) -> Problem:
         if kept and r.code == "missing-binding":
             assert r.key is not None
-            return checks.not_exposed(r.key, r.param, owner, where, kept)
+            return keychecks.not_exposed(r.key, r.param, owner, where, kept)
         return checks.refusal_problem(r, owner, lambda: where, missing)
 
     def make() -> InjectQError:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from injectq._introspect import CallKind, Param, Signature, collection_of
+from injectq._keychecks import closed_example, open_reason
 from injectq._keys import Key, Part, describe
 from injectq._marks import SINGLETON, TRANSIENT
 from injectq._module import Element, TargetKind
@@ -29,8 +30,6 @@ __all__ = [
     "element_problems",
     "missing_key",
     "needs_async",
-    "not_exposed",
-    "not_exposed_error",
     "refusal_problem",
     "resolution_error",
     "suggestions",
@@ -265,6 +264,14 @@ def refusal_problem(r: Refusal, owner: str, where: Where, missing: Where) -> Pro
             "annotate it with a class, an ABC, a Protocol or a parametrised generic, or give it "
             "a default value.",
         )
+    if r.code == "open-key":
+        return Problem(
+            "invalid-key",
+            f"Parameter '{p.name}' of {owner} asks for {describe(p.tp)}: {open_reason(p.tp)}.",
+            where(),
+            "annotate it with a closed key (its type arguments given, e.g. "
+            f"{closed_example(p.tp)}), or give it a default value.",
+        )
     assert r.key is not None
     if r.code == "missing-collection":
         t = describe(collection_of(r.key.tp))
@@ -282,58 +289,6 @@ def refusal_problem(r: Refusal, owner: str, where: Where, missing: Where) -> Pro
         (requested, *where(), *missing()),
         missing_hint(r.key, p),
     )
-
-
-def not_exposed(
-    key: Key, p: Param, owner: str, where: tuple[str, ...], kept: Sequence[Any]
-) -> Problem:
-    """A parameter asking for a key that only private modules it cannot see bind."""
-    modules = list(dict.fromkeys(node.key.space.module for node in kept))
-    first = kept[0].key.space
-    if len(modules) == 1:
-        message = f"{key} is bound only inside {modules[0]}, which does not expose it."
-    else:
-        message = (
-            f"{key} is bound only inside private modules that do not expose it: "
-            + ", ".join(modules)
-            + "."
-        )
-    t = describe(key.tp)
-    named = "" if key.name is None else f', name="{key.name}"'
-    return Problem(
-        "not-exposed",
-        message,
-        (
-            f"Requested by: parameter '{p.name}' of {owner}",
-            *where,
-            *dict.fromkeys(f"{key} bound at: {node.source}" for node in kept),
-        ),
-        f"expose it: self.expose({t}{named}) in {first.module}.configure(), or bind {t} "
-        "outside the private module.",
-    )
-
-
-def not_exposed_error(k: Key, kept: Sequence[Any]) -> MissingBindingError:
-    """The error for ``get()`` of a key that only private modules bind."""
-    modules = list(dict.fromkeys(node.key.space.module for node in kept))
-    places = ", ".join(dict.fromkeys(node.source.location for node in kept))
-    if len(modules) == 1:
-        found = (
-            f"Nothing outside {modules[0]} binds {k}: it is bound only inside that private "
-            f"module ({places}), which does not expose it."
-        )
-    else:
-        found = (
-            f"Nothing outside {' and '.join(modules)} binds {k}: it is bound only inside "
-            f"those private modules ({places}), which do not expose it."
-        )
-    t = describe(k.tp)
-    named = "" if k.name is None else f', name="{k.name}"'
-    hint = (
-        f"expose it: self.expose({t}{named}) in {modules[0]}.configure(), or bind {t} "
-        "outside the private module."
-    )
-    return MissingBindingError(str(k), found, hint=hint, path=[str(k)])
 
 
 def missing_hint(key: Key, p: Param) -> str:
@@ -399,6 +354,8 @@ def refusal_text(r: Refusal) -> str:
         return r.reason
     if r.code == "missing-collection":
         return f"nothing declares the collection {r.key}"
+    if r.code == "open-key":
+        return open_reason(r.param.tp)
     return f"nothing binds {r.key}"
 
 

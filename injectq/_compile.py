@@ -15,9 +15,17 @@ import injectq._checks as checks
 from injectq._assemble import assemble
 from injectq._build import build
 from injectq._graph import Compiler, is_composite
-from injectq._keys import Key, key_problem
+from injectq._keys import Key, describe, key_problem
 from injectq._module import Element
-from injectq._nodes import Binding, Graph, carry_overlay, declared_context, empty_graph, next_graph
+from injectq._nodes import (
+    Binding,
+    Graph,
+    carry_overlay,
+    declared_context,
+    empty_graph,
+    next_graph,
+    open_matches,
+)
 from injectq.errors import Problem, ResolutionError
 
 __all__ = [
@@ -27,6 +35,7 @@ __all__ = [
     "extend_graph",
     "gc_paused",
     "jit_problems",
+    "named_bindings",
     "suggestions_for",
 ]
 
@@ -85,7 +94,9 @@ def compile_graph(
     comp.fail(modules)
     built = build(comp)
     context = declared_context({}, (*records, *overrides), built.__getitem__)
-    graph = next_graph(comp.base, built, records, overrides, modules, context=context)
+    graph = next_graph(
+        comp.base, built, records, overrides, modules, context=context, generics=comp.generics
+    )
     if previous is not None:
         carry_overlay(previous, graph)
     return graph
@@ -135,7 +146,15 @@ def extend_graph(
         return built.get(key) or graph.bindings[key]
 
     context = declared_context(graph.context, records, find)
-    new = next_graph(comp.base, built, graph.records + records, (), modules, context=context)
+    new = next_graph(
+        comp.base,
+        built,
+        graph.records + records,
+        (),
+        modules,
+        context=context,
+        generics=comp.generics,
+    )
     carry_overlay(graph, new)
     return new
 
@@ -172,6 +191,33 @@ def add_jit(graph: Graph, key: Key, asked_by: str) -> Binding | str:
     return built[key]
 
 
+def named_bindings(graph: Graph, tp: Any, lock: Any) -> tuple[tuple[str, Binding], ...]:
+    """The named bindings of ``tp`` (``get_all``), in install order.
+
+    For a closed generic key, the names that named open bindings serve are compiled into
+    the overlay first (under ``lock``, the container's), so they are listed too.
+    """
+    named = graph.named.get(tp, ())
+    if not graph.generics or isinstance(tp, type):
+        return named
+    names = {n for n, _ in named}
+    wanted = [
+        k.name
+        for k in graph.generics
+        if k.name is not None
+        and k.name not in names
+        and open_matches(graph.generics, Key(tp, k.name))
+    ]
+    if not wanted:
+        return named
+    with lock:
+        for name in wanted:
+            if graph.find(Key(tp, name)) is None:
+                found = add_jit(graph, Key(tp, name), f"get_all({describe(tp)})")
+                assert not isinstance(found, str)
+    return (*named, *((name, graph.jit[Key(tp, name)]) for name in wanted))
+
+
 def jit_problems(graph: Graph, key: Key, asked_by: str) -> list[Problem]:
     """The compiler's problems for a just-in-time binding of ``key``; the graph is untouched."""
     comp = _jit_compiler(graph, key, asked_by)
@@ -181,10 +227,15 @@ def jit_problems(graph: Graph, key: Key, asked_by: str) -> list[Problem]:
 def _jit_compiler(graph: Graph, key: Key, asked_by: str) -> Compiler | str:
     """A compiler that has planned and checked ``key`` just in time, or why it cannot."""
     comp = Compiler(graph, graph, overlay=True)
-    reason = comp.jit_reason(key)
-    if reason is not None:
-        return reason
-    draft = comp.jit(key)
+    comp.asked_by = asked_by
+    draft = comp.lookup(key) if graph.generics else None  # a closed key of an open binding
+    if draft is None and comp.problems:  # an open binding that cannot serve it
+        return comp
+    if draft is None:
+        reason = comp.jit_reason(key)
+        if reason is not None:
+            return reason
+        draft = comp.jit(key)
     assert draft is not None
     draft.asked_by = asked_by
     comp.resolve_all()

@@ -20,10 +20,11 @@ from typing_extensions import TypeAliasType
 
 from injectq._arguments import afill, fill
 from injectq._calls import FunctionPlan, plan_for, read_function, validate
-from injectq._checks import missing_key, not_exposed_error
-from injectq._compile import add_jit, extend_graph, gc_paused, suggestions_for
+from injectq._checks import missing_key
+from injectq._compile import add_jit, extend_graph, gc_paused, named_bindings, suggestions_for
 from injectq._graph import Binding, Graph
 from injectq._introspect import Signature
+from injectq._keychecks import not_exposed_error, open_key_error
 from injectq._keys import Key, KeyOf, Target, describe, key_problem
 from injectq._lifecycle import AMBIENT, ScopeState, new_state
 from injectq._marks import REQUEST, SINGLETON, TRANSIENT
@@ -275,16 +276,19 @@ class InjectQ(NoCopy):
         return await self._aget_all(key, None)
 
     async def _aget_all(self, key: Any, state: ScopeState | None) -> dict[str, Any]:
-        self._check_open()
-        items = self._graph.named.get(self._checked_key(key, "aget_all"), ())
+        items = self._named(key, "aget_all")
         aresolve = self._resolver.aresolve
         return {n: await aresolve(b, state) for n, b in items}
 
     def _get_all(self, key: Any, state: ScopeState | None) -> dict[str, Any]:
-        self._check_open()
-        items = self._graph.named.get(self._checked_key(key, "get_all"), ())
+        items = self._named(key, "get_all")
         sync = self._resolver.sync
         return {n: sync(b)(state) for n, b in items}
+
+    def _named(self, key: Any, what: str) -> tuple[tuple[str, Binding], ...]:
+        """The named bindings of ``key``, with those named open bindings serve compiled."""
+        self._check_open()
+        return named_bindings(self._graph, self._checked_key(key, what), self._lock)
 
     def _resolve(self, key: Any, name: str | None, state: ScopeState | None) -> Any:
         """Resolve in ``state``, or in the ambient scope when it is None."""
@@ -355,6 +359,8 @@ class InjectQ(NoCopy):
 
     def _checked_key(self, key: Any, what: str) -> Any:
         problem = key_problem(key)
+        if problem is None and not isinstance(key, type) and (msg := open_key_error(key, what)):
+            raise UsageError(msg)  # Repo[T]: which Repo?
         if problem is not None:
             msg = (
                 f"{what}() takes a type, got {type(key).__name__} {key!r}: {problem}. "
@@ -391,7 +397,7 @@ class InjectQ(NoCopy):
 
     @staticmethod
     def _missing(k: Key, graph: Graph, reason: str) -> MissingBindingError:
-        kept = graph.private.get(k)
+        kept = graph.kept(k)
         if kept:
             return not_exposed_error(k, kept)
         names = [n for n, _ in graph.named.get(k.tp, ())]

@@ -46,6 +46,7 @@ from typing import Any
 import attrs
 
 import injectq._checks as checks
+import injectq._keychecks as keychecks
 from injectq._introspect import CallKind, Signature, call_kind, read_callable, read_class
 from injectq._keys import Key, Part, describe, key_problem
 from injectq._marks import SINGLETON, TRANSIENT, class_scope
@@ -55,9 +56,13 @@ from injectq._nodes import (
     Binding,
     Dep,
     Graph,
+    OpenBinding,
+    open_keepers,
+    plain_jit,
 )
+from injectq._open import derive, is_open, open_param, register, replaced_by_open
 from injectq._plan import DepDraft, Refusal, Strategy, plan_param
-from injectq._private import chain, hoist, keepers, place
+from injectq._private import chain, hoist, keepers, place, visible
 from injectq._source import Source, object_source
 from injectq.errors import BindingError, CircularDependencyError, Problem
 
@@ -87,6 +92,7 @@ class _Draft:
     source = property(lambda self: self.head.source)
     jit = property(lambda self: self.head.jit)
     kind = property(lambda self: self.head.kind)
+    record = property(lambda self: self.head.record)
 
 
 def _is_draft(node: Any) -> bool:
@@ -112,12 +118,18 @@ class Compiler:
         self.claimed_keys: set[Key] = set()
         self.current: _Draft | None = None  # the draft whose parameters are being planned
         self.current_param = ""
-        # Per plain key, the bindings kept inside private modules (for "not exposed").
-        self.private: dict[Key, list[Any]] = {k: list(v) for k, v in base.private.items()}
+        # Per plain key, the bindings kept inside private modules drafted now (the base
+        # graph's are in base.private): what a "not exposed" problem names.
+        self.private: dict[Key, list[Any]] = {}
         self.private_jit: list[_Draft] = []  # just in time inside a private module
         # Phase 1 sets these aside for `injectq._assemble`: per element type, its multibind
         # elements (declarations too), in install order.
         self.multi: dict[Any, list[Element]] = {}
+        # Open generic bindings by open key; those added now; closed keys tried already.
+        self.generics: dict[Key, OpenBinding] = dict(base.generics)
+        self.open_added: list[Key] = []
+        self.underived: set[Key] = set()
+        self.asked_by = ""  # for a just-in-time root: who asked ("get(Repo[User])")
 
     # -- phase 1: winners -----------------------------------------------------------------
 
@@ -143,7 +155,9 @@ class Compiler:
             groups.setdefault(placement.keys[id(el)], []).append(el)
         for key, group in groups.items():
             chosen = [e for e in group if not e.default] or group
-            kept = self.base.bindings.get(key) if not overriding else None
+            kept: Any = None
+            if not overriding:
+                kept = self.generics.get(key) if is_open(key) else self.base.bindings.get(key)
             if kept is not None and not kept.jit:
                 assert kept.record is not None
                 if chosen[0].default and not kept.record.default:
@@ -193,6 +207,10 @@ class Compiler:
             frontier.append(key)
             if key.name is not None:
                 frontier.append(("map", key.tp))
+        frontier.extend(("generic", typing.get_origin(k.tp)) for k in self.open_added)
+        for key in replaced_by_open(self):  # built just in time, now an open binding's
+            self.replaced.add(key)
+            frontier.append(key)
         asked = self.base.asked
         while frontier:
             for asker in asked.get(frontier.pop(), ()):
@@ -203,7 +221,9 @@ class Compiler:
                     return False
                 self.replaced.add(asker)
                 if old.jit:
-                    draft = self.jit(asker, home=asker.space)
+                    draft = (derive(self, asker) if old.closes is not None else None) or self.jit(
+                        asker, home=asker.space
+                    )
                 else:
                     draft = self._draft(asker, old.record)
                     if draft is not None:
@@ -220,6 +240,9 @@ class Compiler:
 
     def _draft(self, key: Key, el: Element | None, *, keep: bool = True) -> _Draft | None:
         assert el is not None
+        if is_open(key):  # not a node: each closed key it serves is drafted when needed
+            register(self, key, el, keep=keep)
+            return None
         kind, target = el.kind, el.target
         if kind == TargetKind.SELF:
             kind, target = TargetKind.CLASS, el.key
@@ -233,9 +256,9 @@ class Compiler:
             scope = SINGLETON
         elif scope is None:
             scope = (class_scope(target) if kind == TargetKind.CLASS else None) or TRANSIENT
-        return self._head(key, el, kind, target, scope=scope, source=el.source, keep=keep)
+        return self.head(key, el, kind, target, scope=scope, source=el.source, keep=keep)
 
-    def _head(
+    def head(
         self,
         key: Key,
         el: Element | None,
@@ -245,7 +268,14 @@ class Compiler:
         scope: str,
         source: Source,
         keep: bool = True,
+        typevars: dict[Any, Any] | None = None,
     ) -> _Draft | None:
+        """A draft's frozen head and signature, after checking its target.
+
+        ``typevars`` is given for a closed key served by an open binding ``el`` (its
+        provider is read with them filled in); such a draft counts as just in time.
+        """
+
         def where() -> tuple[str, ...]:
             return (f"Bound at: {source}",)
 
@@ -265,7 +295,7 @@ class Compiler:
             pass  # handed in at scope entry: no signature, never disposed
         else:
             call = call_kind(target)
-            sig = read_callable(target)
+            sig = read_callable(target, typevars=typevars)
             if call in (CallKind.GENERATOR, CallKind.ASYNC_GENERATOR):
                 resource = True
             else:
@@ -294,7 +324,7 @@ class Compiler:
             async_teardown,
             needs_async=False,
             eager=el.eager if el is not None else False,
-            jit=el is None,
+            jit=el is None or typevars is not None,
             record=el,
             default=el.default if el is not None else False,
         )
@@ -325,14 +355,23 @@ class Compiler:
     def lookup(self, key: Key) -> Any:
         home = self.home
         if home is None:
-            return self.find(key)
+            found = self.find(key)
+            if found is None and self.generics:
+                return derive(self, key)  # a closed key an open binding serves
+            return found
         # Inside a private module: its own keys first, then the spaces around it. A
         # just-in-time node of an outer space is not taken as it is: the class is planned
-        # here, and moves out when it needs nothing private (`_hoist`).
+        # here, and moves out when it needs nothing private (`hoist`). In each space a
+        # binding of the key wins over an open binding that would serve it.
         for space in chain(home):
-            found = self.find(Key(key.tp, key.name, space))
-            if found is not None and (space is home or not found.jit):
+            k = Key(key.tp, key.name, space)
+            found = self.find(k)
+            if found is not None and (space is home or not plain_jit(found)):
                 return found
+            if self.generics:
+                derived = derive(self, k)
+                if derived is not None:
+                    return derived
         return None
 
     def find(self, key: Key) -> Any:
@@ -348,6 +387,10 @@ class Compiler:
         return any(Key(key.tp, key.name, s) in self.claimed_keys for s in chain(self.home))
 
     def named_of(self, tp: Any) -> list[tuple[str, Any]]:
+        if self.generics and not isinstance(tp, type):  # named open bindings serving tp
+            for open_key in list(self.generics):
+                if open_key.name is not None and visible(open_key, self.home):
+                    self.lookup(Key(tp, open_key.name))
         items = [(n, self.drafts.get(Key(tp, n)) or b) for n, b in self.base.named.get(tp, ())]
         names = {n for n, _ in items}
         items.extend(
@@ -377,7 +420,7 @@ class Compiler:
             return found
         target = key.tp
         origin = typing.get_origin(target) or target
-        draft = self._head(
+        draft = self.head(
             key,
             None,
             TargetKind.CLASS,
@@ -409,7 +452,11 @@ class Compiler:
 
     def keepers(self, key: Key) -> list[Any]:
         """The bindings of ``key`` inside private modules that the asker cannot see."""
-        return keepers(key, self.private, self.home if key.space is None else key.space)
+        home = self.home if key.space is None else key.space
+        plain = Key(key.tp, key.name)
+        kept = keepers([*self.base.private.get(plain, ()), *self.private.get(plain, ())], home)
+        kept.extend(b for b in open_keepers(self.generics, key) if not visible(b.key, home))
+        return kept
 
     def _resolve_deps(self, draft: _Draft) -> None:
         sig = draft.sig
@@ -437,13 +484,17 @@ class Compiler:
         refused = [r for r in refused if r.code != "claimed"]
         if not refused:
             return
-        if draft.jit and any(checks.blames_owner(r) for r in refused):
+        if plain_jit(draft) and any(checks.blames_owner(r) for r in refused):
             self._jit_failed(draft, refused)
             return
         for r in refused:
             self._refused(draft, sig.owner, r)
 
     def _refused(self, draft: _Draft, owner: str, r: Refusal) -> None:
+        if r.code == "open-key" and draft.head.closes is not None:
+            open_param(self, draft, owner, r.param)  # a type variable the key does not fill
+            return
+
         def missing() -> tuple[str, ...]:
             assert r.key is not None
             lines: list[str] = []
@@ -458,7 +509,7 @@ class Compiler:
         kept = self.keepers(r.key) if r.key is not None and r.code == "missing-binding" else []
         if kept:
             assert r.key is not None
-            problem = checks.not_exposed(r.key, r.param, owner, self.where(draft), kept)
+            problem = keychecks.not_exposed(r.key, r.param, owner, self.where(draft), kept)
         else:
             problem = checks.refusal_problem(r, owner, lambda: self.where(draft), missing)
         self.problems.append(problem)
@@ -486,6 +537,9 @@ class Compiler:
         """Where a draft was bound, or the chain of why it was created just in time."""
         if not draft.jit:
             return (f"{draft.key} bound at: {draft.source}",)
+        if draft.head.closes is not None:
+            open_key = describe(draft.head.closes, draft.key.name)
+            return (f"{draft.key} served by the open binding {open_key}, bound at: {draft.source}",)
         asker = draft.needed_by
         if asker is None:
             why = f" for {draft.asked_by}" if draft.asked_by else ""

@@ -16,10 +16,11 @@ import types
 import typing
 import weakref
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import attrs
 
+from injectq._generics import substitute, typevar_map
 from injectq._keys import (
     INJECT_MARKER,
     INJECTED,
@@ -131,40 +132,51 @@ def _owner_name(fn: Any) -> str:
 
 
 def read_class(cls: Any) -> Signature:
-    """Read the constructor of a class (or of the origin of a parametrised generic)."""
+    """Read the constructor of a class (or of the origin of a parametrised generic).
+
+    For a parametrised generic (``SqlRepo[User]``), or a class deriving from one
+    (``class UserRepo(SqlRepo[User])``), the constructor's annotations are read with the
+    type variables filled in, also when it is inherited from a generic base.
+    """
     origin = typing.get_origin(cls) or cls
-    typevars: dict[Any, Any] = {}
-    if origin is not cls:
-        params = getattr(origin, "__parameters__", ())
-        typevars = dict(zip(params, typing.get_args(cls), strict=False))
-    if not typevars:
+    plain = origin is cls  # read once per class, what it gives its generic bases included
+    if plain:
         try:
             return _cache[origin]
         except (KeyError, TypeError):
             pass
-    sig = _read_class(origin, typevars)
-    if not typevars:
+    maps: dict[type, dict[Any, Any]] = {}
+    if not plain or getattr(cls, "__orig_bases__", None):
+        _, maps = typevar_map(cls)
+        if not any(maps.values()):
+            maps = {}
+    sig = _read_class(origin, maps)
+    if plain:
         with contextlib.suppress(TypeError):  # a class that takes no weak references
             _cache[origin] = sig
     return sig
 
 
-def _init_function(cls: type) -> Any:
+def _init_owner(cls: type) -> tuple[type | None, Any]:
+    """The class of ``cls``'s MRO that defines its constructor, and the constructor."""
     for klass in cls.__mro__:
         if klass is object:
             break
         if "__init__" in vars(klass):
-            return vars(klass)["__init__"]
+            return klass, vars(klass)["__init__"]
         if "__new__" in vars(klass):
-            return vars(klass)["__new__"]
-    return None
+            return klass, vars(klass)["__new__"]
+    return None, None
 
 
-def _read_class(cls: type, typevars: dict[Any, Any]) -> Signature:
+def _read_class(cls: type, maps: dict[type, dict[Any, Any]]) -> Signature:
     owner = f"{cls.__qualname__}.__init__"
-    fn = _init_function(cls)
+    defined_in, fn = _init_owner(cls)
     if fn is None:
         return Signature(owner, ())
+    typevars = maps.get(defined_in, {}) if defined_in is not None else {}
+    if maps and not typevars:
+        typevars = maps.get(cls, {})
     if isinstance(fn, staticmethod | classmethod):
         fn = fn.__func__
     fn = inspect.unwrap(fn)
@@ -182,15 +194,28 @@ def _read_class(cls: type, typevars: dict[Any, Any]) -> Signature:
     return _read(fn, owner, params, typevars, localns)
 
 
-def read_callable(fn: Callable[..., Any], owner: str | None = None) -> Signature:
-    """Read a function, method, lambda or `functools.partial`."""
+def read_callable(
+    fn: Callable[..., Any], owner: str | None = None, *, typevars: dict[Any, Any] | None = None
+) -> Signature:
+    """Read a function, method, lambda or `functools.partial`.
+
+    With ``typevars``, annotations holding those type variables are read with them filled
+    in (a provider of an open generic binding, for one closed key); such a reading is not
+    cached.
+    """
+    label = owner or _owner_name(fn)
+    if typevars:
+        try:
+            sig = inspect.signature(fn)
+        except (TypeError, ValueError) as exc:
+            return Signature(label, (), problem=f"its signature cannot be read ({exc})")
+        return _read(fn, label, list(sig.parameters.values()), typevars, {})
     try:
         cached = _callables.get(fn)
     except TypeError:
         cached = None
     if cached is not None:
         return cached
-    label = owner or _owner_name(fn)
     quick = None
     if isinstance(fn, types.FunctionType):
         quick = _read_code(fn, label, skip=0)
@@ -347,17 +372,10 @@ def _read(
 
 
 def _substitute(hint: Any, typevars: dict[Any, Any]) -> Any:
-    if not typevars:
+    try:
+        return substitute(hint, typevars)
+    except TypeError:
         return hint
-    if isinstance(hint, TypeVar):
-        return typevars.get(hint, hint)
-    free = getattr(hint, "__parameters__", ())
-    if free and all(tv in typevars for tv in free):
-        try:
-            return hint[tuple(typevars[tv] for tv in free)]
-        except TypeError:
-            return hint
-    return hint
 
 
 def parse_annotation(

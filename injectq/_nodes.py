@@ -7,6 +7,7 @@ just-in-time overlay (`Graph.jit`) grows and its function plans are cached.
 
 from __future__ import annotations
 
+import typing
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import MappingProxyType
@@ -14,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from injectq._generics import match
 from injectq._introspect import CallKind
 from injectq._keys import Key
 from injectq._module import Element, TargetKind
@@ -24,10 +26,14 @@ __all__ = [
     "Binding",
     "Dep",
     "Graph",
+    "OpenBinding",
     "carry_overlay",
     "declared_context",
     "empty_graph",
     "next_graph",
+    "open_keepers",
+    "open_matches",
+    "plain_jit",
     "unchanged",
 ]
 
@@ -101,8 +107,96 @@ class Binding:
         """A readable name of the key."""
         return str(self.key)
 
+    @property
+    def callee(self) -> Any:
+        """What the generated code calls to build the value.
+
+        A parametrised generic is called through its class: calling ``SqlRepo[User]``
+        costs a Python-level ``__call__``, which sets ``__orig_class__``.
+        """
+        if self.kind == "class":
+            return typing.get_origin(self.target) or self.target
+        return self.target
+
+    @property
+    def closes(self) -> Any:
+        """The open key (``Repo[T]``) of the open binding this closed key was compiled from.
+
+        None for a binding that no open binding served.
+        """
+        return self.record.key if self.jit and self.record is not None else None
+
     def __repr__(self) -> str:
         return f"<Binding {self.key} scope={self.scope} at {self.source.location}>"
+
+
+@attrs.frozen(eq=False)
+class OpenBinding:
+    """A binding of an open generic key (``bind(Repo[T], SqlRepo[T])``), not itself a node.
+
+    Each closed key it serves (``Repo[User]``) is compiled into a `Binding` of its own, the
+    type variables filled in, when the graph needs it (or ``get()`` asks for it).
+
+    Attributes:
+        key: The open key, with the space it is visible in.
+        record: The element it was recorded from.
+        kind: ``"class"`` or ``"provider"``.
+        target: The generic class (``SqlRepo[T]``) or provider function.
+    """
+
+    key: Key
+    record: Element
+    kind: str
+    target: Any
+    jit: bool = False  # never made just in time; read where bindings and these meet
+
+    @property
+    def source(self) -> Source:
+        """Where it was bound."""
+        return self.record.source
+
+    def __repr__(self) -> str:
+        return f"<OpenBinding {self.key} at {self.source.location}>"
+
+
+def plain_jit(node: Any) -> bool:
+    """Made just in time for a class (not served by an open binding): a node or a draft."""
+    return bool(node.jit) and node.record is None
+
+
+def open_keepers(generics: Mapping[Key, OpenBinding], key: Key) -> list[OpenBinding]:
+    """The open bindings inside private modules that match the closed ``key``."""
+    if not generics:
+        return []
+    private = {k: b for k, b in generics.items() if k.space is not None}
+    found: list[OpenBinding] = []
+    for space in dict.fromkeys(k.space for k in private):
+        found.extend(b for b, _ in open_matches(private, Key(key.tp, key.name, space)))
+    return found
+
+
+def open_matches(
+    generics: Mapping[Key, OpenBinding], key: Key
+) -> list[tuple[OpenBinding, dict[Any, Any]]]:
+    """The open bindings in ``key``'s space that can serve the closed ``key``.
+
+    Each comes with the values of its type variables.
+    """
+    if not generics or isinstance(key.tp, type):
+        return []
+    origin = typing.get_origin(key.tp)
+    if origin is None:
+        return []
+    out = []
+    for open_key, binding in generics.items():
+        if open_key.space is not key.space or open_key.name != key.name:
+            continue
+        if typing.get_origin(open_key.tp) is not origin:
+            continue
+        values = match(open_key.tp, key.tp)
+        if values is not None:
+            out.append((binding, values))
+    return out
 
 
 @attrs.frozen(eq=False)
@@ -128,6 +222,8 @@ class Graph:
             per graph.
         private: Per key without its space, the bindings kept inside private modules
             (``bindings`` holds them under their own keys): what a missing binding names.
+        generics: The open generic bindings by their open key; the closed keys they serve
+            are in ``bindings`` (or, asked for later, in ``jit``).
     """
 
     bindings: Mapping[Key, Binding]
@@ -143,6 +239,11 @@ class Graph:
     plans: weakref.WeakKeyDictionary[Any, Any] = attrs.field(factory=weakref.WeakKeyDictionary)
     context: Mapping[str, Mapping[Key, Binding]] = MappingProxyType({})
     private: Mapping[Key, tuple[Binding, ...]] = MappingProxyType({})
+    generics: Mapping[Key, OpenBinding] = MappingProxyType({})
+
+    def kept(self, key: Key) -> list[Any]:
+        """What private modules bind for ``key`` (a closed key also through open bindings)."""
+        return [*self.private.get(Key(key.tp, key.name), ()), *open_keepers(self.generics, key)]
 
     def find(self, key: Key) -> Binding | None:
         """The binding of ``key``, installed or just in time, or None."""
@@ -176,6 +277,7 @@ def next_graph(
     modules: tuple[str, ...],
     *,
     context: Mapping[str, Mapping[Key, Binding]] | None = None,
+    generics: Mapping[Key, OpenBinding] | None = None,
 ) -> Graph:
     """The graph after ``base``: its indexes copied (in C) and updated with the built nodes.
 
@@ -211,6 +313,12 @@ def next_graph(
             seen = asked.get(asked_key, ())
             if key not in seen:
                 asked[asked_key] = (*seen, key)
+            if not isinstance(dep.key.tp, type):  # a generic: a new open binding may serve it
+                origin = typing.get_origin(dep.key.tp)
+                if origin is not None:
+                    seen = asked.get(("generic", origin), ())
+                    if key not in seen:
+                        asked[("generic", origin)] = (*seen, key)
     return Graph(
         MappingProxyType(bindings),
         MappingProxyType(unnamed),
@@ -223,6 +331,7 @@ def next_graph(
         MappingProxyType(asked),
         context=MappingProxyType(context if context is not None else base.context),
         private=MappingProxyType(private),
+        generics=MappingProxyType(dict(generics if generics is not None else base.generics)),
     )
 
 
@@ -240,7 +349,9 @@ def carry_overlay(old: Graph, new: Graph) -> None:
     jit = {
         k: b
         for k, b in old.jit.items()
-        if k not in new.bindings and Key(k.tp, k.name) not in new.private
+        if k not in new.bindings
+        and Key(k.tp, k.name) not in new.private
+        and (b.closes is None if open_matches(new.generics, k) == [] else _same_open(new, b))
     }
     changed = True
     while changed:  # a dropped node drops the nodes that depend on it, pass after pass
@@ -250,6 +361,14 @@ def carry_overlay(old: Graph, new: Graph) -> None:
                 del jit[key]
                 changed = True
     new.jit.update(jit)
+
+
+def _same_open(graph: Graph, binding: Binding) -> bool:
+    """Whether ``binding`` was compiled from an open binding that ``graph`` still has."""
+    if binding.record is None or not binding.jit:
+        return False  # a plain just-in-time node, which an open binding now replaces
+    found = graph.generics.get(Key(binding.record.key, binding.key.name, binding.key.space))
+    return found is not None and found.record is binding.record
 
 
 def _still(dep: Dep, new: Graph, jit: Mapping[Key, Binding]) -> bool:
@@ -264,7 +383,8 @@ def _still(dep: Dep, new: Graph, jit: Mapping[Key, Binding]) -> bool:
     found = new.bindings.get(key) or jit.get(key)
     if dep.strategy == Strategy.BINDING:
         return found is dep.binding
-    return found is None  # a default, None or the container: still nothing bound
+    # A default, None or the container: still nothing bound, nor an open binding for it.
+    return found is None and not open_matches(new.generics, key)
 
 
 def unchanged(prev: Binding, h: Binding, deps: tuple[Dep, ...]) -> bool:
@@ -272,7 +392,9 @@ def unchanged(prev: Binding, h: Binding, deps: tuple[Dep, ...]) -> bool:
     if prev.jit != h.jit or prev.scope != h.scope or prev.eager != h.eager:
         return False
     if h.jit:
-        if prev.target is not h.target:
+        if prev.target is not h.target and prev.target != h.target:
+            return False  # a closed generic target is an equal alias, maybe not the same
+        if prev.record is not h.record:
             return False
     elif prev.record is not h.record:
         return False

@@ -6,7 +6,8 @@ the graph compiles, and functions passed to ``call()``/``acall()``/``@inject``, 
 (API.md's fine print):
 
 1. no usable annotation: the default value, else a problem;
-2. an annotation that cannot be a key (``Literal[...]``, ``x: []``): the default, else a
+2. an annotation that cannot be a key (``Literal[...]``, ``x: []``), or an open generic
+   (``Repo[T]``, which says nothing about which ``Repo`` it wants): the default, else a
    problem;
 3. ``Provider[T]`` / ``AsyncProvider[T]``: a provider of ``T`` (for ``AsyncProvider``
    one whose call returns an awaitable) when ``T`` is bound or can be made just in time,
@@ -17,8 +18,10 @@ the graph compiles, and functions passed to ``call()``/``acall()``/``@inject``, 
 7. ``list[T]`` / ``Sequence[T]``: the collection of ``T`` (the binding of ``list[T]``),
    else the default or ``None``, else a missing collection;
 8. a default value, then ``None`` for ``T | None``;
-9. a concrete class: a just-in-time binding;
-10. otherwise a missing binding.
+9. ``type[C]`` of a class ``C``: the class itself (as Guice injects a ``TypeLiteral``; an
+   open generic's ``type[T]`` becomes ``type[User]`` for ``Repo[User]``);
+10. a concrete class: a just-in-time binding;
+11. otherwise a missing binding.
 
 The planner reads no signature (`injectq._introspect` did) and renders no message: a
 problem is a `Refusal` that the caller turns into the compiler's text (`injectq._checks`).
@@ -26,10 +29,12 @@ problem is a `Refusal` that the caller turns into the compiler's text (`injectq.
 
 from __future__ import annotations
 
+import typing
 from typing import Any, Final, Protocol
 
 import attrs
 
+from injectq._generics import free_typevars
 from injectq._introspect import Param, Signature, list_of
 from injectq._keys import Key, key_problem
 
@@ -83,9 +88,10 @@ class Refusal:
 
     Attributes:
         code: The problem code: ``missing-annotation``, ``unsupported-annotation``,
-            ``invalid-key``, ``missing-binding`` or ``missing-collection`` (a ``list[T]``
-            nothing declares); ``claimed`` when the key belongs to a binding whose own
-            problem is reported already (nothing more to say).
+            ``invalid-key``, ``open-key`` (an annotation holding a type variable),
+            ``missing-binding`` or ``missing-collection`` (a ``list[T]`` nothing declares);
+            ``claimed`` when the key belongs to a binding whose own problem is reported
+            already (nothing more to say).
         param: The parameter.
         key: The key asked for (``missing-binding``, ``missing-collection``, ``claimed``).
         reason: The key problem (``invalid-key``).
@@ -123,6 +129,10 @@ def plan_param(p: Param, ctx: Context) -> DepDraft | Refusal:
         if p.has_default:
             return DepDraft(p, Strategy.VALUE, value=p.default)
         return Refusal("missing-annotation" if not p.annotated else "unsupported-annotation", p)
+    if not isinstance(p.tp, type) and free_typevars(p.tp):
+        if p.has_default:
+            return DepDraft(p, Strategy.VALUE, value=p.default)
+        return Refusal("open-key", p)
     reason = key_problem(p.tp)
     if reason is not None:
         if p.has_default:
@@ -157,6 +167,10 @@ def plan_param(p: Param, ctx: Context) -> DepDraft | Refusal:
         return DepDraft(p, Strategy.VALUE, value=p.default if p.has_default else None, key=key)
     if ctx.claimed(key):
         return Refusal("claimed", p, key)
+    if p.name_of is None and typing.get_origin(p.tp) is type:
+        (cls,) = typing.get_args(p.tp) or (None,)
+        if isinstance(cls, type):
+            return DepDraft(p, Strategy.VALUE, value=cls, key=key)
     found = ctx.jit(key)
     if found is not None:
         return DepDraft(p, Strategy.BINDING, target=found, key=key)

@@ -133,9 +133,13 @@ def _inside(space: Space | None, outer: Space) -> bool:
     return False
 
 
-def keepers(key: Key, private: dict[Key, list[Any]], home: Space | None) -> list[Any]:
-    """The bindings of ``key`` kept inside private modules that ``home`` cannot see."""
-    return [b for b in private.get(Key(key.tp, key.name), ()) if not visible(b.key, home)]
+def keepers(kept: Iterable[Any], home: Space | None) -> list[Any]:
+    """Of the bindings of a key kept inside private modules, those ``home`` cannot see.
+
+    A binding re-drafted in this compile is listed once (by its key).
+    """
+    out = {b.key: b for b in kept if not visible(b.key, home)}
+    return list(out.values())
 
 
 # -- just-in-time classes needed inside private modules ------------------------------------

@@ -374,7 +374,7 @@ class _Emitter:
                 self.count += 1  # its own number: `var` below must not be an element's
                 call = f"[{', '.join(args)}]"
             else:
-                call = f"{self.name('T', b.target)}({', '.join(args)})"
+                call = f"{self.name('T', b.callee)}({', '.join(args)})"
             var = f"v{self.count}"
             binding = self.name("B", b)
             if self.resolver.debug:

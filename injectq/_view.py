@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Iterator
 from typing import Any
 
 import attrs
 
-from injectq._graph import Binding, Graph, Strategy
-from injectq._introspect import CallKind
+from injectq._graph import Binding, Dep, Graph, Strategy
+from injectq._introspect import CallKind, call_kind
 from injectq._keys import Key, Part, describe
+from injectq._nodes import OpenBinding
+from injectq._open import scope_of
 
 __all__ = ["BindingInfo", "DependencyInfo", "GraphView", "PrivateModuleInfo"]
 
@@ -68,6 +71,10 @@ class BindingInfo:
         role: ``""`` for a binding of its own key; ``"element"`` for an element of a
             collection (``key`` is the element type).
         part: For an element: how messages name it.
+        open_generic: An open generic binding (its key holds a type variable, ``Repo[T]``):
+            not resolved itself, it serves each closed key that matches it.
+        closes: For a closed key served by an open binding (``Repo[User]``): that open
+            binding's key (``Repo[T]``); else None.
     """
 
     key: Any
@@ -88,6 +95,8 @@ class BindingInfo:
     exposed_by: str | None = None
     role: str = ""
     part: str = ""
+    open_generic: bool = False
+    closes: Any = None
 
     @property
     def label(self) -> str:
@@ -147,6 +156,8 @@ def _info(binding: Binding) -> BindingInfo:
         target = f"<{type(binding.target).__qualname__} instance>"
     elif binding.kind == "context":
         target = f'from_context(scope="{binding.scope}")'
+    elif typing.get_origin(binding.target) is not None:
+        target = describe(binding.target)  # a parametrised generic class: SqlRepo[User]
     else:
         target = getattr(binding.target, "__qualname__", None) or describe(binding.target)
     deps = []
@@ -154,7 +165,7 @@ def _info(binding: Binding) -> BindingInfo:
         key: Key | None = None
         if dep.strategy == Strategy.BINDING and dep.binding is not None:
             key = dep.binding.key
-        elif dep.strategy in (Strategy.PROVIDER, Strategy.MAPPING):
+        elif dep.strategy in (Strategy.PROVIDER, Strategy.MAPPING) or _is_class_value(dep):
             key = dep.key
         tp, name, part = _public(key) if key is not None else (None, None, "")
         deps.append(
@@ -181,7 +192,7 @@ def _info(binding: Binding) -> BindingInfo:
         binding.needs_async,
         binding.resource,
         binding.eager,
-        binding.jit,
+        binding.jit and binding.closes is None,
         binding.default,
         source.file,
         source.line,
@@ -190,6 +201,38 @@ def _info(binding: Binding) -> BindingInfo:
         _exposer(home, space).module if home is not None and home is not space else None,
         _role(binding),
         part,
+        closes=binding.closes,
+    )
+
+
+def _open_info(binding: OpenBinding) -> BindingInfo:
+    """An open generic binding: no parameters of its own, it serves closed keys."""
+    el, space = binding.record, binding.key.space
+    home = el.space
+    if binding.kind == "provider":
+        kind, target = _KINDS.get(call_kind(binding.target), "provider"), binding.target
+        shown = getattr(target, "__qualname__", None) or describe(target)
+    else:
+        kind, shown = "class", describe(binding.target)
+    source = el.source
+    return BindingInfo(
+        binding.key.tp,
+        binding.key.name,
+        scope_of(binding),
+        kind,
+        shown,
+        (),
+        needs_async=False,
+        resource=False,
+        eager=False,
+        just_in_time=False,
+        default=el.default,
+        file=source.file,
+        line=source.line,
+        modules=source.modules,
+        private_to=space.module if space is not None else None,
+        exposed_by=_exposer(home, space).module if home is not None and home is not space else None,
+        open_generic=True,
     )
 
 
@@ -220,14 +263,17 @@ class GraphView:
     def _all(self) -> dict[Key, BindingInfo]:
         if self._infos is None:
             self._nodes = dict(self._graph.every())
-            self._infos = {key: _info(b) for key, b in self._nodes.items()}
+            infos = {key: _info(b) for key, b in self._nodes.items()}
+            infos.update((key, _open_info(b)) for key, b in self._graph.generics.items())
+            self._infos = infos
         return self._infos
 
     def __iter__(self) -> Iterator[BindingInfo]:
         return iter(self._all().values())
 
     def __len__(self) -> int:
-        return len(self._graph.bindings) + len(self._graph.jit)
+        graph = self._graph
+        return len(graph.bindings) + len(graph.jit) + len(graph.generics)
 
     def get(self, key: Any, name: str | None = None) -> BindingInfo | None:
         """The binding of ``key`` (and name), or None."""
@@ -246,7 +292,8 @@ class GraphView:
         """Each installed private module, with what it exposes and what it keeps, in order."""
         infos = self._all()
         spaces: dict[Any, tuple[list[BindingInfo], list[BindingInfo]]] = {}
-        for key, node in self._nodes.items():
+        nodes: list[tuple[Key, Any]] = [*self._nodes.items(), *self._graph.generics.items()]
+        for key, node in nodes:
             home = node.record.space if node.record is not None else key.space
             while home is not None:
                 exposes, keeps = spaces.setdefault(home, ([], []))
@@ -379,9 +426,10 @@ class GraphView:
         stack: list[tuple[Key, int, str]] = [(start, 0, "")]
         while stack:
             at, index, indent = stack.pop()
-            info, node = infos[at], self._nodes[at]
+            info = infos[at]
             if index >= len(info.dependencies):
                 continue
+            node = self._nodes[at]
             stack.append((at, index + 1, indent))
             dep = info.dependencies[index]
             last = index == len(info.dependencies) - 1
@@ -445,6 +493,10 @@ def _summary(info: BindingInfo) -> str:
         flags.append("async")
     if info.just_in_time:
         flags.append("just in time")
+    if info.open_generic:
+        flags.append("open generic")
+    if info.closes is not None:
+        flags.append(f"closes {describe(info.closes)}")
     if info.default:
         flags.append("default")
     if info.private_to is not None:
@@ -453,6 +505,13 @@ def _summary(info: BindingInfo) -> str:
         flags.append(f"exposed by {info.exposed_by}")
     where = f"{info.location} (in {' <- '.join(info.modules)})" if info.modules else (info.location)
     return f"{info.label}  [{', '.join(flags)}]  {where}"
+
+
+def _is_class_value(dep: Dep) -> bool:
+    """A ``type[C]`` parameter that receives the class ``C`` itself."""
+    if dep.strategy != Strategy.VALUE or dep.key is None:
+        return False
+    return typing.get_origin(dep.key.tp) is type and typing.get_args(dep.key.tp) == (dep.value,)
 
 
 def _dependency(dep: DependencyInfo) -> str:
@@ -470,4 +529,6 @@ def _dependency(dep: DependencyInfo) -> str:
         return f"{dep.parameter}: dict of {describe(dep.key)} named {names}"
     if dep.strategy == "container":
         return f"{dep.parameter}: the container"
+    if dep.key is not None:  # type[C]: the class itself
+        return f"{dep.parameter}: the class {describe(typing.get_args(dep.key)[0])}"
     return f"{dep.parameter}: its default value (or None)"

@@ -16,17 +16,21 @@ LAYERS: dict[str, float] = {
     "errors": 0,
     "_keys": 0,
     "_source": 0,
+    "_generics": 0.5,
     "_introspect": 1,
     "_marks": 2.0,
     "_records": 2.05,
     "_module": 2.1,
     # The compiler (layer 3), its own modules in import order: the planner; where private
-    # modules' bindings are visible; the checks and their messages, and the compiled nodes;
-    # the phases (collections assembled after phase 1); the function plans.
+    # modules' bindings are visible; the texts of visibility and open-key problems; the
+    # checks and their messages, and the compiled nodes; open generic bindings; the phases
+    # (collections assembled after phase 1, nodes built last); the function plans.
     "_plan": 3.0,
     "_private": 3.05,
+    "_keychecks": 3.07,
     "_checks": 3.1,
     "_nodes": 3.1,
+    "_open": 3.15,
     "_graph": 3.2,
     "_assemble": 3.22,
     "_build": 3.23,

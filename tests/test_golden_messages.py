@@ -4,7 +4,7 @@ import abc
 import inspect
 import re
 from collections.abc import Callable
-from typing import Literal, Protocol
+from typing import Generic, Literal, Protocol, TypeVar
 
 import pytest
 
@@ -169,6 +169,34 @@ class Exposer(PrivateModule):
         self.expose(Other)  # exposes-other
 
 
+T = TypeVar("T")
+
+
+class Box(Generic[T]):
+    pass
+
+
+class OtherBox(Box[Other]):
+    pass
+
+
+class WantsServiceBox:
+    def __init__(self, box: Box[Service]) -> None:
+        self.box = box
+
+
+AnyBox = Box[T]
+
+
+def _open_generic(m: Module) -> None:
+    m.bind(AnyBox, Box())  # open-instance
+
+
+def _generic_mismatch(m: Module) -> None:
+    m.bind(AnyBox, OtherBox)  # open-box
+    m.bind(WantsServiceBox)  # wants-box
+
+
 def _not_exposed(m: Module) -> None:
     m.bind(Cache)  # wants-kept
     m.install(Keeper())
@@ -220,6 +248,8 @@ CASES: list[tuple[str, Callable[[Module], None]]] = [
     ("expose-unbound", _expose_unbound),
     ("undeclared-collection", _undeclared_collection),
     ("captive-element", _captive_element),
+    ("open-generic", _open_generic),
+    ("generic-mismatch", _generic_mismatch),
 ]
 
 
@@ -331,6 +361,16 @@ EXPECTED: dict[str, str] = {
    Server bound at: {HERE}:{L:server} (in Golden)
    Middleware (element 2 of list[Middleware]) bound at: {HERE}:{L:scoped-element} (in Golden)
    Hint: make Server scoped "request" too, or take Provider[list[Middleware]] instead, which resolves it in the scope active when called.""",  # noqa: E501
+    "open-generic": """\
+1) [open-generic] Box[T] is an open generic key (it holds T), but it is bound to an instance, which cannot be every closed key it would serve.
+   Bound at: {HERE}:{L:open-instance} (in Golden)
+   Hint: bind it to a generic class or a provider, e.g. self.bind(Box[T], Impl[T]), or bind each closed key to its instance, e.g. self.bind(Box[SomeClass], obj).""",  # noqa: E501
+    "generic-mismatch": """\
+1) [generic-mismatch] The open binding Box[T] cannot serve Box[Service]: OtherBox is a Box[Other], not a Box[Service].
+   Requested by: parameter 'box' of WantsServiceBox.__init__
+   WantsServiceBox bound at: {HERE}:{L:wants-box} (in Golden)
+   Box[T] bound at: {HERE}:{L:open-box} (in Golden)
+   Hint: bind Box[Service] itself (a closed binding wins over the open one), or bind Box[T] to a class generic in T that passes T on to Box.""",  # noqa: E501
 }
 
 
@@ -351,11 +391,13 @@ def test_every_problem_code_has_a_golden_text() -> None:
         "cycle",
         "duplicate-binding",
         "expose-unbound",
+        "generic-mismatch",
         "invalid-binding",
         "invalid-key",
         "missing-annotation",
         "missing-binding",
         "not-exposed",
+        "open-generic",
         "scope-conflict",
         "unreadable-signature",
         "unsupported-annotation",

@@ -105,3 +105,21 @@ def check_private_views(container: InjectQ) -> None:
         assert_type(info.exposes, tuple[BindingInfo, ...])
         assert_type(info.keeps[0].private_to, str | None)
         assert_type(info.exposes[0].exposed_by, str | None)
+
+
+class MemoryCache(Cache[T]):
+    pass
+
+
+AnyCache = Cache[T]  # an open key, named at module level for the checkers
+AnyMemoryCache = MemoryCache[T]
+
+
+class OpenGenericTyping(Module):
+    def configure(self) -> None:
+        self.bind(AnyCache, AnyMemoryCache).singleton()
+
+
+def check_open_generics(container: InjectQ) -> None:
+    assert_type(container.get(Cache[User]), Cache[User])
+    assert_type(container.get(MemoryCache[User]), MemoryCache[User])
