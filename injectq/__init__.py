@@ -7,7 +7,16 @@ the container serves instances and disposes resources.
 from injectq._container import Activation, InjectQ, Override, Scope
 from injectq._discover import discover
 from injectq._inject import inject
-from injectq._keys import INJECTED, AsyncProvider, Inject, Named, Provider
+from injectq._keys import (
+    INJECTED,
+    Assisted,
+    AsyncFactory,
+    AsyncProvider,
+    Factory,
+    Inject,
+    Named,
+    Provider,
+)
 from injectq._marks import provider, resource, scoped, singleton, transient
 from injectq._module import BindingRecord, Module, PrivateModule
 from injectq._view import BindingInfo, DependencyInfo, GraphView, PrivateModuleInfo
@@ -17,6 +26,7 @@ from injectq.errors import (
     BindingError,
     CircularDependencyError,
     ContainerClosedError,
+    FactoryArgumentError,
     InjectQError,
     LifecycleError,
     MissingBindingError,
@@ -31,6 +41,8 @@ from injectq.errors import (
 __all__ = [
     "INJECTED",
     "Activation",
+    "Assisted",
+    "AsyncFactory",
     "AsyncProvider",
     "AsyncRequiredError",
     "AsyncTeardownError",
@@ -40,6 +52,8 @@ __all__ = [
     "CircularDependencyError",
     "ContainerClosedError",
     "DependencyInfo",
+    "Factory",
+    "FactoryArgumentError",
     "GraphView",
     "Inject",
     "InjectQ",

@@ -76,4 +76,7 @@ def _constant(dep: Dep, resolver: Any, container: Any) -> Any:
         return resolver.provider_for(dep.key, awaitable=dep.awaitable)
     if dep.strategy == Strategy.CONTAINER:
         return container
+    if dep.strategy == Strategy.FACTORY:  # its callable for the ambient scope
+        assert dep.value is not None  # a function plan's factories are built already
+        return resolver.sync(dep.value)(None)
     return dep.value

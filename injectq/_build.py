@@ -12,6 +12,7 @@ from typing import Any
 
 from injectq._graph import Compiler, _Draft
 from injectq._keys import Key
+from injectq._module import TargetKind
 from injectq._nodes import Binding, Dep, Graph, unchanged
 from injectq._plan import DepDraft, Strategy
 
@@ -22,12 +23,14 @@ def build(comp: Compiler) -> dict[Key, Binding]:
     """Turn every draft of ``comp`` into a frozen `Binding`, bottom-up, by key in order.
 
     A draft whose element and dependencies did not change is the previous graph's node, so
-    the instances cached for it survive.
+    the instances cached for it survive. A factory's product is built with its factory and
+    held by it; factories are built first where nothing forces otherwise, so the parameters
+    taking them see whether they are the previous graph's (see `build_dep`).
     """
-    built: dict[Key, Binding] = {}
     for key in comp.order:
-        built[key] = _build(comp.previous, comp.drafts[key])
-    return built
+        if comp.drafts[key].product is not None:
+            _build(comp.previous, comp.drafts[key])
+    return {key: _build(comp.previous, comp.drafts[key]) for key in comp.order}
 
 
 def _build(previous: Graph | None, root: _Draft) -> Binding:
@@ -40,22 +43,27 @@ def _build(previous: Graph | None, root: _Draft) -> Binding:
             stack.append((draft, True))
             stack.extend(
                 (t, False)
-                for d in draft.deps
-                for t in d.targets()
+                for t in [*(t for d in draft.deps for t in d.targets()), draft.product]
                 if isinstance(t, _Draft) and t.built is None
             )
             continue
         deps = tuple(build_dep(d) for d in draft.deps)
-        prev = previous.find(draft.key) if previous is not None else None
-        if prev is not None and unchanged(prev, draft.head, deps):
+        prev = _previous(draft, previous)
+        h = draft.head
+        target = h.target
+        if draft.product is not None:  # a factory holds what it builds
+            target = draft.product.built
+            if prev is not None and prev.target is target:
+                draft.built = prev
+                continue
+        elif prev is not None and unchanged(prev, h, deps):
             draft.built = prev
             continue
-        h = draft.head
         draft.built = Binding(
             h.key,
             h.scope,
             h.kind,
-            h.target,
+            target,
             h.call,
             deps,
             h.source,
@@ -72,6 +80,19 @@ def _build(previous: Graph | None, root: _Draft) -> Binding:
     return root.built
 
 
+def _previous(draft: _Draft, previous: Graph | None) -> Binding | None:
+    """The node of the previous graph that ``draft`` may turn out to be again."""
+    if previous is None:
+        return None
+    if draft.product_of is not None:  # a product: its factory's, by the factory's key
+        factory = previous.find(draft.product_of)
+        return factory.product if factory is not None else None
+    prev = previous.find(draft.key)
+    if prev is not None and (prev.kind == TargetKind.FACTORY) != (draft.product is not None):
+        return None
+    return prev
+
+
 def build_dep(d: DepDraft) -> Dep:
     def built(node: Any) -> Binding:
         if isinstance(node, Binding):
@@ -80,11 +101,17 @@ def build_dep(d: DepDraft) -> Dep:
         return node.built  # type: ignore[no-any-return]
 
     # A Provider[T] resolves its key when called, through the graph current then, so it
-    # holds no node (Provider edges may form cycles; the built graph must not).
+    # holds no node (Provider edges may form cycles; the built graph must not). A factory
+    # parameter may close a cycle too (what the factory builds may need the parameter's
+    # owner): it is no edge, and its value is the factory when that was built first (else
+    # None: it is found by key when resolved, and its owner counts as changed).
     binding = built(d.target) if d.strategy == Strategy.BINDING else None
     items = tuple((n, built(t)) for n, t in d.items)
     key = d.key
-    if d.strategy == Strategy.PROVIDER and d.target.key.space is not None:
+    if d.strategy in (Strategy.PROVIDER, Strategy.FACTORY) and d.target.key.space is not None:
         key = d.target.key  # kept inside a private module: resolved by its own key
+    value = d.value
+    if d.strategy == Strategy.FACTORY:
+        value = d.target if isinstance(d.target, Binding) else d.target.built
     p = d.param
-    return Dep(p.name, p.keyword, d.strategy, binding, d.value, key, items, d.awaitable)
+    return Dep(p.name, p.keyword, d.strategy, binding, value, key, items, d.awaitable)

@@ -20,10 +20,11 @@ from injectq._keychecks import closed_example, open_reason
 from injectq._keys import Key, Part, describe
 from injectq._marks import SINGLETON, TRANSIENT
 from injectq._module import Element, TargetKind
-from injectq._plan import Refusal
+from injectq._plan import Refusal, Strategy
 from injectq.errors import MissingBindingError, Problem, ResolutionError
 
 __all__ = [
+    "annotation",
     "captives",
     "construct_problem",
     "cycles",
@@ -230,7 +231,9 @@ def signature_problem(key: Key, sig: Signature, *, is_class: bool, where: Where)
     return None
 
 
-def refusal_problem(r: Refusal, owner: str, where: Where, missing: Where) -> Problem:
+def refusal_problem(
+    r: Refusal, owner: str, where: Where, missing: Where, *, factory: Key | None = None
+) -> Problem:
     """The problem for a parameter the planner could not fill.
 
     Args:
@@ -238,6 +241,8 @@ def refusal_problem(r: Refusal, owner: str, where: Where, missing: Where) -> Pro
         owner: ``Checkout.__init__`` or the function's name.
         where: Lines saying where the owner was bound (or why it was made just in time).
         missing: Extra lines for a missing binding (close matches, why not just in time).
+        factory: When the owner is what a factory builds, the factory's key: a missing
+            binding's hint then says the parameter may be marked ``Assisted[...]``.
     """
     p = r.param
     requested = f"Requested by: parameter '{p.name}' of {owner}"
@@ -283,11 +288,13 @@ def refusal_problem(r: Refusal, owner: str, where: Where, missing: Where) -> Pro
             f"self.multibind({t}, Impl); or make the parameter optional ({p.name}: "
             f"{describe(p.tp)} | None = None).",
         )
+    hint = missing_hint(r.key, p)
+    if factory is not None:
+        hint = hint.removesuffix(".") + (
+            f", or mark it Assisted[{describe(p.tp)}] to pass it when calling {factory}."
+        )
     return Problem(
-        "missing-binding",
-        f"Nothing binds {r.key}.",
-        (requested, *where(), *missing()),
-        missing_hint(r.key, p),
+        "missing-binding", f"Nothing binds {r.key}.", (requested, *where(), *missing()), hint
     )
 
 
@@ -299,9 +306,10 @@ def missing_hint(key: Key, p: Param) -> str:
             f'bind it: self.bind({t}, Impl, name="{key.name}"), or fix the name in '
             f"Annotated[{t}, Named(...)]."
         )
+    asked = f"Factory[{t}]" if p.factory else t
     return (
         f"bind it, e.g. self.bind({t}, Impl), or make the parameter optional "
-        f"({p.name}: {t} | None = None)."
+        f"({p.name}: {asked} | None = None)."
     )
 
 
@@ -469,24 +477,31 @@ def _cycle(cycle: list[Any]) -> Problem:
     )
 
 
-def captives(roots: Sequence[Any]) -> list[Problem]:
-    """Each singleton among ``roots`` that would capture a scoped binding."""
+def captives(roots: Sequence[Any], lookup: Callable[[Key], Any]) -> list[Problem]:
+    """Each singleton among ``roots`` that would capture a scoped binding.
+
+    A factory builds its product in the scope it was resolved in, so a singleton that takes
+    a ``Factory[T]`` holds what building ``T`` needs (``lookup`` finds a compiled node's
+    factory by key).
+    """
     problems: list[Problem] = []
     for node in roots:
         if node.scope != SINGLETON:
             continue
-        found = _find_scoped(node)
+        found = _find_scoped(node, lookup)
         if found is None:
             continue
         path, scoped = found
         via = f" (via {' -> '.join(str(n.key) for n in path[1:-1])})" if len(path) > 2 else ""
+        # Through a factory the singleton takes, it is the factory that must be resolved late.
+        lazy = path[1] if getattr(path[1], "product", None) is not None else scoped
         problems.append(
             Problem(
                 "captive-dependency",
                 f"Singleton {node.key} depends on {scoped.key}, {_scoped(scoped)}{via}.",
                 (f"{node.key} bound at: {node.source}", f"{scoped.key} bound at: {scoped.source}"),
                 f'make {node.key} scoped "{scoped.scope}" too, or take '
-                f"Provider[{annotation(scoped.key)}] instead, which resolves it in the scope "
+                f"Provider[{annotation(lazy.key)}] instead, which resolves it in the scope "
                 "active when called.",
             )
         )
@@ -500,13 +515,27 @@ def _scoped(node: Any) -> str:
     return f'scoped "{node.scope}"'
 
 
-def _find_scoped(root: Any) -> tuple[list[Any], Any] | None:
+def _held(node: Any, lookup: Callable[[Key], Any]) -> list[Any]:
+    """What building ``node`` builds or holds the means to build in its own scope."""
+    out = _eager_targets(node)
+    for d in node.deps:
+        if d.strategy == Strategy.FACTORY:
+            factory = getattr(d, "target", None) or lookup(d.key)  # a draft's, or by key
+            if factory is not None:
+                out.append(factory)
+    product = getattr(node, "product", None)
+    if product is not None:
+        out.append(product)
+    return out
+
+
+def _find_scoped(root: Any, lookup: Callable[[Key], Any]) -> tuple[list[Any], Any] | None:
     """Depth-first through transients: the first scoped node a singleton would capture."""
     seen: set[int] = set()
     stack: list[list[Any]] = [[root]]
     while stack:
         path = stack.pop()
-        for target in reversed(_eager_targets(path[-1])):
+        for target in reversed(_held(path[-1], lookup)):
             if id(target) in seen:
                 continue
             seen.add(id(target))

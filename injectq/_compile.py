@@ -15,7 +15,7 @@ import injectq._checks as checks
 from injectq._assemble import assemble
 from injectq._build import build
 from injectq._graph import Compiler, is_composite
-from injectq._keys import Key, describe, key_problem
+from injectq._keys import Key, describe, key_problem, product_key
 from injectq._module import Element
 from injectq._nodes import (
     Binding,
@@ -236,7 +236,12 @@ def _jit_compiler(graph: Graph, key: Key, asked_by: str) -> Compiler | str:
         if reason is not None:
             return reason
         draft = comp.jit(key)
-    assert draft is not None
+    if draft is None:  # a factory whose product cannot be built
+        inner = product_key(key)
+        assert inner is not None
+        if comp.problems:
+            return comp
+        return f"{inner} {comp.jit_reason(inner)}"
     draft.asked_by = asked_by
     comp.resolve_all()
     comp.check()

@@ -118,6 +118,7 @@ class InjectQ(NoCopy):
             (self._provide, self._aprovide),
             self,
             self._singleton_ready,
+            current=self._current,
             debug=debug,
         )
         self._lock = threading.RLock()
@@ -356,6 +357,12 @@ class InjectQ(NoCopy):
         if binding is None:
             return self
         return await self._resolver.aresolve(binding)
+
+    def _current(self, key: Key) -> Binding:
+        """The binding of ``key`` in the current graph (a ``Factory[T]``'s, made on demand)."""
+        binding = self._graph.find(key) or self._binding(key.tp, key.name, self._graph)
+        assert binding is not None
+        return binding
 
     def _checked_key(self, key: Any, what: str) -> Any:
         problem = key_problem(key)

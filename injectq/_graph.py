@@ -47,8 +47,9 @@ import attrs
 
 import injectq._checks as checks
 import injectq._keychecks as keychecks
+import injectq._products as products
 from injectq._introspect import CallKind, Signature, call_kind, read_callable, read_class
-from injectq._keys import Key, Part, describe, key_problem
+from injectq._keys import Key, Part, describe, key_problem, product_key
 from injectq._marks import SINGLETON, TRANSIENT, class_scope
 from injectq._marks import is_resource_class as _is_resource
 from injectq._module import Element, Space, TargetKind
@@ -86,6 +87,9 @@ class _Draft:
     asked_by: str = ""  # for a just-in-time root: who asked ("get(A)")
     queued: bool = False  # in the dependency phase's queue already
     home: Space | None = None  # where its parameters are looked up (its private module)
+    bound: bool = False  # a product's: built from a binding of its key (not just in time)
+    product: _Draft | None = None  # a factory's: the draft of what each call builds
+    product_of: Key | None = None  # a product's: the key of its factory (``Factory[T]``)
 
     key = property(lambda self: self.head.key)
     scope = property(lambda self: self.head.scope)
@@ -93,6 +97,7 @@ class _Draft:
     jit = property(lambda self: self.head.jit)
     kind = property(lambda self: self.head.kind)
     record = property(lambda self: self.head.record)
+    target = property(lambda self: self.head.target)
 
 
 def _is_draft(node: Any) -> bool:
@@ -353,7 +358,10 @@ class Compiler:
         return self.current.home if self.current is not None else None
 
     def lookup(self, key: Key) -> Any:
-        home = self.home
+        return self.lookup_in(key, self.home)
+
+    def lookup_in(self, key: Key, home: Space | None) -> Any:
+        """The node ``key`` (its space aside) names for a lookup starting in ``home``."""
         if home is None:
             found = self.find(key)
             if found is None and self.generics:
@@ -413,6 +421,9 @@ class Compiler:
         if home is None:
             home = self.home
         key = Key(key.tp, key.name, home)
+        inner = product_key(key)
+        if inner is not None:
+            return self._factory(key, inner)
         if self.jit_reason(key) is not None:
             return None
         found = self.drafts.get(key)
@@ -439,8 +450,49 @@ class Compiler:
             self.pending.append(draft)
         return draft
 
+    def _factory(self, key: Key, inner: Key) -> _Draft | None:
+        """The factory ``Factory[T]`` (``key``) of ``inner``: made once per compile, queued.
+
+        Its product is a transient draft of what ``inner`` is bound to (a class or a provider),
+        or of ``inner``'s class made just in time, that no index holds: the factory builds it.
+        None when there is nothing to build; a problem is reported when ``inner`` is bound to
+        something a factory cannot build anew.
+        """
+        found = self.drafts.get(key)
+        if found is not None or key in self.claimed_keys:
+            return found
+        home = key.space  # planned from where it was asked for, as a just-in-time class
+        if any(Key(inner.tp, inner.name, s) in self.claimed_keys for s in chain(home)):
+            self.claimed_keys.add(key)  # its binding's own problem is reported already
+            return None
+        node = self.lookup_in(inner, home)
+        asker, param = self.current, self.current_param
+        if node is not None and not products.can_build(node):
+            self.problems.append(products.factory_target(key, node, asker, param, self.where))
+            self.claimed_keys.add(key)
+            return None
+        made = products.product_target(node, inner, buildable=self.jit_reason(inner) is None)
+        if made is None:
+            return None
+        kind, target, source = made
+        product = self.head(inner, None, kind, target, scope=TRANSIENT, source=source)
+        if product is None:
+            return None
+        head = products.factory_head(key, source)
+        factory = _Draft(head, None, product=product, needed_by=asker, needed_as=param, home=home)
+        product.product_of, product.needed_by = key, factory
+        product.bound = node is not None and not node.jit
+        self.drafts[key] = factory
+        self.order.append(key)
+        if self.pending or self.current is not None:  # resolving: queue it now
+            factory.queued = True
+            self.pending.append(factory)
+        return factory
+
     def jit_reason(self, key: Key) -> str | None:
         """Why ``key`` cannot be constructed just in time, or None when it can."""
+        if product_key(key) is not None:
+            return None  # a factory is made whenever its product can be built
         if key.name is not None:
             return "it is a named key, and named keys are never created just in time"
         if self.strict:
@@ -459,6 +511,10 @@ class Compiler:
         return kept
 
     def _resolve_deps(self, draft: _Draft) -> None:
+        product = draft.product
+        if product is not None and not product.queued:
+            product.queued = True
+            self.pending.append(product)
         sig = draft.sig
         if sig is None:
             return
@@ -484,7 +540,11 @@ class Compiler:
         refused = [r for r in refused if r.code != "claimed"]
         if not refused:
             return
-        if plain_jit(draft) and any(checks.blames_owner(r) for r in refused):
+        if (
+            plain_jit(draft)
+            and draft.product_of is None
+            and any(checks.blames_owner(r) for r in refused)
+        ):
             self._jit_failed(draft, refused)
             return
         for r in refused:
@@ -511,7 +571,9 @@ class Compiler:
             assert r.key is not None
             problem = keychecks.not_exposed(r.key, r.param, owner, self.where(draft), kept)
         else:
-            problem = checks.refusal_problem(r, owner, lambda: self.where(draft), missing)
+            problem = checks.refusal_problem(
+                r, owner, lambda: self.where(draft), missing, factory=draft.product_of
+            )
         self.problems.append(problem)
         if r.key is not None and problem.code in ("missing-binding", "not-exposed"):
             self.missing[id(problem)] = (r.key, [*self.path(draft), str(r.key)])
@@ -535,6 +597,9 @@ class Compiler:
 
     def where(self, draft: _Draft) -> tuple[str, ...]:
         """Where a draft was bound, or the chain of why it was created just in time."""
+        made = products.made_where(draft, self.where)
+        if made is not None:  # a factory, or what it builds
+            return made
         if not draft.jit:
             return (f"{draft.key} bound at: {draft.source}",)
         if draft.head.closes is not None:
@@ -577,8 +642,10 @@ class Compiler:
             self.has_cycle = True
             self.problems.extend(found)
             return
-        self.problems.extend(checks.captives(roots))
-        for draft in roots:
+        made = [d.product for d in roots if d.product is not None]
+        self.problems.extend(checks.captives(roots, self.lookup))
+        self.problems.extend(products.assisted_problems([*roots, *made], self.where))
+        for draft in [*roots, *made]:  # a factory is sync; what it builds may not be
             checks.needs_async(draft, _is_draft)
 
     def fail(self, modules: tuple[str, ...]) -> None:

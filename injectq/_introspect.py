@@ -22,9 +22,12 @@ import attrs
 
 from injectq._generics import substitute, typevar_map
 from injectq._keys import (
+    ASSISTED_MARKER,
     INJECT_MARKER,
     INJECTED,
+    AsyncFactory,
     AsyncProvider,
+    Factory,
     Named,
     Provider,
     describe,
@@ -76,6 +79,9 @@ class Param:
         explicit: Marked with ``Inject[T]`` or the default `INJECTED` (which is then no
             default: the parameter is injected).
         problem: Why the annotation cannot be injected, if it cannot.
+        factory: Annotated ``Factory[T]`` or ``AsyncFactory[T]`` (``tp`` is ``T``).
+        async_factory: Annotated ``AsyncFactory[T]``: its calls return awaitables.
+        assisted: Marked ``Assisted[T]``: passed by the caller of a factory, never injected.
     """
 
     name: str
@@ -92,6 +98,9 @@ class Param:
     explicit: bool = False
     problem: str | None = None
     positional_only: bool = False
+    factory: bool = False
+    async_factory: bool = False
+    assisted: bool = False
 
     def __attrs_post_init__(self) -> None:
         if self.default is INJECTED:
@@ -386,13 +395,21 @@ def parse_annotation(
     default: Any = _EMPTY,
     positional_only: bool = False,
 ) -> Param:
-    """Peel `Annotated`, ``Optional``, `Provider` and mappings off one annotation.
+    """Peel `Annotated`, ``Optional``, `Provider`, `Factory` and mappings off one annotation.
 
     The other arguments are the parameter's own fields, set on the result directly.
     """
 
     def make(**fields: Any) -> Param:
-        return Param(name, keyword, default=default, positional_only=positional_only, **fields)
+        # `assisted` as found so far: a marked parameter is never injected, whatever its type.
+        return Param(
+            name,
+            keyword,
+            default=default,
+            positional_only=positional_only,
+            assisted=assisted,
+            **fields,
+        )
 
     name_of: str | None = None
     args: tuple[Any, ...]
@@ -400,15 +417,14 @@ def parse_annotation(
     optional = False
     provider = False
     async_provider = False
+    factory = False
+    async_factory = False
+    assisted = False
     tp = hint
     for _ in range(8):  # the wrappers nest a few levels at most
         origin = typing.get_origin(tp)
         if origin is Annotated:
-            for meta in tp.__metadata__:
-                if isinstance(meta, Named):
-                    name_of = meta.name
-                elif meta is INJECT_MARKER:
-                    explicit = True
+            name_of, explicit, assisted = _markers(tp.__metadata__, (name_of, explicit, assisted))
             tp = typing.get_args(tp)[0]
             continue
         if origin is typing.Union or isinstance(tp, types.UnionType):
@@ -426,7 +442,7 @@ def parse_annotation(
                 )
             tp = members[0]
             continue
-        if origin in (Provider, AsyncProvider) and not provider:
+        if origin in (Provider, AsyncProvider) and not provider and not factory:
             provider = True
             async_provider = origin is AsyncProvider
             args = typing.get_args(tp)
@@ -439,6 +455,22 @@ def parse_annotation(
                 )
             tp = args[0]
             continue
+        if origin in (Factory, AsyncFactory) and not factory:
+            factory = True
+            async_factory = origin is AsyncFactory
+            tp = typing.get_args(tp)[0]
+            continue
+        if tp in (Factory, AsyncFactory) or (origin in (Provider, AsyncProvider) and factory):
+            form = getattr(tp, "__name__", "Factory")
+            return make(
+                annotated=True,
+                tp=hint,
+                problem=(
+                    f"{form} needs a type argument: {form}[T]"
+                    if tp in (Factory, AsyncFactory)
+                    else f"{describe(hint)} is not supported; use Provider[Factory[T]]"
+                ),
+            )
         break
     if isinstance(tp, str):
         return make(
@@ -462,6 +494,8 @@ def parse_annotation(
         mapping_of=mapping_of,
         collection_of=collection_of(tp),
         explicit=explicit,
+        factory=factory,
+        async_factory=async_factory,
     )
 
 
@@ -475,6 +509,21 @@ def collection_of(tp: Any) -> Any:
         if len(args) == 1:
             return args[0]
     return None
+
+
+def _markers(
+    metadata: tuple[Any, ...], found: tuple[str | None, bool, bool]
+) -> tuple[str | None, bool, bool]:
+    """What ``Annotated`` metadata adds to ``found``: a name, ``Inject``, ``Assisted``."""
+    name_of, explicit, assisted = found
+    for meta in metadata:
+        if isinstance(meta, Named):
+            name_of = meta.name
+        elif meta is INJECT_MARKER:
+            explicit = True
+        elif meta is ASSISTED_MARKER:
+            assisted = True
+    return name_of, explicit, assisted
 
 
 def provided_type(fn: Callable[..., Any]) -> tuple[Any, CallKind, str | None, str]:

@@ -14,8 +14,12 @@ T_co = TypeVar("T_co", covariant=True)
 
 __all__ = [
     "INJECTED",
+    "Assisted",
+    "AsyncFactory",
     "AsyncProvider",
+    "Factory",
     "Inject",
+    "InjectionPoint",
     "Key",
     "KeyOf",
     "Named",
@@ -24,7 +28,9 @@ __all__ = [
     "Provides",
     "Target",
     "describe",
+    "factory_key",
     "key_problem",
+    "product_key",
 ]
 
 
@@ -135,6 +141,23 @@ the parameter out, while they check every argument passed.
 """
 
 
+class _AssistedMarker:
+    """The metadata `Assisted[T]` puts in `Annotated`."""
+
+    def __repr__(self) -> str:
+        return "Assisted"
+
+
+ASSISTED_MARKER = _AssistedMarker()
+
+Assisted = Annotated[T, ASSISTED_MARKER]
+"""``Assisted[T]`` marks a constructor parameter that the caller of a `Factory` passes.
+
+Example:
+    ``def __init__(self, db: Database, title: Assisted[str]) -> None``
+"""
+
+
 class Provider(Protocol[T_co]):
     """A zero-argument callable that resolves ``T`` each time it is called.
 
@@ -205,6 +228,74 @@ Provides: TypeAlias = T | Awaitable[T] | Iterator[T] | AsyncIterator[T]
 
 Target: TypeAlias = type[T] | Callable[..., Provides[T]] | T
 """What ``bind(K, target)`` takes: a class of ``K``, a provider function of ``K``, an instance."""
+
+
+class Factory(Protocol[T_co]):
+    """A callable that builds a new ``T`` each time it is called (never cached).
+
+    A parameter annotated ``Factory[T]`` receives one. It takes the parameters that ``T``'s
+    constructor marks `Assisted` (by position or keyword, with their defaults) and injects
+    all the others; when ``T`` is bound to a class, that class's constructor is the one
+    used. When building ``T`` needs an ``await``, calling it returns an awaitable (its type
+    says ``T``: take an `AsyncFactory` instead).
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> T_co:
+        """Build a new ``T`` from the assisted arguments."""
+        ...
+
+
+class AsyncFactory(Protocol[T_co]):
+    """A `Factory` whose calls return an awaitable of the new ``T``.
+
+    The typed way to take a factory of what needs an ``await`` to build (as `AsyncProvider`
+    is for `Provider`): calling it always returns an awaitable, also when building ``T``
+    needs none, so ``T`` can turn async without its consumers changing.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Awaitable[T_co]:
+        """Return an awaitable building a new ``T`` from the assisted arguments."""
+        ...
+
+
+def factory_key(key: Key, *, awaitable: bool = False) -> Key:
+    """The key of the factory of ``key``'s products: ``Factory[T]`` (``AsyncFactory[T]``)."""
+    generic: Any = AsyncFactory if awaitable else Factory  # subscripted with a runtime value
+    return Key(generic[key.tp], key.name, key.space)
+
+
+def product_key(key: Key) -> Key | None:
+    """For ``Factory[T]`` or ``AsyncFactory[T]``, the key of ``T``; None for any other key."""
+    if typing.get_origin(key.tp) not in (Factory, AsyncFactory):
+        return None
+    args = typing.get_args(key.tp)
+    return Key(args[0], key.name, key.space) if args else None
+
+
+def awaits(key: Key) -> bool:
+    """Whether ``key`` is ``AsyncFactory[T]``, whose calls always return awaitables."""
+    return typing.get_origin(key.tp) is AsyncFactory
+
+
+@attrs.frozen
+class InjectionPoint:
+    """Who asks for a binding whose provider takes an ``InjectionPoint`` parameter.
+
+    Each parameter that such a binding is injected into gets its own point, made once when
+    the graph is compiled.
+
+    Attributes:
+        key: The type being injected (the binding's key).
+        name: The binding name asked for, or None.
+        owner: The class or function whose parameter is being injected; None for a direct
+            ``get()``.
+        parameter: That parameter's name; None for a direct ``get()``.
+    """
+
+    key: Any
+    name: str | None = None
+    owner: Any = None
+    parameter: str | None = None
 
 
 _GENERIC_ALIASES: tuple[type, ...] = (

@@ -43,7 +43,10 @@ class Dep:
     """What one parameter of a binding's target receives.
 
     ``key`` is the key the parameter asked for, whatever it received (a default, None, the
-    container): a later install that binds that key recompiles this binding.
+    container): a later install that binds that key recompiles this binding. ``value`` is
+    the constant of a ``VALUE`` parameter, the `Param` of an ``ASSISTED`` one, and for a
+    ``FACTORY`` one the factory binding (None when it was compiled after this one, in a
+    cycle through it: it is then found by key).
     """
 
     param: str
@@ -71,8 +74,10 @@ class Binding:
     Attributes:
         key: What it provides.
         scope: ``"singleton"``, ``"transient"`` or a scope name.
-        kind: ``"class"``, ``"instance"`` or ``"provider"``.
-        target: The class to construct, the instance, or the provider function.
+        kind: ``"class"``, ``"instance"``, ``"provider"``, ``"context"`` or ``"factory"``.
+        target: The class to construct, the instance, or the provider function; for a
+            ``"factory"`` (a ``Factory[T]`` the compiler made), its product: the transient
+            binding, not in the graph's indexes, that each call of the factory builds.
         call: How calling the target returns its value (sync, async, generator...).
         deps: What each parameter receives, in signature order.
         source: Where it was bound (or, just in time, where its class is defined).
@@ -125,6 +130,11 @@ class Binding:
         None for a binding that no open binding served.
         """
         return self.record.key if self.jit and self.record is not None else None
+
+    @property
+    def product(self) -> Binding | None:
+        """What a ``"factory"`` binding builds on each call; None for any other binding."""
+        return self.target if self.kind == TargetKind.FACTORY else None
 
     def __repr__(self) -> str:
         return f"<Binding {self.key} scope={self.scope} at {self.source.location}>"
@@ -306,19 +316,10 @@ def next_graph(
             )
             items.insert(position, (key.name, binding))
             named[key.tp] = tuple(items)
-        for dep in binding.deps:
-            if dep.key is None:
-                continue
-            asked_key: Any = ("map", dep.key.tp) if dep.strategy == Strategy.MAPPING else dep.key
+        for asked_key in _asks(binding):
             seen = asked.get(asked_key, ())
             if key not in seen:
                 asked[asked_key] = (*seen, key)
-            if not isinstance(dep.key.tp, type):  # a generic: a new open binding may serve it
-                origin = typing.get_origin(dep.key.tp)
-                if origin is not None:
-                    seen = asked.get(("generic", origin), ())
-                    if key not in seen:
-                        asked[("generic", origin)] = (*seen, key)
     return Graph(
         MappingProxyType(bindings),
         MappingProxyType(unnamed),
@@ -335,6 +336,27 @@ def next_graph(
     )
 
 
+def _asks(binding: Binding) -> Iterator[Any]:
+    """The keys whose binding, bound anew, recompiles ``binding``.
+
+    A factory asks for its product's key (which class it builds) and what the product's
+    parameters asked for; a parameter asking for a generic also asks for any open binding of
+    its origin.
+    """
+    product = binding.product
+    if product is not None:
+        yield product.key
+        binding = product
+    for dep in binding.deps:
+        if dep.key is None:
+            continue
+        yield ("map", dep.key.tp) if dep.strategy == Strategy.MAPPING else dep.key
+        if not isinstance(dep.key.tp, type):  # a generic: a new open binding may serve it
+            origin = typing.get_origin(dep.key.tp)
+            if origin is not None:
+                yield ("generic", origin)
+
+
 def _copy(mapping: Mapping[Any, Any]) -> dict[Any, Any]:
     """A dict copy of a read-only mapping, in C: its keys are not hashed again."""
     return mapping.copy()  # type: ignore[attr-defined,no-any-return]
@@ -346,12 +368,15 @@ def carry_overlay(old: Graph, new: Graph) -> None:
     A node is kept when every parameter would receive the same thing from ``new``, so the
     instances cached for it (a just-in-time ``@singleton``) stay shared across installs.
     """
+    # A factory is compiled again when asked for: it depends on how its product is bound
+    # (what holds it is dropped with it, pass after pass).
     jit = {
         k: b
         for k, b in old.jit.items()
         if k not in new.bindings
         and Key(k.tp, k.name) not in new.private
         and (b.closes is None if open_matches(new.generics, k) == [] else _same_open(new, b))
+        and b.kind != TargetKind.FACTORY
     }
     changed = True
     while changed:  # a dropped node drops the nodes that depend on it, pass after pass
@@ -383,6 +408,8 @@ def _still(dep: Dep, new: Graph, jit: Mapping[Key, Binding]) -> bool:
     found = new.bindings.get(key) or jit.get(key)
     if dep.strategy == Strategy.BINDING:
         return found is dep.binding
+    if dep.strategy == Strategy.FACTORY:
+        return found is not None and found is dep.value
     # A default, None or the container: still nothing bound, nor an open binding for it.
     return found is None and not open_matches(new.generics, key)
 
@@ -405,6 +432,8 @@ def unchanged(prev: Binding, h: Binding, deps: tuple[Dep, ...]) -> bool:
             return False
         if old.strategy == Strategy.VALUE and old.value is not new.value:
             return False
+        if old.strategy == Strategy.FACTORY and (new.value is None or old.value is not new.value):
+            return False  # another factory, or one not built yet (a cycle through it)
         if len(old.items) != len(new.items) or any(
             a[0] != b[0] or a[1] is not b[1] for a, b in zip(old.items, new.items, strict=True)
         ):

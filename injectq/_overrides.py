@@ -193,6 +193,7 @@ class Override(NoCopy, Generic[C]):
             self._saved = self._graph = None
             kept = {id(b) for _, b in saved.every()}
             added = {b for _, b in current.every() if id(b) not in kept}
+            added |= {b.product for b in added if b.product is not None}  # owned by factories
             container._resolver.forget(added)
             return added
 

@@ -5,23 +5,27 @@ the graph compiles, and functions passed to ``call()``/``acall()``/``@inject``, 
 (`FunctionPlan`) is compiled once per function and graph. It decides, in this order
 (API.md's fine print):
 
-1. no usable annotation: the default value, else a problem;
-2. an annotation that cannot be a key (``Literal[...]``, ``x: []``), or an open generic
+1. ``Assisted[T]``: given by the caller of a `Factory` (never injected, whatever ``T`` is);
+2. no usable annotation: the default value, else a problem;
+3. an annotation that cannot be a key (``Literal[...]``, ``x: []``), or an open generic
    (``Repo[T]``, which says nothing about which ``Repo`` it wants): the default, else a
    problem;
-3. ``Provider[T]`` / ``AsyncProvider[T]``: a provider of ``T`` (for ``AsyncProvider``
+4. ``Provider[T]`` / ``AsyncProvider[T]``: a provider of ``T`` (for ``AsyncProvider``
    one whose call returns an awaitable) when ``T`` is bound or can be made just in time,
    else the default or ``None`` for ``Provider[T] | None``, else a missing binding;
-4. a bound key: its binding (``list[T]`` is bound to its collection once declared);
-5. the container type (``InjectQ``): the container itself;
-6. ``dict[str, T]`` / ``Mapping[str, T]``: the named bindings of ``T``;
-7. ``list[T]`` / ``Sequence[T]``: the collection of ``T`` (the binding of ``list[T]``),
+5. ``Factory[T]`` / ``AsyncFactory[T]``: the factory of ``T`` (a bound ``Factory[T]`` key
+   is its binding), when ``T`` is bound to a class or provider or can be made just in
+   time, else the default or ``None``, else a missing binding of ``T``;
+6. a bound key: its binding (``list[T]`` is bound to its collection once declared);
+7. the container type (``InjectQ``): the container itself;
+8. ``dict[str, T]`` / ``Mapping[str, T]``: the named bindings of ``T``;
+9. ``list[T]`` / ``Sequence[T]``: the collection of ``T`` (the binding of ``list[T]``),
    else the default or ``None``, else a missing collection;
-8. a default value, then ``None`` for ``T | None``;
-9. ``type[C]`` of a class ``C``: the class itself (as Guice injects a ``TypeLiteral``; an
-   open generic's ``type[T]`` becomes ``type[User]`` for ``Repo[User]``);
-10. a concrete class: a just-in-time binding;
-11. otherwise a missing binding.
+10. a default value, then ``None`` for ``T | None``;
+11. ``type[C]`` of a class ``C``: the class itself (as Guice injects a ``TypeLiteral``; an
+    open generic's ``type[T]`` becomes ``type[User]`` for ``Repo[User]``);
+12. a concrete class: a just-in-time binding;
+13. otherwise a missing binding.
 
 The planner reads no signature (`injectq._introspect` did) and renders no message: a
 problem is a `Refusal` that the caller turns into the compiler's text (`injectq._checks`).
@@ -36,7 +40,8 @@ import attrs
 
 from injectq._generics import free_typevars
 from injectq._introspect import Param, Signature, list_of
-from injectq._keys import Key, key_problem
+from injectq._keys import Key, factory_key, key_problem, product_key
+from injectq._module import TargetKind
 
 __all__ = ["Context", "DepDraft", "Refusal", "Slot", "Strategy", "plan_param", "to_fill"]
 
@@ -49,6 +54,8 @@ class Strategy:
     PROVIDER: Final = "provider"  # a Provider[T] for a key
     MAPPING: Final = "mapping"  # dict of the named bindings of a type
     CONTAINER: Final = "container"  # the container itself
+    FACTORY: Final = "factory"  # a Factory[T]: a callable building T (resolved by key)
+    ASSISTED: Final = "assisted"  # given by the caller of a factory (value: the Param)
 
 
 @attrs.define(eq=False)
@@ -58,8 +65,8 @@ class DepDraft:
     Attributes:
         param: The parameter.
         strategy: A `Strategy`.
-        target: The node a ``BINDING`` (or ``PROVIDER``) parameter resolves.
-        value: The constant of a ``VALUE`` parameter.
+        target: The node a ``BINDING`` (or ``PROVIDER``, ``FACTORY``) parameter resolves.
+        value: The constant of a ``VALUE`` parameter; the `Param` of an ``ASSISTED`` one.
         key: The key the parameter asked for (None when it has no usable annotation).
         items: The named nodes of a ``MAPPING`` parameter.
         awaitable: A ``PROVIDER`` whose call returns an awaitable (``AsyncProvider[T]``).
@@ -125,6 +132,8 @@ class Context(Protocol):
 
 def plan_param(p: Param, ctx: Context) -> DepDraft | Refusal:
     """Decide what parameter ``p`` receives (see the module docstring for the order)."""
+    if p.assisted:
+        return DepDraft(p, Strategy.ASSISTED, value=p)
     if not p.annotated or p.problem is not None:
         if p.has_default:
             return DepDraft(p, Strategy.VALUE, value=p.default)
@@ -139,6 +148,8 @@ def plan_param(p: Param, ctx: Context) -> DepDraft | Refusal:
             return DepDraft(p, Strategy.VALUE, value=p.default)
         return Refusal("invalid-key", p, reason=reason)
     key = Key(p.tp, p.name_of)
+    if p.factory:
+        key = factory_key(key, awaitable=p.async_factory)
     if p.provider:
         found = ctx.lookup(key) or ctx.jit(key)
         if found is not None:
@@ -146,6 +157,14 @@ def plan_param(p: Param, ctx: Context) -> DepDraft | Refusal:
         if p.has_default or p.optional:
             return DepDraft(p, Strategy.VALUE, value=p.default if p.has_default else None, key=key)
         return Refusal("claimed" if ctx.claimed(key) else "missing-binding", p, key)
+    if p.factory:
+        found = ctx.lookup(key) or ctx.jit(key)
+        if found is not None:
+            made = getattr(found, "kind", None) == TargetKind.FACTORY  # not bound by a module
+            return DepDraft(p, Strategy.FACTORY if made else Strategy.BINDING, found, key=key)
+        if p.has_default or p.optional:
+            return DepDraft(p, Strategy.VALUE, value=p.default if p.has_default else None, key=key)
+        return Refusal("claimed" if ctx.claimed(key) else "missing-binding", p, product_key(key))
     found = ctx.lookup(key)
     if found is not None:
         return DepDraft(p, Strategy.BINDING, target=found, key=key)

@@ -43,6 +43,7 @@ class TargetKind:
     CONTEXT: Final = "context"  # a value handed in when a scope of its name is entered
     EXPOSE: Final = "expose"  # not a binding: a private module's expose(key) call
     COLLECTION: Final = "collection"  # never recorded: the compiled node of list[T]
+    FACTORY: Final = "factory"  # a Factory[T] the compiler made: its target is T's product
 
 
 B = TypeVar("B", bound=Callable[..., Any])

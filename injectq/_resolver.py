@@ -21,8 +21,8 @@ import typing
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from injectq._checks import annotation
 from injectq._creation import Creation, creation_lines, derive
+from injectq._factories import assisted_only, assisted_params, factory_function
 from injectq._graph import Binding, Dep, Strategy
 from injectq._introspect import CallKind
 from injectq._keys import Key, ProviderFn
@@ -37,12 +37,13 @@ from injectq._tracing import (
     first,
     function_name,
     log_built,
+    no_context,
     returned_coroutine,
+    scope_error,
     source_file,
     trace,
     trace_at,
 )
-from injectq.errors import ScopeError
 
 __all__ = ["Resolver"]
 
@@ -52,50 +53,6 @@ factory of the next one (bounds code size and keeps deep chains off the recursio
 
 SyncFactory = Callable[[ScopeState | None], Any]
 AsyncFactory = Callable[[ScopeState | None], Awaitable[Any]]
-
-
-def scope_error(binding: Binding, state: ScopeState) -> ScopeError:
-    """The error for a scoped binding resolved where no scope of its name is active."""
-    active = state.names()[:-1]
-    found = (
-        "no scope is active"
-        if not active
-        else "the active scopes are " + ", ".join(f'"{n}"' for n in active)
-    )
-    msg = (
-        f'{binding.key} is scoped "{binding.scope}", but no "{binding.scope}" scope is '
-        f"active ({found})."
-    )
-    hint = (
-        f'resolve it inside `with container.scope("{binding.scope}"):` (or `async with`), '
-        "or take Provider[...] in a singleton and call it inside the scope."
-    )
-    if binding.kind == "context":
-        msg = msg.replace(" is scoped ", " is context of scope ", 1)
-        hint = (
-            f'resolve it inside `with container.scope("{binding.scope}", context='
-            f"{{{annotation(binding.key)}: ...}}):` (or `async with`), or take Provider[...] "
-            "in a singleton and call it inside the scope."
-        )
-    return ScopeError(
-        str(binding.key), msg, source=str(binding.source), hint=hint, path=[str(binding.key)]
-    )
-
-
-def no_context(binding: Binding, state: ScopeState) -> ScopeError:
-    """The error for a context key of a scope that was entered without its value."""
-    msg = (
-        f'{binding.key} is context of scope "{binding.scope}", but this "{binding.scope}" '
-        "scope holds no value for it (it was entered before the key was declared, or while "
-        "an override replaced it)."
-    )
-    hint = (
-        f'enter a new scope: container.scope("{binding.scope}", '
-        f"context={{{annotation(binding.key)}: ...}})."
-    )
-    return ScopeError(
-        str(binding.key), msg, source=str(binding.source), hint=hint, path=[str(binding.key)]
-    )
 
 
 class Resolver:
@@ -116,6 +73,7 @@ class Resolver:
         container: Any,
         on_singleton: Callable[[Binding, Any], None],
         *,
+        current: Callable[[Key], Binding],
         debug: bool = False,
     ) -> None:
         self.root = root
@@ -123,9 +81,11 @@ class Resolver:
         self.find_scope = find_scope
         self.container = container
         self._provide, self._aprovide = provide
+        self._current = current
         self._on_singleton = on_singleton
         self._compiled: dict[tuple[str, Binding], Any] = {}
         self._providers: dict[tuple[Key, bool], ProviderFn[Any]] = {}
+        self._factories: dict[Key, Callable[[ScopeState | None], Any]] = {}
         # Per cached binding: how many cached levels deep its tree is, and what it probes.
         self._derived: dict[Binding, tuple[int, tuple[Binding, ...]]] = {}
         self._records: dict[Binding, Creation] = {}
@@ -203,6 +163,16 @@ class Resolver:
             self._providers[key, awaitable] = provider
         return provider
 
+    def factory_for(self, key: Key) -> Callable[[ScopeState | None], Any]:
+        """For a ``Factory[T]`` parameter holding no factory (see `build_dep`): its callable."""
+        make = self._factories.get(key)
+        if make is None:
+            make = self._factories.setdefault(key, functools.partial(self._make_factory, key))
+        return make
+
+    def _make_factory(self, key: Key, s: ScopeState | None) -> Any:
+        return self.sync(self._current(key))(s)
+
     # -- compiling --------------------------------------------------------------------------
 
     def _ensure(self, kind: str, binding: Binding) -> Any:
@@ -239,8 +209,17 @@ class Resolver:
         return staged[target] if target in staged else found[target]
 
     def _compile_one(self, kind: str, b: Binding) -> tuple[Any, list[_Need]]:
-        is_async = kind in (ASYNC, ACREATE)
+        is_async = kind in (ASYNC, ACREATE, APRODUCT)
         emitter = _Emitter(self, is_async=is_async)
+        if kind in (PRODUCT, APRODUCT):  # what a factory builds, from its Assisted arguments
+            args = {p.name: f"a{i}" for i, p in enumerate(assisted_params(b))}
+            result = emitter.construct(b, (), args=args)
+            name = function_name(kind, b)
+            return emitter.function(name, result, params=tuple(args.values())), emitter.needs
+        if b.kind == TargetKind.FACTORY:
+            names = _prologue_names(self)
+            made = factory_function(emitter, b, names, _PROLOGUE, (PRODUCT, APRODUCT))
+            return made, emitter.needs
         if kind in (CREATE, ACREATE):
             creation = self._new_creation(b, is_async=is_async)
             result = emitter.construct(b, ())
@@ -251,11 +230,14 @@ class Resolver:
         ns["B"] = b
         if not is_async and b.needs_async:
             # A new error each time: a raised error collects the resolution path it unwinds.
-            ns["needs_await"] = async_required
-            return emitter.exec_source(_NEEDS_AWAIT, name), []
+            ns["error"] = async_required
+            return emitter.exec_source(_RAISES, name), []
         if b.kind == "instance" and not b.resource:
             ns["INSTANCE"] = b.target
             return emitter.exec_source(_INSTANCE, name), []
+        if assisted_params(b):  # built only by a Factory[T] call, from its Assisted arguments
+            ns["error"] = assisted_only
+            return emitter.exec_source(_RAISES, name), []
         if b.scope == TRANSIENT:
             factory = emitter.function(name, emitter.construct(b, ()), prologue=True)
             return factory, emitter.needs
@@ -312,6 +294,8 @@ SYNC = "sync"
 ASYNC = "async"
 CREATE = "create"
 ACREATE = "acreate"
+PRODUCT = "product"  # what a factory builds: takes the scope and the Assisted arguments
+APRODUCT = "aproduct"
 _Need = tuple[dict[str, Any], str, tuple[str, Binding]]
 
 
@@ -349,8 +333,13 @@ class _Emitter:
         self.lines.append(line)
         self.paths[len(self.lines)] = path
 
-    def construct(self, b: Binding, path: tuple[str, ...]) -> str:
-        """Emit statements building a new instance of ``b`` in scope ``s``; return its var."""
+    def construct(
+        self, b: Binding, path: tuple[str, ...], *, args: dict[str, str] | None = None
+    ) -> str:
+        """Emit statements building a new instance of ``b`` in scope ``s``; return its var.
+
+        ``args``: the variables holding a factory's product's Assisted arguments.
+        """
         if b.kind == "context":  # its value is put in the cache at scope entry, or missing
             self.ns["no_context"] = no_context
             self.emit(f"raise no_context({self.name('B', b)}, s)", path)
@@ -359,22 +348,13 @@ class _Emitter:
         if b.kind == "instance":
             var = self.name("i", b.target)
         else:
-            args = []
             collection = b.kind == TargetKind.COLLECTION
-            for d in b.deps:
-                expr = self.dep(d, path)
-                if collection and not expr.isidentifier():
-                    # Elements are created in install order: a call is made a statement here,
-                    # not left in the list display after the inline ones.
-                    self.count += 1
-                    self.emit(f"m{self.count} = {expr}", path)
-                    expr = f"m{self.count}"
-                args.append(f"{d.param}={expr}" if d.keyword else expr)
+            values = self._arguments(b, path, args, collection=collection)
             if collection:  # a new list of its elements
                 self.count += 1  # its own number: `var` below must not be an element's
-                call = f"[{', '.join(args)}]"
+                call = f"[{', '.join(values)}]"
             else:
-                call = f"{self.name('T', b.callee)}({', '.join(args)})"
+                call = f"{self.name('T', b.callee)}({', '.join(values)})"
             var = f"v{self.count}"
             binding = self.name("B", b)
             if self.resolver.debug:
@@ -408,6 +388,29 @@ class _Emitter:
             self._lifecycle(b, var, path)
         return var
 
+    def _arguments(
+        self, b: Binding, path: tuple[str, ...], args: dict[str, str] | None, *, collection: bool
+    ) -> list[str]:
+        """The argument expressions of ``b``'s call (emitting the statements they need)."""
+        values = []
+        for d in b.deps:
+            if d.strategy != Strategy.ASSISTED:
+                expr = self.dep(d, path)
+            elif args is not None:
+                expr = args[d.param]
+            else:  # a path that install() refuses, but a get() may take
+                self.ns["assisted_only"] = assisted_only
+                self.emit(f"raise assisted_only({self.name('B', b)})", path)
+                expr = "None"
+            if collection and not expr.isidentifier():
+                # Elements are created in install order: a call is made a statement here,
+                # not left in the list display after the inline ones.
+                self.count += 1
+                self.emit(f"m{self.count} = {expr}", path)
+                expr = f"m{self.count}"
+            values.append(f"{d.param}={expr}" if d.keyword else expr)
+        return values
+
     def _lifecycle(self, b: Binding, var: str, path: tuple[str, ...]) -> None:
         if b.kind == "instance":
             cls = type(b.target)
@@ -438,6 +441,11 @@ class _Emitter:
             return self.name("p", self.resolver.provider_for(d.key, awaitable=d.awaitable))
         if strategy == Strategy.CONTAINER:
             return self.name("container", self.resolver.container)
+        if strategy == Strategy.FACTORY:
+            if d.value is not None:
+                return self.binding(d.value, path)
+            assert d.key is not None  # compiled after this binding: found when resolved
+            return f"{self.name('fk', self.resolver.factory_for(d.key))}(s)"
         items = [f"{self.name('n', n)}: {self.binding(b, path)}" for n, b in d.items]
         return "{" + ", ".join(items) + "}"
 
@@ -447,6 +455,8 @@ class _Emitter:
         aw = "await " if is_async else ""
         if b.kind == "instance" and not b.resource:
             return self.name("i", b.target)
+        if b.kind == TargetKind.FACTORY:  # its callable, bound to this scope
+            return f"({self.need(SYNC, b)}(s))"
         if b.scope == TRANSIENT and self.budget > 0:
             self.budget -= 1
             return self.construct(b, path)
@@ -468,9 +478,15 @@ class _Emitter:
             return var
         return f"({aw}{self.need(ASYNC if is_async else SYNC, b)}(s))"
 
-    def function(self, name: str, result: str, *, prologue: bool) -> Any:
-        """Wrap the emitted statements into a function ``name`` returning ``result``."""
-        head = f"{'async ' if self.is_async else ''}def factory(s{'=None' if prologue else ''}):"
+    def function(
+        self, name: str, result: str, *, prologue: bool = False, params: tuple[str, ...] = ()
+    ) -> Any:
+        """Wrap the emitted statements into a function ``name`` returning ``result``.
+
+        It takes the scope (None for the ambient one, with ``prologue``), then ``params``.
+        """
+        scope = "s=None" if prologue else "s"
+        head = f"{'async ' if self.is_async else ''}def factory({', '.join([scope, *params])}):"
         out = [head]
         # The ambient scope is looked up only when the body uses it (a resource to register,
         # a scoped dependency): a plain transient tree never pays for it.
@@ -588,7 +604,7 @@ def factory(s=None):
     return INSTANCE
 """
 
-_NEEDS_AWAIT = """
+_RAISES = """
 def factory(s=None):
-    raise needs_await(B)
+    raise error(B)
 """

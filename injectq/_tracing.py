@@ -6,7 +6,9 @@ on any other exception. Each generated function is named after its binding and h
 name of its own whose text is registered in `linecache`, so tracebacks show the generated
 line that was running. The errors generated code raises for a provider that misbehaves
 (a generator that never yields, a plain function returning a coroutine, a sync resolution
-of something that needs an await) are built here, one new error per raise.
+of something that needs an await) or for a scope that does not fit (a scoped binding
+resolved outside its scope, a context key its scope holds no value for) are built here,
+one new error per raise.
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ import types
 import typing
 from typing import Any, Final
 
+from injectq._checks import annotation
 from injectq._graph import Binding
 from injectq._introspect import CallKind
 from injectq._keys import describe
-from injectq.errors import AsyncRequiredError, ResolutionError
+from injectq.errors import AsyncRequiredError, ResolutionError, ScopeError
 
 __all__ = [
     "AWAITABLE_TYPES",
@@ -35,8 +38,10 @@ __all__ = [
     "first",
     "function_name",
     "log_built",
+    "no_context",
     "render_path",
     "returned_coroutine",
+    "scope_error",
     "source_file",
     "trace",
     "trace_at",
@@ -222,7 +227,14 @@ _FILE_LIMIT = 16384
 _SHAPES: dict[str, int] = {}
 
 
-_PREFIXES = {"sync": "get_", "async": "aget_", "create": "make_", "acreate": "amake_"}
+_PREFIXES = {
+    "sync": "get_",
+    "async": "aget_",
+    "create": "make_",
+    "acreate": "amake_",
+    "product": "new_",
+    "aproduct": "anew_",
+}
 
 
 def function_name(kind: str, b: Binding) -> str:
@@ -256,3 +268,47 @@ def source_file(name: str, src: str) -> str:
         text = src.replace("def factory(", f"def {name}(", 1)
         linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
     return filename
+
+
+def scope_error(binding: Binding, state: Any) -> ScopeError:
+    """The error for a scoped binding resolved where no scope of its name is active."""
+    active = state.names()[:-1]
+    found = (
+        "no scope is active"
+        if not active
+        else "the active scopes are " + ", ".join(f'"{n}"' for n in active)
+    )
+    msg = (
+        f'{binding.key} is scoped "{binding.scope}", but no "{binding.scope}" scope is '
+        f"active ({found})."
+    )
+    hint = (
+        f'resolve it inside `with container.scope("{binding.scope}"):` (or `async with`), '
+        "or take Provider[...] in a singleton and call it inside the scope."
+    )
+    if binding.kind == "context":
+        msg = msg.replace(" is scoped ", " is context of scope ", 1)
+        hint = (
+            f'resolve it inside `with container.scope("{binding.scope}", context='
+            f"{{{annotation(binding.key)}: ...}}):` (or `async with`), or take Provider[...] "
+            "in a singleton and call it inside the scope."
+        )
+    return ScopeError(
+        str(binding.key), msg, source=str(binding.source), hint=hint, path=[str(binding.key)]
+    )
+
+
+def no_context(binding: Binding, state: Any) -> ScopeError:
+    """The error for a context key of a scope that was entered without its value."""
+    msg = (
+        f'{binding.key} is context of scope "{binding.scope}", but this "{binding.scope}" '
+        "scope holds no value for it (it was entered before the key was declared, or while "
+        "an override replaced it)."
+    )
+    hint = (
+        f'enter a new scope: container.scope("{binding.scope}", '
+        f"context={{{annotation(binding.key)}: ...}})."
+    )
+    return ScopeError(
+        str(binding.key), msg, source=str(binding.source), hint=hint, path=[str(binding.key)]
+    )

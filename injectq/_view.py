@@ -25,9 +25,11 @@ class DependencyInfo:
         parameter: The parameter name.
         strategy: ``"binding"``, ``"value"`` (a default, or None for ``T | None``),
             ``"provider"`` (a `Provider[T]`), ``"async provider"`` (an `AsyncProvider[T]`),
-            ``"mapping"`` (the named bindings of a type)
-            or ``"container"`` (the container itself).
-        key: The type asked for (None for ``"value"`` and ``"container"``).
+            ``"factory"`` (a `Factory[T]`), ``"assisted"`` (passed by the caller of the
+            factory that builds it), ``"mapping"`` (the named bindings of a type) or
+            ``"container"`` (the container itself).
+        key: The type asked for (``Factory[T]`` for ``"factory"``; None for ``"value"``,
+            ``"assisted"`` and ``"container"``).
         name: The binding name asked for, if any.
         names: For ``"mapping"``: the names of the bindings it receives, in install order.
         part: When it receives an element of a collection: that element's label
@@ -53,8 +55,10 @@ class BindingInfo:
         kind: ``"class"``, ``"instance"``, ``"provider"``, ``"async provider"``,
             ``"generator"``, ``"async generator"``, ``"context"`` (declared
             ``.from_context()``: handed in when a scope of its name is entered) or
-            ``"collection"`` (``list[T]``: its dependencies are the elements, in order).
-        target: A readable name of the class, function or instance it is bound to.
+            ``"collection"`` (``list[T]``: its dependencies are the elements, in order) or
+            ``"factory"`` (a ``Factory[T]``, made for the parameters that take one).
+        target: A readable name of the class, function or instance it is bound to (for a
+            factory: the class or provider function each call builds with).
         dependencies: What each parameter of the target receives.
         needs_async: Whether resolving it needs an ``await``.
         resource: Whether the container initializes or disposes it.
@@ -152,6 +156,7 @@ def _role(binding: Binding) -> str:
 
 def _info(binding: Binding) -> BindingInfo:
     kind = _KINDS.get(binding.call, "provider") if binding.kind == "provider" else binding.kind
+    built = binding.product or binding  # a factory shows what it builds with
     if binding.kind == "instance":
         target = f"<{type(binding.target).__qualname__} instance>"
     elif binding.kind == "context":
@@ -159,13 +164,17 @@ def _info(binding: Binding) -> BindingInfo:
     elif typing.get_origin(binding.target) is not None:
         target = describe(binding.target)  # a parametrised generic class: SqlRepo[User]
     else:
-        target = getattr(binding.target, "__qualname__", None) or describe(binding.target)
+        target = getattr(built.target, "__qualname__", None) or describe(built.target)
     deps = []
-    for dep in binding.deps:
+    for dep in built.deps:
         key: Key | None = None
         if dep.strategy == Strategy.BINDING and dep.binding is not None:
             key = dep.binding.key
-        elif dep.strategy in (Strategy.PROVIDER, Strategy.MAPPING) or _is_class_value(dep):
+        elif dep.strategy in (
+            Strategy.PROVIDER,
+            Strategy.MAPPING,
+            Strategy.FACTORY,
+        ) or _is_class_value(dep):
             key = dep.key
         tp, name, part = _public(key) if key is not None else (None, None, "")
         deps.append(
@@ -333,25 +342,29 @@ class GraphView:
     def _ids(self) -> dict[Key, str]:
         return {key: f"n{i}" for i, key in enumerate(self._all())}
 
-    def _edges(self) -> list[tuple[str, str, str, bool]]:
-        """(from id, to id, parameter, through a Provider) for every dependency edge."""
+    def _edges(self) -> list[tuple[str, str, str, str]]:
+        """(from id, to id, parameter, edge kind) for every dependency edge.
+
+        The kind is ``"binding"``, ``"provider"`` (resolved when called) or ``"factory"``
+        (builds a new one per call).
+        """
         ids = self._ids()
         edges = []
         for key, node in self._nodes.items():
-            for dep in node.deps:
+            for dep in (node.product or node).deps:  # a factory's: what it builds with
                 if dep.strategy == Strategy.BINDING and dep.binding is not None:
                     target = ids.get(dep.binding.key)
                     if target is not None:
-                        edges.append((ids[key], target, dep.param, False))
-                elif dep.strategy == Strategy.PROVIDER and dep.key is not None:
+                        edges.append((ids[key], target, dep.param, "binding"))
+                elif dep.strategy in (Strategy.PROVIDER, Strategy.FACTORY) and dep.key is not None:
                     target = ids.get(dep.key)
                     if target is not None:
-                        edges.append((ids[key], target, dep.param, True))
+                        edges.append((ids[key], target, dep.param, dep.strategy))
                 elif dep.strategy == Strategy.MAPPING:
                     for name, item in dep.items:
                         target = ids.get(item.key)
                         if target is not None:
-                            edges.append((ids[key], target, f"{dep.param}[{name}]", False))
+                            edges.append((ids[key], target, f"{dep.param}[{name}]", "binding"))
         return edges
 
     def _by_scope(self) -> dict[str, list[tuple[str, BindingInfo]]]:
@@ -362,7 +375,10 @@ class GraphView:
         return groups
 
     def to_dot(self) -> str:
-        """The graph in Graphviz DOT: one cluster per scope, dashed edges for Provider[T]."""
+        """The graph in Graphviz DOT: one cluster per scope, Provider[T] edges dashed.
+
+        Factory[T] edges are dotted.
+        """
         lines = [
             "digraph injectq {",
             "  rankdir=LR;",
@@ -376,14 +392,17 @@ class GraphView:
                 label = _dot_escape("\n".join(_label_lines(info)))
                 lines.append(f'    {node} [label="{label}", fillcolor="{colour}"];')
             lines.append("  }")
-        for source, target, parameter, lazy in self._edges():
-            style = ", style=dashed" if lazy else ""
+        for source, target, parameter, kind in self._edges():
+            style = _DOT_STYLES.get(kind, "")
             lines.append(f'  {source} -> {target} [label="{_dot_escape(parameter)}"{style}];')
         lines.append("}")
         return "\n".join(lines) + "\n"
 
     def to_mermaid(self) -> str:
-        """The graph as a Mermaid flowchart: one subgraph per scope, dotted Provider edges."""
+        """The graph as a Mermaid flowchart: one subgraph per scope, dotted Provider edges.
+
+        Factory edges are thick.
+        """
         lines = ["flowchart LR"]
         for scope, members in self._by_scope().items():
             lines.append(f'  subgraph {_ident(scope)}["{_mermaid_escape(scope)}"]')
@@ -391,8 +410,8 @@ class GraphView:
                 label = "<br/>".join(_mermaid_escape(part) for part in _label_lines(info))
                 lines.append(f'    {node}["{label}"]')
             lines.append("  end")
-        for source, target, parameter, lazy in self._edges():
-            arrow = "-.->" if lazy else "-->"
+        for source, target, parameter, kind in self._edges():
+            arrow = _MERMAID_ARROWS.get(kind, "-->")
             lines.append(f'  {source} {arrow}|"{_mermaid_escape(parameter)}"| {target}')
         for scope in self._by_scope():
             colour = _COLOURS.get(scope, _COLOURS["scoped"])
@@ -435,8 +454,11 @@ class GraphView:
             last = index == len(info.dependencies) - 1
             branch, child_indent = ("└── ", "    ") if last else ("├── ", "│   ")
             lines.append(f"{indent}{branch}{_dependency(dep)}")
-            target = node.deps[index].binding
-            if dep.strategy == "binding" and target is not None and target.key in infos:
+            held = (node.product or node).deps[index]
+            target = held.binding if held.strategy == Strategy.BINDING else None
+            if held.strategy == Strategy.FACTORY and held.key in infos:
+                target = self._nodes[held.key]
+            if target is not None and target.key in infos:
                 child = infos[target.key]
                 lines[-1] += f"  =>  {_summary(child)}"
                 if target.key in seen:
@@ -449,6 +471,8 @@ class GraphView:
 
 
 _COLOURS = {"singleton": "#dbeafe", "transient": "#f3f4f6", "scoped": "#fef3c7"}
+_DOT_STYLES = {"provider": ", style=dashed", "factory": ", style=dotted"}
+_MERMAID_ARROWS = {"provider": "-.->", "factory": "==>"}
 
 
 def _ident(text: str) -> str:
@@ -524,6 +548,10 @@ def _dependency(dep: DependencyInfo) -> str:
     if dep.strategy == "async provider":
         what = describe(dep.key, dep.name)
         return f"{dep.parameter}: AsyncProvider[{what}] (resolved when awaited)"
+    if dep.strategy == "factory":
+        return f"{dep.parameter}: {describe(dep.key, dep.name)} (builds a new one per call)"
+    if dep.strategy == "assisted":
+        return f"{dep.parameter}: passed by the caller of the factory (Assisted)"
     if dep.strategy == "mapping":
         names = ", ".join(f'"{n}"' for n in dep.names) or "none yet"
         return f"{dep.parameter}: dict of {describe(dep.key)} named {names}"

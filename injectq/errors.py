@@ -5,6 +5,7 @@ catch without knowing injectq::
 
     InjectQError (Exception)
     ├── UsageError (TypeError)            a public function was called with bad arguments
+    │   └── FactoryArgumentError          a Factory[T] called with an argument missing or extra
     ├── ContainerClosedError (RuntimeError)  resolving from a closed container or scope
     ├── NoActiveContainerError (LookupError)  @inject / current() with no container active
     ├── LifecycleError (RuntimeError)     a scope or container cannot be entered or left so
@@ -35,6 +36,7 @@ __all__ = [
     "BindingError",
     "CircularDependencyError",
     "ContainerClosedError",
+    "FactoryArgumentError",
     "InjectQError",
     "LifecycleError",
     "MissingBindingError",
@@ -53,6 +55,36 @@ class InjectQError(Exception):
 
 class UsageError(InjectQError, TypeError):
     """A public function of injectq was called with arguments it cannot use."""
+
+
+class FactoryArgumentError(UsageError):
+    """A ``Factory[T]`` was called without an argument it needs, or with one it does not take.
+
+    Attributes:
+        factory: The factory, e.g. ``Factory[Report]``.
+        missing: The names of the ``Assisted`` parameters not passed that have no default.
+        unexpected: What it does not take: keyword names, or ``"3rd positional"``-style
+            descriptions of extra positional arguments.
+        source: Where what it builds is bound (or defined).
+        hint: How to call it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        factory: str,
+        missing: Sequence[str] = (),
+        unexpected: Sequence[str] = (),
+        source: str = "",
+        hint: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.factory = factory
+        self.missing = tuple(missing)
+        self.unexpected = tuple(unexpected)
+        self.source = source
+        self.hint = hint
 
 
 class ContainerClosedError(InjectQError, RuntimeError):

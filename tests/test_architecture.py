@@ -31,6 +31,7 @@ LAYERS: dict[str, float] = {
     "_checks": 3.1,
     "_nodes": 3.1,
     "_open": 3.15,
+    "_products": 3.16,
     "_graph": 3.2,
     "_assemble": 3.22,
     "_build": 3.23,
@@ -40,6 +41,7 @@ LAYERS: dict[str, float] = {
     "_lifecycle": 4,
     "_creation": 4,
     "_tracing": 4.5,
+    "_factories": 4.6,
     "_resolver": 5,
     "_arguments": 5.5,
     "_scopes": 6,
@@ -150,6 +152,8 @@ def test_public_names_are_pinned() -> None:
     """__all__ is exactly the documented public API, and every name in it exists."""
     assert sorted(injectq.__all__) == [
         "Activation",
+        "Assisted",
+        "AsyncFactory",
         "AsyncProvider",
         "AsyncRequiredError",
         "AsyncTeardownError",
@@ -159,6 +163,8 @@ def test_public_names_are_pinned() -> None:
         "CircularDependencyError",
         "ContainerClosedError",
         "DependencyInfo",
+        "Factory",
+        "FactoryArgumentError",
         "GraphView",
         "INJECTED",
         "Inject",

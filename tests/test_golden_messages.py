@@ -8,7 +8,7 @@ from typing import Generic, Literal, Protocol, TypeVar
 
 import pytest
 
-from injectq import BindingError, InjectQ, Module, PrivateModule
+from injectq import Assisted, BindingError, Factory, InjectQ, Module, PrivateModule
 
 HERE = "tests/test_golden_messages.py"
 
@@ -78,6 +78,45 @@ class RequestData:
 class Cache:
     def __init__(self, data: RequestData) -> None:
         self.data = data
+
+
+class Settings:
+    pass
+
+
+class Report:
+    def __init__(self, port: Port, title: Assisted[str]) -> None:
+        self.port = port
+
+
+class Reporter:
+    def __init__(self, new_report: Factory[Report]) -> None:
+        self.new_report = new_report
+
+
+class UsesSettings:
+    def __init__(self, make: Factory[Settings]) -> None:
+        self.make = make
+
+
+class Row:  # row-class
+    def __init__(self, index: Assisted[int]) -> None:
+        self.index = index
+
+
+class Grid:
+    def __init__(self, row: Row) -> None:
+        self.row = row
+
+
+class Line:
+    def __init__(self, data: RequestData, index: Assisted[int]) -> None:
+        self.data = data
+
+
+class Table:
+    def __init__(self, new_line: Factory[Line]) -> None:
+        self.new_line = new_line
 
 
 def _empty_name(m: Module) -> None:
@@ -225,6 +264,24 @@ def _captive_element(m: Module) -> None:
     m.multibind(Middleware, Middleware).scoped()  # scoped-element
 
 
+def _factory_missing(m: Module) -> None:
+    m.bind(Reporter)  # factory-missing
+
+
+def _factory_target(m: Module) -> None:
+    m.bind(Settings, Settings())  # settings-instance
+    m.bind(UsesSettings)  # uses-settings
+
+
+def _assisted_injected(m: Module) -> None:
+    m.bind(Grid)  # grid
+
+
+def _factory_captive(m: Module) -> None:
+    m.bind(Table).singleton()  # table
+    m.bind(RequestData).scoped()  # table-data
+
+
 CASES: list[tuple[str, Callable[[Module], None]]] = [
     ("empty-name", _empty_name),
     ("string-key", _string_key),
@@ -250,6 +307,10 @@ CASES: list[tuple[str, Callable[[Module], None]]] = [
     ("captive-element", _captive_element),
     ("open-generic", _open_generic),
     ("generic-mismatch", _generic_mismatch),
+    ("factory-missing", _factory_missing),
+    ("factory-target", _factory_target),
+    ("assisted-injected", _assisted_injected),
+    ("factory-captive", _factory_captive),
 ]
 
 
@@ -371,6 +432,30 @@ EXPECTED: dict[str, str] = {
    WantsServiceBox bound at: {HERE}:{L:wants-box} (in Golden)
    Box[T] bound at: {HERE}:{L:open-box} (in Golden)
    Hint: bind Box[Service] itself (a closed binding wins over the open one), or bind Box[T] to a class generic in T that passes T on to Box.""",  # noqa: E501
+    "factory-missing": """\
+1) [missing-binding] Nothing binds Port.
+   Requested by: parameter 'port' of Report.__init__
+   Report built by Factory[Report] for parameter 'new_report' of Reporter.__init__
+   Reporter bound at: {HERE}:{L:factory-missing} (in Golden)
+   Not created just in time: Port is abstract (it does not implement open).
+   Hint: bind it, e.g. self.bind(Port, Impl), or make the parameter optional (port: Port | None = None), or mark it Assisted[Port] to pass it when calling Factory[Report].""",  # noqa: E501
+    "factory-target": """\
+1) [factory-target] Factory[Settings] cannot build Settings: Settings is bound to an instance, which a factory cannot construct anew.
+   Requested by: parameter 'make' of UsesSettings.__init__
+   UsesSettings bound at: {HERE}:{L:uses-settings} (in Golden)
+   Settings bound at: {HERE}:{L:settings-instance} (in Golden)
+   Hint: bind Settings to a class or a provider function (each call of the factory constructs one), or ask for Settings itself.""",  # noqa: E501
+    "assisted-injected": """\
+1) [assisted-parameter] Row cannot be injected: its parameter 'index' is Assisted, passed when a Factory[Row] is called.
+   Requested by: parameter 'row' of Grid.__init__
+   Grid bound at: {HERE}:{L:grid} (in Golden)
+   Row defined at: {HERE}:{L:row-class}
+   Hint: take row: Factory[Row] and call it with the Assisted argument, or drop Assisted[...] from Row's parameter.""",  # noqa: E501
+    "factory-captive": """\
+1) [captive-dependency] Singleton Table depends on RequestData, scoped "request" (via Factory[Line] -> Line).
+   Table bound at: {HERE}:{L:table} (in Golden)
+   RequestData bound at: {HERE}:{L:table-data} (in Golden)
+   Hint: make Table scoped "request" too, or take Provider[Factory[Line]] instead, which resolves it in the scope active when called.""",  # noqa: E501
 }
 
 
@@ -387,11 +472,13 @@ def test_every_problem_code_has_a_golden_text() -> None:
     codes = {text.split("] ")[0].split("[")[1] for text in EXPECTED.values()}
     assert codes == {
         "abstract-target",
+        "assisted-parameter",
         "captive-dependency",
         "cycle",
         "duplicate-binding",
         "expose-unbound",
         "generic-mismatch",
+        "factory-target",
         "invalid-binding",
         "invalid-key",
         "missing-annotation",

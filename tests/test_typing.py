@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 CASES = """
 import abc
-from injectq import InjectQ, Provider
+from injectq import Assisted, Factory, InjectQ, Provider
 
 class Service: ...
 
@@ -31,11 +31,15 @@ async def f() -> None:
     reveal_type(await container.aget(Service))
 def g(p: Provider[Service]) -> None:
     reveal_type(p())
+class Report:
+    def __init__(self, title: Assisted[str]) -> None: ...
+def h(make: Factory[Report]) -> None:
+    reveal_type(make("title"))
 """
 
 
 def test_revealed_types(tmp_path: Path) -> None:
-    """get/aget/get_all/Provider reveal the bound type (abstract keys included)."""
+    """get/aget/get_all/Provider/Factory reveal the bound type (abstract keys included)."""
     case = tmp_path / "cases.py"
     case.write_text(textwrap.dedent(CASES), encoding="utf-8")
     result = subprocess.run(
@@ -58,6 +62,7 @@ def test_revealed_types(tmp_path: Path) -> None:
         "dict[str, cases.Service]",
         "cases.Service",
         "cases.Service",
+        "cases.Report",
     ], result.stdout
     errors = [line for line in result.stdout.splitlines() if ": error:" in line]
     assert errors == [], result.stdout

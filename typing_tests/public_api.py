@@ -1,12 +1,16 @@
 """Type-checked, never run: what mypy and pyright infer for the public API."""
 
 import abc
+from collections.abc import Awaitable
 from typing import Generic, TypeVar, assert_type
 
 from injectq import (
     INJECTED,
     Activation,
+    Assisted,
+    AsyncFactory,
     BindingInfo,
+    Factory,
     InjectQ,
     Module,
     Override,
@@ -123,3 +127,25 @@ class OpenGenericTyping(Module):
 def check_open_generics(container: InjectQ) -> None:
     assert_type(container.get(Cache[User]), Cache[User])
     assert_type(container.get(MemoryCache[User]), MemoryCache[User])
+
+
+class Report:
+    def __init__(self, service: Service, title: Assisted[str], year: Assisted[int] = 2026) -> None:
+        self.title = title
+        self.year = year
+
+
+def factories(container: InjectQ, new_report: Factory[Report]) -> None:
+    assert_type(new_report(title="Q3", year=2025), Report)  # Factory[T] returns T
+    assert_type(new_report("Q4"), Report)
+    assert_type(container.get(Factory[Report]), Factory[Report])
+    assert_type(container.get(Factory[Report])("annual"), Report)
+    assert_type(Report(Service(), "direct").title, str)  # Assisted[T] is T for checkers
+    wrong: Factory[Service] = new_report  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
+    assert wrong
+
+
+async def async_factories(new_report: AsyncFactory[Report], container: InjectQ) -> None:
+    assert_type(new_report("Q1"), Awaitable[Report])  # the spelling for an async product
+    assert_type(container.get(AsyncFactory[Report]), AsyncFactory[Report])
+    assert_type(await new_report("Q2"), Report)
