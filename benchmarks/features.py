@@ -15,6 +15,9 @@ time over the baseline's (1.00x: the feature costs nothing beyond what it stands
   of a plain one (the difference is hashing the key: a ``typing`` alias hashes in Python).
 - ``private-singleton`` / ``private-transient``: ``get()`` of a binding exposed by a private
   module (its dependencies kept inside) against the same bound plainly.
+- ``factory``: a ``Factory[T]`` call building ``T(db, name)`` from its ``Assisted`` name and
+  an injected singleton, against ``get()`` of a transient ``U(db, name="x")``: the same
+  construction, with the name a default ("one transient resolution plus the call").
 
 To add a scenario, write a function returning a `Scenario` and list it in `SCENARIOS`.
 """
@@ -28,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from benchmarks.report import machine_line, write_block
+from injectq import Assisted
 
 N = 10  # elements of the collection
 
@@ -200,6 +204,49 @@ def _private(scope: str) -> Scenario:
     )
 
 
+class Database:
+    pass
+
+
+class Widget:  # its annotations name module-level classes: they are read as strings
+    def __init__(self, db: Database, name: Assisted[str]) -> None:
+        self.db = db
+        self.name = name
+
+
+class PlainWidget:
+    def __init__(self, db: Database, name: str = "x") -> None:
+        self.db = db
+        self.name = name
+
+
+def factory() -> Scenario:
+    from injectq import Factory, InjectQ, Module
+
+    class Widgets(Module):
+        def configure(self) -> None:
+            self.bind(Database).singleton()
+            self.bind(PlainWidget)
+
+    container = InjectQ(Widgets())
+    make, get = container.get(Factory[Widget]), container.get
+
+    def check() -> None:
+        made, plain = make("x"), get(PlainWidget)
+        assert type(made) is Widget
+        assert made.name == plain.name == "x"
+        assert made.db is plain.db
+        assert make("x") is not made
+
+    return Scenario(
+        "`Factory[T]` call vs `get()` of a transient of the same shape",
+        "about 1x",
+        lambda: make("x"),
+        lambda: get(PlainWidget),
+        check,
+    )
+
+
 SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "collection": collection,
     "generic-singleton": lambda: _generic("singleton", direct=False),
@@ -207,6 +254,7 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "generic-get": lambda: _generic("singleton", direct=True),
     "private-singleton": lambda: _private("singleton"),
     "private-transient": lambda: _private("transient"),
+    "factory": factory,
 }
 
 
