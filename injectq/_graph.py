@@ -478,6 +478,8 @@ class Compiler:
         product = self.head(inner, None, kind, target, scope=TRANSIENT, source=source)
         if product is None:
             return None
+        if node is not None:  # planned from where its binding is (inside a private module)
+            product.home = node.home if isinstance(node, _Draft) else products.home_of(node)
         head = products.factory_head(key, source)
         factory = _Draft(head, None, product=product, needed_by=asker, needed_as=param, home=home)
         product.product_of, product.needed_by = key, factory

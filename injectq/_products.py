@@ -30,6 +30,7 @@ __all__ = [
     "can_build",
     "factory_head",
     "factory_target",
+    "home_of",
     "made_where",
     "product_target",
 ]
@@ -60,6 +61,11 @@ def product_target(node: Any, inner: Key, *, buildable: bool) -> Made | None:
 def can_build(node: Any) -> bool:
     """Whether a factory can build anew what ``node`` binds (a class or a provider)."""
     return node.kind in (TargetKind.CLASS, TargetKind.PROVIDER)
+
+
+def home_of(binding: Binding) -> Any:
+    """Where a compiled binding's parameters are looked up from (its private module)."""
+    return binding.record.space if binding.record is not None else binding.key.space
 
 
 def factory_head(key: Key, source: Source) -> Binding:

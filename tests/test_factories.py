@@ -1025,3 +1025,63 @@ def test_async_factory_returns_awaitables_even_for_a_sync_product() -> None:
         assert (await pending).n == 2
 
     asyncio.run(asyncio.wait_for(scenario(), 10))
+
+
+# -- private modules -------------------------------------------------------------------------
+
+
+class Pool:
+    pass
+
+
+class Repo:
+    def __init__(self, pool: Pool, table: Assisted[str]) -> None:
+        self.pool = pool
+        self.table = table
+
+
+class Service:
+    def __init__(self, new_repo: Factory[Repo]) -> None:
+        self.new_repo = new_repo
+
+
+def test_a_factory_inside_a_private_module_builds_with_its_private_bindings() -> None:
+    """Robot legs: each private module's factory builds with its own private singleton."""
+    from injectq import PrivateModule
+
+    class Leg(PrivateModule):
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def configure(self) -> None:
+            self.bind(Pool).singleton()  # kept inside
+            self.bind(Service, name=self.name)
+            self.expose(Service, name=self.name)
+
+    container = InjectQ(Leg("left"), Leg("right"))
+    left = container.get(Service, name="left").new_repo("a")
+    right = container.get(Service, name="right").new_repo("b")
+    assert left.pool is not right.pool
+    assert container.get(Service, name="left").new_repo("c").pool is left.pool
+    with pytest.raises(MissingBindingError):
+        container.get(Factory[Repo])  # outside, Pool is kept: nothing can build Repo
+
+
+def test_a_factory_of_an_exposed_binding_builds_it_from_inside() -> None:
+    """An exposed class whose dependencies are kept: its factory outside still builds it."""
+    from injectq import PrivateModule
+
+    class Storage(PrivateModule):
+        def configure(self) -> None:
+            self.bind(Pool).singleton()
+            self.bind(Repo)
+            self.expose(Repo)
+
+    class Outside(Module):
+        def configure(self) -> None:
+            self.bind(Service)
+
+    container = InjectQ(Storage(), Outside())
+    repo = container.get(Service).new_repo("users")
+    assert repo.table == "users"
+    assert container.get(Factory[Repo])("x").pool is repo.pool
