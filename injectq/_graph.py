@@ -475,7 +475,9 @@ class Compiler:
         if made is None:
             return None
         kind, target, source = made
-        product = self.head(inner, None, kind, target, scope=TRANSIENT, source=source)
+        # A product of a binding carries that binding's record: it is compiled anew with it.
+        record = None if node is None else products.record_of(node)
+        product = self.head(inner, record, kind, target, scope=TRANSIENT, source=source)
         if product is None:
             return None
         if node is not None:  # planned from where its binding is (inside a private module)

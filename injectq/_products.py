@@ -33,6 +33,7 @@ __all__ = [
     "home_of",
     "made_where",
     "product_target",
+    "record_of",
 ]
 
 Made = tuple[str, Any, Source]
@@ -61,6 +62,11 @@ def product_target(node: Any, inner: Key, *, buildable: bool) -> Made | None:
 def can_build(node: Any) -> bool:
     """Whether a factory can build anew what ``node`` binds (a class or a provider)."""
     return node.kind in (TargetKind.CLASS, TargetKind.PROVIDER)
+
+
+def record_of(node: Any) -> Any:
+    """The element a binding (or draft) was compiled from; None for a just-in-time one."""
+    return node.record if isinstance(node, Binding) else node.head.record
 
 
 def home_of(binding: Binding) -> Any:

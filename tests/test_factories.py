@@ -1085,3 +1085,33 @@ def test_a_factory_of_an_exposed_binding_builds_it_from_inside() -> None:
     repo = container.get(Service).new_repo("users")
     assert repo.table == "users"
     assert container.get(Factory[Repo])("x").pool is repo.pool
+
+
+def test_nested_overrides_of_a_product_renew_and_dispose_its_holders_each_time() -> None:
+    """Regression: the same replacement twice (nested) is a new binding each time, so a
+    singleton holding its factory built inside the inner override is disposed at its end."""
+
+    @resource
+    class Holder:
+        def __init__(self, make: Factory[Audit]) -> None:
+            self.audit = make("held")
+
+        def dispose(self) -> None:
+            log.append("dispose holder")
+
+    def fake(db: Database, event: Assisted[str]) -> Audit:
+        return Audit(FakeDatabase(), event)
+
+    class Wiring(Module):
+        def configure(self) -> None:
+            self.bind(Database)
+            self.bind(Holder).singleton()
+
+    container = InjectQ(Wiring())
+    with container.override(Audit, fake):
+        with container.override(Audit, fake):
+            inner = container.get(Holder)
+            assert type(inner.audit.db) is FakeDatabase
+            assert log == []
+        assert log == ["dispose holder"]  # built inside the inner override: disposed with it
+        assert container.get(Holder) is not inner
