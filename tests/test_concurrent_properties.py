@@ -1,8 +1,8 @@
 """Property tests under concurrency: the random graphs of test_properties, resolved at once.
 
 Threads (with a tiny switch interval) and asyncio tasks (with async providers that yield
-to the loop) resolve every node of a random valid graph in random orders (an element of
-the collection through ``list[Item]``). Whatever the
+to the loop) resolve every node of a random valid graph (factories included) in random
+orders (an element of the collection through ``list[Item]``). Whatever the
 interleaving, each cached node is built once per lifetime and served to everyone who shares
 that lifetime, transients are new each time, and everything built is disposed once.
 """
@@ -25,8 +25,9 @@ CONCURRENT = settings(max_examples=40, deadline=None, suppress_health_check=[Hea
 def check_lifetimes(model: Model, results: list[tuple[int, list[Any]]]) -> None:
     """Results are (scope group, one instance per node): identity must follow the scopes."""
     created: dict[int, list[int]] = {}
+    products = {ident for event, _, ident in model.log if event == "product"}
     for event, n, ident in model.log:
-        if event == "create":
+        if event == "create" and ident not in products:  # what a factory built is never served
             created.setdefault(n, []).append(ident)
     for i, node in enumerate(model.nodes):
         served = [(group, r[i]) for group, r in results]
@@ -134,8 +135,9 @@ def test_concurrent_tasks_build_each_cached_node_once(
 def check_shared_creations(model: Model, results: list[list[Any]]) -> None:
     """Concurrent resolutions in one scope: each cached node built once, served to all."""
     created: dict[int, list[int]] = {}
+    products = {ident for event, _, ident in model.log if event == "product"}
     for event, n, ident in model.log:
-        if event == "create":
+        if event == "create" and ident not in products:  # what a factory built is never served
             created.setdefault(n, []).append(ident)
     for i, node in enumerate(model.nodes):
         served = [r[i] for r in results]

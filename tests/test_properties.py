@@ -2,7 +2,9 @@
 
 Each generated graph is a list of nodes; node ``i`` is a class ``N{i}`` with a scope and
 constructor parameters naming other nodes. Some parameters name a node that is never bound
-(a missing key), some point forward (which can close a cycle). Nodes may be bound inside
+(a missing key), some point forward (which can close a cycle), some take a ``Factory`` of
+the node instead (its constructor calls it once: a product, never cached, built in the
+consumer's scope, which closes no cycle but can capture a scoped binding). Nodes may be bound inside
 one of two private modules, exposed or kept; a parameter naming a kept node of another
 module is a key it cannot see. Some nodes are elements of the collection ``list[Item]``
 instead of bound to their class (contributed from a private module too), and some nodes
@@ -22,6 +24,7 @@ from hypothesis import strategies as st
 from injectq import (
     BindingError,
     CircularDependencyError,
+    Factory,
     InjectQ,
     Module,
     Named,
@@ -48,6 +51,7 @@ class Node:
     exposed: bool = False  # that private module exposes it
     element: bool = False  # an element of list[Item] (its class), not bound to its class
     wants_all: bool = False  # takes `items: list[Item]`
+    factories: set[int] = field(default_factory=set)  # positions in deps taking a Factory
 
 
 @dataclass
@@ -81,8 +85,22 @@ class Model:
 
     def edges(self, i: int) -> list[int]:
         """What node ``i`` resolves eagerly (through the collection too, a transient)."""
-        found = [d for d in self.nodes[i].deps if self.bound_class(d) and self.sees(i, d)]
-        return found + (self.elements() if self.nodes[i].wants_all else [])
+        node = self.nodes[i]
+        found = [
+            d
+            for j, d in enumerate(node.deps)
+            if self.bound_class(d) and self.sees(i, d) and j not in node.factories
+        ]
+        return found + (self.elements() if node.wants_all else [])
+
+    def made(self, i: int) -> list[int]:
+        """The nodes whose factory ``i`` takes (each call builds one, whatever its scope)."""
+        node = self.nodes[i]
+        return [
+            d
+            for j, d in enumerate(node.deps)
+            if self.bound_class(d) and self.sees(i, d) and j in node.factories
+        ]
 
     def has_hidden_deps(self) -> bool:
         return any(
@@ -115,7 +133,7 @@ class Model:
     def captive(self) -> bool:
         """A bound singleton reaching a scoped node through transients only."""
 
-        def reaches_scoped(i: int, seen: set[int]) -> bool:
+        def reaches_scoped(i: int, seen: set[Any]) -> bool:
             for d in self.edges(i):
                 if d in seen:
                     continue
@@ -123,6 +141,11 @@ class Model:
                 scope = self.nodes[d].scope
                 if scope == "request" or (scope == "transient" and reaches_scoped(d, seen)):
                     return True
+            for d in self.made(i):  # a product is built in i's scope, whatever d's scope
+                if ("made", d) not in seen:
+                    seen.add(("made", d))
+                    if reaches_scoped(d, seen):
+                        return True
             return False
 
         return any(
@@ -149,6 +172,7 @@ class Model:
             "__name__": __name__,
             "log": self.log,
             "Annotated": Annotated,
+            "Factory": Factory,
             "Named": Named,
             "asyncio": asyncio,
             "Item": Item,
@@ -156,12 +180,15 @@ class Model:
         source = []
         for i, node in enumerate(self.nodes):
             params = "".join(
-                f", p{j}: Annotated['N{d}', Named('n{d}')]"
-                if self.nodes[d].named
-                else f", p{j}: 'N{d}'"
+                f", p{j}: {_annotation(d, self.nodes[d].named, factory=j in node.factories)}"
                 for j, d in enumerate(node.deps)
             )
-            body = "".join(f"        self.p{j} = p{j}\n" for j in range(len(node.deps)))
+            body = "".join(
+                f"        self.p{j} = p{j}()\n        log.append(('product', {d}, id(self.p{j})))\n"
+                if j in node.factories
+                else f"        self.p{j} = p{j}\n"
+                for j, d in enumerate(node.deps)
+            )
             args = ", ".join(f"p{j}" for j in range(len(node.deps)))
             if node.wants_all:
                 params += ", items: 'list[Item]'"
@@ -230,11 +257,21 @@ class Model:
         return classes, Generated()
 
 
+def _annotation(d: int, named: bool, *, factory: bool) -> str:
+    """How a generated parameter asks for node ``d``: by name or not, through a factory or not."""
+    tp = f"Factory['N{d}']" if factory else f"'N{d}'"
+    return f"Annotated[{tp}, Named('n{d}')]" if named else tp
+
+
 @st.composite
 def graphs(
     draw: st.DrawFn, *, allow_problems: bool, allow_async: bool = False, allow_private: bool = False
 ) -> Model:
     n = draw(st.integers(min_value=1, max_value=7))
+    # Half the graphs take some dependencies through factories (none of the async ones: a
+    # factory of what needs an await returns an awaitable, which the generated constructors
+    # would have to await).
+    with_factories = not allow_async and draw(st.booleans())
     nodes = []
     for i in range(n):
         scope = draw(st.sampled_from(SCOPES))
@@ -244,6 +281,7 @@ def graphs(
         else:
             deps = draw(st.lists(st.integers(0, i - 1), max_size=3)) if i else []
         element = draw(st.integers(0, 3)) == 0
+        factories = {j for j in range(len(deps)) if with_factories and draw(st.booleans())}
         nodes.append(
             Node(
                 scope,
@@ -255,6 +293,7 @@ def graphs(
                 exposed=not element and allow_private and draw(st.booleans()),
                 element=element,
                 wants_all=draw(st.integers(0, 3)) == 0,
+                factories=factories,
             )
         )
     if allow_problems and n > 1:
@@ -266,7 +305,9 @@ def graphs(
         # element; a node takes the collection only when every element comes before it (so
         # no cycle runs through the collection).
         for i, node in enumerate(nodes):
-            node.deps = [d for d in node.deps if model.sees(i, d) and not nodes[d].element]
+            kept = [j for j, d in enumerate(node.deps) if model.sees(i, d) and not nodes[d].element]
+            node.factories = {kept.index(j) for j in node.factories if j in kept}
+            node.deps = [node.deps[j] for j in kept]
             if node.wants_all and any(m.element for m in nodes[i:]):
                 node.wants_all = False
     if not allow_problems:
@@ -355,8 +396,11 @@ def check_wiring_and_identity(
             assert a[i] is not c[i]
         else:
             assert a[i] is not b[i]
-        # Scoped dependencies are shared inside one scope.
+        # Scoped dependencies are shared inside one scope; a factory's product never is.
         for j, dep in enumerate(node.deps):
+            if j in node.factories:
+                assert getattr(a[i], f"p{j}") is not a[dep]
+                continue
             if model.nodes[dep].scope != "transient" and not model.hidden(dep):
                 assert getattr(a[i], f"p{j}") is a[dep]
             if model.nodes[dep].scope == "singleton":
@@ -413,6 +457,7 @@ def test_teardown_runs_in_reverse_creation_order(model: Model) -> None:
         resolve_all(scope, model, classes)
     created = [(n, i) for event, n, i in model.log if event == "create"]
     by_scope = [(n, i) for event, n, i in model.log if event == "dispose"]
+    products = {(n, i) for event, n, i in model.log if event == "product"}
     del model.log[:]
     container.close()
     by_container = [(n, i) for event, n, i in model.log if event == "dispose"]
@@ -420,5 +465,7 @@ def test_teardown_runs_in_reverse_creation_order(model: Model) -> None:
     assert by_scope == [c for c in reversed(created) if c in by_scope]
     assert by_container == [c for c in reversed(created) if c in by_container]
     assert sorted(by_scope + by_container) == sorted(created)  # each disposed once
-    assert all(model.nodes[n].scope != "singleton" for n, _ in by_scope)
-    assert all(model.nodes[n].scope != "request" for n, _ in by_container)
+    # What a factory built belongs to the scope the factory was resolved in, whatever the
+    # scope of its binding; everything else to the scope of its binding.
+    assert all(model.nodes[n].scope != "singleton" for n, i in by_scope if (n, i) not in products)
+    assert all(model.nodes[n].scope != "request" for n, i in by_container if (n, i) not in products)

@@ -2,13 +2,14 @@
 
 Hypothesis drives one container through random sequences of operations on random graphs of
 ``@resource`` classes (sync and async providers, singleton, request-scoped and transient
-bindings; some installed as private modules exposing their keys, which overrides replace
-from outside; some of them elements of the collection ``list[Item]`` instead, contributed
-by one install after another) and checks, after every step and at the end:
+bindings, some dependencies taken through a ``Factory`` that the constructor calls once;
+some installed as private modules exposing their keys, which overrides replace from
+outside; some of them elements of the collection ``list[Item]`` instead, contributed by one
+install after another) and checks, after every step and at the end:
 
 - everything served (and all it holds) was initialized exactly once;
 - nothing is built twice where it is cached (a singleton per override state, a scoped
-  instance per scope), and transients are new each time;
+  instance per scope), and transients and what factories build are new each time;
 - nothing is disposed twice, and nothing is served after its disposal (nor anything it
   holds); ending a scope, an override or the container disposes newest first;
 - nothing leaks: every instance built is disposed once the scopes, overrides and the
@@ -33,6 +34,7 @@ from hypothesis.stateful import (
 
 from injectq import (
     BindingRecord,
+    Factory,
     InjectQ,
     InjectQError,
     Module,
@@ -58,6 +60,8 @@ class Node:
     needs_async: bool
     reaches: set[int]  # every node this one depends on, directly or not
     element: bool = False  # its class is an element of list[Item] instead of bound itself
+    factories: set[int] = field(default_factory=set)  # positions in deps taking a Factory
+    builds_scope: bool = False  # building a new one needs a scope (what a factory needs)
 
 
 @dataclass
@@ -70,21 +74,30 @@ class Log:
 
 
 def make_node(
-    index: int, scope: str, is_async: bool, deps: list[int], nodes: list[Node], log: Log
+    index: int,
+    scope: str,
+    is_async: bool,
+    deps: list[int],
+    nodes: list[Node],
+    log: Log,
+    factories: set[int] = frozenset(),  # type: ignore[assignment]
 ) -> tuple[Node, Any, Any]:
     """The class of a new node, its provider, and the provider of its replacement."""
-    namespace: dict[str, Any] = {"log": log, "asyncio": asyncio, "Item": Item}
+    namespace: dict[str, Any] = {"log": log, "asyncio": asyncio, "Item": Item, "Factory": Factory}
     for d in deps:
         namespace[f"N{d}"] = nodes[d].cls
-    params = ", ".join(f"p{j}: N{d}" for j, d in enumerate(deps))
+    params = ", ".join(
+        f"p{j}: Factory[N{d}]" if j in factories else f"p{j}: N{d}" for j, d in enumerate(deps)
+    )
     args = ", ".join(f"p{j}" for j in range(len(deps)))
+    built = ", ".join(f"p{j}()" if j in factories else f"p{j}" for j in range(len(deps)))
     sleep = "    await asyncio.sleep(0)\n" if is_async else ""
     prefix = "async " if is_async else ""
     source = (
         f"class N{index}(Item):\n"
         f"    node = {index}\n"
         f"    def __init__(self{', ' if params else ''}{params}) -> None:\n"
-        f"        self.deps = ({args}{',' if args else ''})\n"
+        f"        self.deps = ({built}{',' if built else ''})\n"
         f"        log.created.append(self)\n"
         f"    def initialize(self) -> None:\n"
         f"        log.initialized.append(self)\n"
@@ -102,11 +115,24 @@ def make_node(
     exec(source, namespace)
     cls = resource(namespace[f"N{index}"])
     reaches = set(deps).union(*(nodes[d].reaches for d in deps))
-    needs_scope = scope == "request" or (
-        scope == "transient" and any(nodes[d].needs_scope for d in deps)
+    # A product is built with what its node needs, whatever that node's own scope.
+    builds_scope = any(
+        nodes[d].builds_scope if j in factories else nodes[d].needs_scope
+        for j, d in enumerate(deps)
     )
+    needs_scope = scope == "request" or (scope == "transient" and builds_scope)
     needs_async = is_async or any(nodes[d].needs_async for d in deps)
-    node = Node(cls, scope, is_async, deps, needs_scope, needs_async, reaches)
+    node = Node(
+        cls,
+        scope,
+        is_async,
+        deps,
+        needs_scope,
+        needs_async,
+        reaches,
+        factories=factories,
+        builds_scope=builds_scope,
+    )
     return node, namespace["make"], namespace["fake"]
 
 
@@ -203,7 +229,18 @@ class ContainerMachine(RuleBasedStateMachine):
                 and not n.element  # an element is reached through the collection only
             ]
             deps = data.draw(st.lists(st.sampled_from(allowed), max_size=3)) if allowed else []
-            node, make, fake = make_node(index, scope, is_async, deps, self.nodes, self.log)
+            # A factory of what needs no await (its calls would return awaitables), and for
+            # a singleton, of what needs no scope to build (no captive dependency).
+            factories = {
+                j
+                for j, d in enumerate(deps)
+                if not self.nodes[d].needs_async
+                and (scope != "singleton" or not self.nodes[d].builds_scope)
+                and data.draw(st.integers(0, 2)) == 0
+            }
+            node, make, fake = make_node(
+                index, scope, is_async, deps, self.nodes, self.log, factories
+            )
             node.element = not is_async and data.draw(st.booleans())
             self.nodes.append(node)
             self.fakes.append(fake)
@@ -360,15 +397,17 @@ class ContainerMachine(RuleBasedStateMachine):
     def check_served(self, obj: Any, k: int, *, fresh_expected: bool) -> None:
         """Identity per lifetime for obj and everything it holds; nothing disposed served."""
         disposed = self.disposed_ids()
-        stack = [(obj, k, fresh_expected, False)]
+        stack = [(obj, k, fresh_expected, False, False)]
         while stack:
-            current, i, must_be_new, in_singleton = stack.pop()
+            current, i, must_be_new, in_singleton, product = stack.pop()
             node = self.nodes[i]
             assert type(current).node == i
             assert id(current) not in disposed, f"served N{i} after its disposal"
             inits = sum(obj is current for obj in self.log.initialized)
             assert inits == 1, f"N{i} served initialized {inits} times"
-            if node.scope == "singleton":
+            if product:  # what a factory built: new, whatever its node's scope
+                assert id(current) not in self.walked, f"a factory's N{i} served twice"
+            elif node.scope == "singleton":
                 expected = self.singletons.setdefault(i, current)
                 assert current is expected, f"singleton N{i} built twice"
             elif node.scope == "request":
@@ -380,11 +419,12 @@ class ContainerMachine(RuleBasedStateMachine):
                 continue
             self.walked.add(id(current))
             self.keep.append(current)
-            if node.scope == "transient" and self.scopes and not in_singleton:
+            if (product or node.scope == "transient") and self.scopes and not in_singleton:
                 self.scopes[-1].transients.append(current)  # it belongs to the scope
-            inner = in_singleton or node.scope == "singleton"
-            for dep, d in zip(current.deps, node.deps, strict=True):
-                stack.append((dep, d, self.nodes[d].scope == "transient", inner))
+            inner = in_singleton or (node.scope == "singleton" and not product)
+            for j, (dep, d) in enumerate(zip(current.deps, node.deps, strict=True)):
+                made = j in node.factories
+                stack.append((dep, d, made or self.nodes[d].scope == "transient", inner, made))
 
     @invariant()
     def nothing_disposed_twice(self) -> None:
