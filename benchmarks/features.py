@@ -18,6 +18,8 @@ time over the baseline's (1.00x: the feature costs nothing beyond what it stands
 - ``factory``: a ``Factory[T]`` call building ``T(db, name)`` from its ``Assisted`` name and
   an injected singleton, against ``get()`` of a transient ``U(db, name="x")``: the same
   construction, with the name a default ("one transient resolution plus the call").
+- ``decorated``: a warm ``get()`` of a decorated singleton (two decorators), against a warm
+  ``get()`` of a plain singleton.
 
 To add a scenario, write a function returning a `Scenario` and list it in `SCENARIOS`.
 """
@@ -247,6 +249,49 @@ def factory() -> Scenario:
     )
 
 
+class Store:
+    pass
+
+
+class CachingStore(Store):
+    def __init__(self, inner: Store) -> None:
+        self.inner = inner
+
+
+def logged_store(store: Store) -> Store:
+    return CachingStore(store)
+
+
+def decorated() -> Scenario:
+    from injectq import InjectQ, Module
+
+    class Decorated(Module):
+        def configure(self) -> None:
+            self.bind(Store).singleton()
+            self.decorate(Store, CachingStore)
+            self.decorate(Store, logged_store)
+
+    class Plain(Module):
+        def configure(self) -> None:
+            self.bind(Store).singleton()
+
+    decorated_get, plain_get = InjectQ(Decorated()).get, InjectQ(Plain()).get
+
+    def check() -> None:
+        first = decorated_get(Store)
+        assert first is decorated_get(Store)
+        assert type(first.inner.inner) is Store  # type: ignore[attr-defined]
+        assert plain_get(Store) is plain_get(Store)
+
+    return Scenario(
+        "warm `get()` of a decorated singleton vs a plain one",
+        "about 1x",
+        lambda: decorated_get(Store),
+        lambda: plain_get(Store),
+        check,
+    )
+
+
 SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "collection": collection,
     "generic-singleton": lambda: _generic("singleton", direct=False),
@@ -255,6 +300,7 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "private-singleton": lambda: _private("singleton"),
     "private-transient": lambda: _private("transient"),
     "factory": factory,
+    "decorated": decorated,
 }
 
 

@@ -127,6 +127,9 @@ class _FunctionContext:
     def named_of(self, tp: Any) -> list[tuple[str, Any]]:
         return list(self.graph.named.get(tp, ()))
 
+    def wrapped(self, key: Key) -> Any:
+        return None  # a function is never a decorator
+
     def jit(self, key: Key) -> Any:
         assert self.param is not None
         asked_by = f"parameter '{self.param.name}' of {self.owner}"

@@ -68,6 +68,8 @@ def element_problems(el: Element) -> list[Problem]:
         ]
     if el.multi:
         what, call = f"An element of list[{describe(el.key)}]", "multibind"
+    elif el.kind == TargetKind.DECORATOR:
+        what, call = f"The decorator of {describe(el.key, el.name)}", "decorate"
     else:
         what, call = f"The binding of {describe(el.key)}", "bind"
     return [

@@ -16,7 +16,7 @@ from injectq._assemble import assemble
 from injectq._build import build
 from injectq._graph import Compiler, is_composite
 from injectq._keys import Key, describe, key_problem, product_key
-from injectq._module import Element
+from injectq._module import Element, TargetKind
 from injectq._nodes import (
     Binding,
     Graph,
@@ -114,8 +114,8 @@ def extend_graph(
 
     Only the new elements, and the bindings that asked (directly or not) for one of their
     keys, are compiled; every other node is kept, and so are the instances cached for it.
-    New elements that take part in collections, or reach one, compile the whole graph
-    instead (unchanged nodes, and their instances, are still kept).
+    New elements that take part in collections or decorator chains, or reach one, compile
+    the whole graph instead (unchanged nodes, and their instances, are still kept).
 
     Raises:
         BindingError: As `compile_graph`.
@@ -160,9 +160,9 @@ def extend_graph(
 
 
 def _composes(graph: Graph, records: tuple[Element, ...]) -> bool:
-    """Whether new elements make or replace part of a collection."""
+    """Whether new elements make or replace part of a collection or a decorator chain."""
     for el in records:
-        if el.multi:
+        if el.multi or el.kind == TargetKind.DECORATOR:
             return True
         if key_problem(el.key) is None:
             kept = graph.bindings.get(Key(el.key, el.name))

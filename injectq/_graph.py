@@ -9,9 +9,9 @@ for one of their keys; everything else is kept as it is):
    around when it is exposed (`injectq._private.place`).
    Defaults give way, overrides replace, two in one layer are a duplicate; misuse recorded
    by the DSL is reported, and its key is *claimed* so nothing that needs it is reported
-   again. ``multibind`` elements are set aside, and once every layer is in,
-   `injectq._assemble` drafts them (each element under a hidden key, and the collection
-   bound to ``list[T]``).
+   again. ``multibind`` and ``decorate`` elements are set aside, and once every layer is
+   in, `injectq._assemble` drafts them (each element under a hidden key, and the
+   collection bound to ``list[T]``; a decorated binding moved inside its decorators).
 2. **Drafts** (`Compiler._draft`): each winner becomes a draft: the frozen head of its
    `Binding` (scope, call kind, lifecycle) plus its target's signature, read once. The
    target is checked (abstract, wrong type, wrong instance).
@@ -46,6 +46,7 @@ from typing import Any
 import attrs
 
 import injectq._checks as checks
+import injectq._composite_checks as composite
 import injectq._keychecks as keychecks
 import injectq._products as products
 from injectq._introspect import CallKind, Signature, call_kind, read_callable, read_class
@@ -90,6 +91,8 @@ class _Draft:
     bound: bool = False  # a product's: built from a binding of its key (not just in time)
     product: _Draft | None = None  # a factory's: the draft of what each call builds
     product_of: Key | None = None  # a product's: the key of its factory (``Factory[T]``)
+    wraps: Any = None  # a decorator's: the node it decorates (its parameter of `decorates`)
+    decorates: Key | None = None  # a decorator's: the decorated key
 
     key = property(lambda self: self.head.key)
     scope = property(lambda self: self.head.scope)
@@ -128,13 +131,14 @@ class Compiler:
         self.private: dict[Key, list[Any]] = {}
         self.private_jit: list[_Draft] = []  # just in time inside a private module
         # Phase 1 sets these aside for `injectq._assemble`: per element type, its multibind
-        # elements (declarations too), in install order.
+        # elements (declarations too), and per key, its decorators, in install order.
         self.multi: dict[Any, list[Element]] = {}
         # Open generic bindings by open key; those added now; closed keys tried already.
         self.generics: dict[Key, OpenBinding] = dict(base.generics)
         self.open_added: list[Key] = []
         self.underived: set[Key] = set()
         self.asked_by = ""  # for a just-in-time root: who asked ("get(Repo[User])")
+        self.decorators: dict[Key, list[Element]] = {}
 
     # -- phase 1: winners -----------------------------------------------------------------
 
@@ -144,8 +148,8 @@ class Compiler:
         self.problems.extend(placement.problems)
         for el in elements:
             problem = key_problem(el.key)
-            if el.multi:
-                self._set_aside(el, problem)
+            if el.multi or el.kind == TargetKind.DECORATOR:
+                self._set_aside(el, problem, placement.keys.get(id(el)))
                 continue
             if el.problems:
                 self.problems.extend(checks.element_problems(el))
@@ -185,15 +189,20 @@ class Compiler:
                 if key.space is not None:
                     self.private.setdefault(Key(key.tp, key.name), []).append(draft)
 
-    def _set_aside(self, el: Element, problem: str | None) -> None:
-        """Keep a multibind element for `injectq._assemble`, or report it."""
+    def _set_aside(self, el: Element, problem: str | None, key: Key | None) -> None:
+        """Keep a multibind or decorate element for `injectq._assemble`, or report it.
+
+        ``key`` is where a decorator's key is visible (its private module's space).
+        """
         if problem is not None:
             self.problems.append(checks.invalid_key(el, problem))
             return
         if el.problems:
             self.problems.extend(checks.element_problems(el))
-        # One with problems still declares the collection: it was meant.
-        self.multi.setdefault(el.key, []).append(el)
+        if el.multi:  # one with problems still declares the collection: it was meant
+            self.multi.setdefault(el.key, []).append(el)
+        elif key is not None and not el.problems:
+            self.decorators.setdefault(key, []).append(el)
 
     def add_draft(self, key: Key, draft: _Draft) -> None:
         """Put ``draft`` in the graph being compiled under ``key``, in install order."""
@@ -205,7 +214,7 @@ class Compiler:
         """Redraft every kept binding that asked, directly or not, for a key drafted now.
 
         Returns False, leaving this compiler unusable, when one of them is part of a
-        collection: those are compiled with the whole graph.
+        collection or a decorator chain: those are compiled with the whole graph.
         """
         frontier: list[Any] = []
         for key in self.order:
@@ -274,6 +283,7 @@ class Compiler:
         source: Source,
         keep: bool = True,
         typevars: dict[Any, Any] | None = None,
+        decorator: bool = False,
     ) -> _Draft | None:
         """A draft's frozen head and signature, after checking its target.
 
@@ -282,10 +292,13 @@ class Compiler:
         """
 
         def where() -> tuple[str, ...]:
-            return (f"Bound at: {source}",)
+            return (f"{'Decorated' if decorator else 'Bound'} at: {source}",)
 
         served = Key(key.served, key.name)
-        problem = checks.target_problem(served, kind, target, where)
+        if decorator:
+            problem = composite.decorator_target_problem(served, kind, target, where)
+        else:
+            problem = checks.target_problem(served, kind, target, where)
         if problem is not None:
             self.problems.append(problem)
             return None
@@ -303,7 +316,7 @@ class Compiler:
             sig = read_callable(target, typevars=typevars)
             if call in (CallKind.GENERATOR, CallKind.ASYNC_GENERATOR):
                 resource = True
-            else:
+            elif not decorator:  # a decorator function may return the instance it was given
                 resource_cls = typing.get_origin(served.tp) or served.tp
         async_init, async_teardown = False, call is CallKind.ASYNC_GENERATOR
         if (
@@ -391,6 +404,15 @@ class Compiler:
             return None
         return self.base.find(key) if self.overlay else self.base.bindings.get(key)
 
+    def wrapped(self, key: Key) -> Any:
+        current = self.current
+        if current is None or current.decorates is None:
+            return None
+        decorated = current.decorates
+        if key.tp == decorated.tp and key.name in (None, decorated.name):
+            return current.wraps
+        return None
+
     def claimed(self, key: Key) -> bool:
         return any(Key(key.tp, key.name, s) in self.claimed_keys for s in chain(self.home))
 
@@ -467,6 +489,10 @@ class Compiler:
             return None
         node = self.lookup_in(inner, home)
         asker, param = self.current, self.current_param
+        if node is not None and composite.is_decorated(node):
+            self.problems.append(composite.factory_of_decorated(key, node, asker, param, self))
+            self.claimed_keys.add(key)
+            return None
         if node is not None and not products.can_build(node):
             self.problems.append(products.factory_target(key, node, asker, param, self.where))
             self.claimed_keys.add(key)
@@ -528,6 +554,10 @@ class Compiler:
             is_class=draft.head.kind == TargetKind.CLASS,
             where=lambda: self.where(draft),
         )
+        if problem is None and draft.decorates is not None:
+            problem = composite.decorator_parameter_problem(
+                draft.decorates, draft.head.target, sig, lambda: self.where(draft)
+            )
         if problem is not None:
             self.problems.append(problem)
             return
@@ -604,6 +634,9 @@ class Compiler:
         made = products.made_where(draft, self.where)
         if made is not None:  # a factory, or what it builds
             return made
+        if draft.decorates is not None:
+            name = composite.decorator_name(draft.head.target)
+            return (f"{draft.decorates} decorated by {name} at: {draft.source}",)
         if not draft.jit:
             return (f"{draft.key} bound at: {draft.source}",)
         if draft.head.closes is not None:
@@ -659,5 +692,9 @@ class Compiler:
 
 
 def is_composite(binding: Binding) -> bool:
-    """Whether ``binding`` is part of a collection (or is one)."""
-    return isinstance(binding.key.tp, Part) or binding.kind == TargetKind.COLLECTION
+    """Whether ``binding`` is part of a collection or a decorator chain (or is one)."""
+    return (
+        isinstance(binding.key.tp, Part)
+        or binding.kind == TargetKind.COLLECTION
+        or (binding.record is not None and binding.record.kind == TargetKind.DECORATOR)
+    )

@@ -11,13 +11,13 @@ mean and reports what is wrong with them. The builder and the records are in
 from __future__ import annotations
 
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar, overload
 
 import attrs
 from typing_extensions import TypeAliasType
 
-from injectq._keys import KeyOf, Target
+from injectq._keys import KeyOf, Provides, Target, describe
 from injectq._marks import PROVIDER_ATTR, SINGLETON, TRANSIENT, ProviderSpec
 from injectq._records import (
     BindingRecord,
@@ -131,6 +131,55 @@ class Module:
         record = self._record("multibind", key, target)
         record.multi = True
         return record
+
+    @overload
+    def decorate(
+        self,
+        key: type[K] | KeyOf[K],
+        decorator: type[K] | Callable[..., Provides[K]],
+        *,
+        name: str | None = None,
+    ) -> None: ...
+    @overload
+    def decorate(
+        self,
+        key: TypeAliasType | types.FunctionType,
+        decorator: Callable[..., Any],
+        *,
+        name: str | None = None,
+    ) -> None: ...
+    def decorate(self, key: Any, decorator: Any, *, name: str | None = None) -> None:
+        """Pass every instance of ``key``'s binding through ``decorator``.
+
+        ``decorator`` is a class or a function; its parameter annotated with ``key``'s type
+        receives the instance, its other parameters are injected, and what it returns is
+        what everyone receives. Several decorators of one key apply in install order, the
+        first innermost. The decorated binding keeps its scope (a singleton is decorated
+        once); overrides replace what is inside the decorators. For type checkers the
+        decorator must make a ``key``, as a target of `bind` must.
+
+        Args:
+            key: The decorated type.
+            decorator: A class or function with a parameter of type ``key``.
+            name: The name of the decorated binding, if it is a named one.
+
+        Raises:
+            UsageError: When called outside ``configure()``.
+        """
+        record = self._record("decorate", key, None)
+        record.kind = TargetKind.DECORATOR
+        record.target = decorator
+        if name is not None:
+            record.named(name)
+        if isinstance(decorator, type) or is_generic_class(decorator) or callable(decorator):
+            return
+        record.problems.append(
+            f"decorate() takes a class or a function, got {type(decorator).__name__} {decorator!r}"
+        )
+        record.hint = (
+            f"pass a class whose constructor takes a {describe(key)}, or a function taking a "
+            f"{describe(key)} and returning the decorated one."
+        )
 
     def _record(self, method: str, key: Any, target: Any) -> BindingRecord[Any]:
         recording = _RECORDING.get(id(self))

@@ -19,7 +19,7 @@ from injectq._compile import compile_graph
 from injectq._graph import Binding, Graph
 from injectq._keys import Key, describe
 from injectq._marks import SINGLETON, TRANSIENT
-from injectq._module import Element, Module, collect
+from injectq._module import Element, Module, TargetKind, collect
 from injectq._scopes import NoCopy
 from injectq._source import caller_source
 from injectq.errors import UsageError
@@ -100,9 +100,9 @@ def override_records(
 
 
 def _record_key(record: Element) -> Key | None:
-    """The key a record binds, or None when it replaces nothing (a collection's element)."""
-    if record.multi:
-        return None  # overrides add elements: they replace nothing
+    """The key a record binds, or None when it replaces nothing (an element, a decorator)."""
+    if record.multi or record.kind == TargetKind.DECORATOR:
+        return None  # overrides add elements and decorators: they replace nothing
     try:
         hash(record.key)
     except TypeError:  # an unhashable key; the compiler reports it
@@ -114,7 +114,8 @@ def layer_overrides(below: tuple[Element, ...], above: tuple[Element, ...]) -> t
     """Override records with ``above`` laid over ``below``: a key bound above wins.
 
     Within one layer two records of the same key are still a duplicate. Elements of
-    collections are kept from every layer (``list[T]`` bound above replaces a collection).
+    collections and decorators are kept from every layer (``list[T]`` bound above replaces
+    a collection).
     """
     replaced = {_record_key(r) for r in above} - {None}
     return (*(r for r in below if _record_key(r) not in replaced), *above)

@@ -10,22 +10,23 @@ the graph compiles, and functions passed to ``call()``/``acall()``/``@inject``, 
 3. an annotation that cannot be a key (``Literal[...]``, ``x: []``), or an open generic
    (``Repo[T]``, which says nothing about which ``Repo`` it wants): the default, else a
    problem;
-4. ``Provider[T]`` / ``AsyncProvider[T]``: a provider of ``T`` (for ``AsyncProvider``
+4. a decorator's parameter of the decorated key: the binding inside the decorator;
+5. ``Provider[T]`` / ``AsyncProvider[T]``: a provider of ``T`` (for ``AsyncProvider``
    one whose call returns an awaitable) when ``T`` is bound or can be made just in time,
    else the default or ``None`` for ``Provider[T] | None``, else a missing binding;
-5. ``Factory[T]`` / ``AsyncFactory[T]``: the factory of ``T`` (a bound ``Factory[T]`` key
+6. ``Factory[T]`` / ``AsyncFactory[T]``: the factory of ``T`` (a bound ``Factory[T]`` key
    is its binding), when ``T`` is bound to a class or provider or can be made just in
    time, else the default or ``None``, else a missing binding of ``T``;
-6. a bound key: its binding (``list[T]`` is bound to its collection once declared);
-7. the container type (``InjectQ``): the container itself;
-8. ``dict[str, T]`` / ``Mapping[str, T]``: the named bindings of ``T``;
-9. ``list[T]`` / ``Sequence[T]``: the collection of ``T`` (the binding of ``list[T]``),
-   else the default or ``None``, else a missing collection;
-10. a default value, then ``None`` for ``T | None``;
-11. ``type[C]`` of a class ``C``: the class itself (as Guice injects a ``TypeLiteral``; an
+7. a bound key: its binding (``list[T]`` is bound to its collection once declared);
+8. the container type (``InjectQ``): the container itself;
+9. ``dict[str, T]`` / ``Mapping[str, T]``: the named bindings of ``T``;
+10. ``list[T]`` / ``Sequence[T]``: the collection of ``T`` (the binding of ``list[T]``),
+    else the default or ``None``, else a missing collection;
+11. a default value, then ``None`` for ``T | None``;
+12. ``type[C]`` of a class ``C``: the class itself (as Guice injects a ``TypeLiteral``; an
     open generic's ``type[T]`` becomes ``type[User]`` for ``Repo[User]``);
-12. a concrete class: a just-in-time binding;
-13. otherwise a missing binding.
+13. a concrete class: a just-in-time binding;
+14. otherwise a missing binding.
 
 The planner reads no signature (`injectq._introspect` did) and renders no message: a
 problem is a `Refusal` that the caller turns into the compiler's text (`injectq._checks`).
@@ -129,6 +130,9 @@ class Context(Protocol):
         """The named nodes of ``tp``, in install order."""
         ...
 
+    def wrapped(self, key: Key) -> Any:
+        """While planning a decorator of ``key``: the node it decorates, else None."""
+
 
 def plan_param(p: Param, ctx: Context) -> DepDraft | Refusal:
     """Decide what parameter ``p`` receives (see the module docstring for the order)."""
@@ -148,6 +152,10 @@ def plan_param(p: Param, ctx: Context) -> DepDraft | Refusal:
             return DepDraft(p, Strategy.VALUE, value=p.default)
         return Refusal("invalid-key", p, reason=reason)
     key = Key(p.tp, p.name_of)
+    if not p.provider and not p.factory:
+        inner = ctx.wrapped(key)
+        if inner is not None:
+            return DepDraft(p, Strategy.BINDING, target=inner, key=inner.key)
     if p.factory:
         key = factory_key(key, awaitable=p.async_factory)
     if p.provider:

@@ -75,7 +75,8 @@ def place(elements: Iterable[Element]) -> Placement:
         plain = Key(el.key, el.name)
         space = el.space
         while space is not None and (space, plain) in exposed:
-            used.add((space, plain))
+            if el.kind != TargetKind.DECORATOR:  # a decorator binds nothing to expose
+                used.add((space, plain))
             space = space.parent
         keys[id(el)] = Key(el.key, el.name, space)
     problems = [
@@ -97,6 +98,7 @@ def _unbound(
         el
         for el in elements
         if id(el) in keys
+        and el.kind != TargetKind.DECORATOR
         and Key(el.key, el.name) == plain
         and keys[id(el)].space is not None
         and keys[id(el)].space is not expose.space

@@ -1,6 +1,6 @@
 """The DSL's records: the fluent `BindingRecord` builder, and the frozen `Element`.
 
-A ``bind(...)`` call (and each ``@provider`` method and ``multibind`` call)
+A ``bind(...)`` call (and each ``@provider`` method, ``multibind`` and ``decorate`` call)
 leaves a `BindingRecord` holding what was asked and where; when `injectq._module.collect`
 ends, each is frozen into an `Element` (Guice's name for a recorded statement), which
 nothing mutates afterwards. `Space` is the private module a record was made in.
@@ -44,6 +44,7 @@ class TargetKind:
     EXPOSE: Final = "expose"  # not a binding: a private module's expose(key) call
     COLLECTION: Final = "collection"  # never recorded: the compiled node of list[T]
     FACTORY: Final = "factory"  # a Factory[T] the compiler made: its target is T's product
+    DECORATOR: Final = "decorator"  # recorded by decorate(): wraps the binding of its key
 
 
 B = TypeVar("B", bound=Callable[..., Any])

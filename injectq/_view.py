@@ -11,6 +11,7 @@ import attrs
 from injectq._graph import Binding, Dep, Graph, Strategy
 from injectq._introspect import CallKind, call_kind
 from injectq._keys import Key, Part, describe
+from injectq._module import TargetKind
 from injectq._nodes import OpenBinding
 from injectq._open import scope_of
 
@@ -32,8 +33,9 @@ class DependencyInfo:
             ``"assisted"`` and ``"container"``).
         name: The binding name asked for, if any.
         names: For ``"mapping"``: the names of the bindings it receives, in install order.
-        part: When it receives an element of a collection: that element's label
-            (``Middleware (element 2 of list[Middleware])``).
+        part: When it receives an element of a collection or the binding inside a
+            decorator: that binding's label (``Middleware (element 2 of list[Middleware])``,
+            ``Repository (undecorated)``).
     """
 
     parameter: str
@@ -73,8 +75,10 @@ class BindingInfo:
         exposed_by: For a binding made inside a private module and seen outside it: the
             private module whose ``expose()`` made it visible there.
         role: ``""`` for a binding of its own key; ``"element"`` for an element of a
-            collection (``key`` is the element type).
-        part: For an element: how messages name it.
+            collection (``key`` is the element type); ``"inner"`` for a decorated binding
+            as it was bound, inside its decorators; ``"decorator"`` for each decorator
+            (the outermost holds the key; ``key`` and ``name`` are the decorated key's).
+        part: For the roles but the outermost decorator: how messages name it.
         open_generic: An open generic binding (its key holds a type variable, ``Repo[T]``):
             not resolved itself, it serves each closed key that matches it.
         closes: For a closed key served by an open binding (``Repo[User]``): that open
@@ -104,7 +108,7 @@ class BindingInfo:
 
     @property
     def label(self) -> str:
-        """``Handler named "email"``; an element's own label."""
+        """``Handler named "email"``; a part's own label (``Repository (undecorated)``)."""
         return self.part or describe(self.key, self.name)
 
     @property
@@ -145,13 +149,17 @@ def _public(key: Key) -> tuple[Any, str | None, str]:
     """The type and name a view shows for ``key``, and a part's label."""
     tp = key.tp
     if isinstance(tp, Part):
-        return tp.tp, None, tp.label
+        return tp.tp, tp.of.name if tp.role != "element" else None, tp.label
     return tp, key.name, ""
 
 
 def _role(binding: Binding) -> str:
     tp = binding.key.tp
-    return tp.role if isinstance(tp, Part) else ""
+    if isinstance(tp, Part) and tp.role in ("element", "inner"):
+        return tp.role
+    if binding.record is not None and binding.record.kind == TargetKind.DECORATOR:
+        return "decorator"
+    return ""
 
 
 def _info(binding: Binding) -> BindingInfo:
@@ -498,7 +506,9 @@ def _label_lines(info: BindingInfo) -> list[str]:
 
 
 def _what(info: BindingInfo, sep: str = " ") -> str:
-    """What a binding is: ``class Impl``, an instance, ``collection of 3``."""
+    """What a binding is: ``class Impl``, ``decorator Caching``, ``collection of 3``."""
+    if info.role == "decorator":
+        return f"decorator{sep}{info.target}"
     if info.kind == "collection":
         return f"collection of {len(info.dependencies)}"
     if info.kind == "instance" and sep == " ":

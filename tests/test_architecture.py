@@ -31,6 +31,7 @@ LAYERS: dict[str, float] = {
     "_checks": 3.1,
     "_nodes": 3.1,
     "_open": 3.15,
+    "_composite_checks": 3.15,
     "_products": 3.16,
     "_graph": 3.2,
     "_assemble": 3.22,

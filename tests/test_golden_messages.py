@@ -282,6 +282,25 @@ def _factory_captive(m: Module) -> None:
     m.bind(RequestData).scoped()  # table-data
 
 
+class Wrapper(Service):
+    def __init__(self, inner: Service) -> None:
+        self.inner = inner
+
+
+class NoInner(Service):
+    def __init__(self, other: Other) -> None:
+        self.other = other
+
+
+def _decorate_unbound(m: Module) -> None:
+    m.decorate(Service, Wrapper)  # decorate-unbound
+
+
+def _decorator_parameter(m: Module) -> None:
+    m.bind(Service)
+    m.decorate(Service, NoInner)  # no-inner
+
+
 CASES: list[tuple[str, Callable[[Module], None]]] = [
     ("empty-name", _empty_name),
     ("string-key", _string_key),
@@ -311,6 +330,8 @@ CASES: list[tuple[str, Callable[[Module], None]]] = [
     ("factory-target", _factory_target),
     ("assisted-injected", _assisted_injected),
     ("factory-captive", _factory_captive),
+    ("decorate-unbound", _decorate_unbound),
+    ("decorator-parameter", _decorator_parameter),
 ]
 
 
@@ -456,6 +477,14 @@ EXPECTED: dict[str, str] = {
    Table bound at: {HERE}:{L:table} (in Golden)
    RequestData bound at: {HERE}:{L:table-data} (in Golden)
    Hint: make Table scoped "request" too, or take Provider[Factory[Line]] instead, which resolves it in the scope active when called.""",  # noqa: E501
+    "decorate-unbound": """\
+1) [decorate-unbound] decorate(Service, Wrapper): nothing binds Service, so there is nothing to decorate.
+   Decorated at: {HERE}:{L:decorate-unbound} (in Golden)
+   Hint: bind it, e.g. self.bind(Service, Impl), in this module or one installed with it: a decorator wraps a binding and never makes one (not even just in time).""",  # noqa: E501
+    "decorator-parameter": """\
+1) [decorator-parameter] decorate(Service, NoInner): NoInner.__init__ has no parameter of type Service to receive the instance it decorates.
+   Service decorated by NoInner at: {HERE}:{L:no-inner} (in Golden)
+   Hint: add a parameter annotated Service, e.g. def __init__(self, inner: Service, ...) -> None.""",  # noqa: E501
 }
 
 
@@ -475,6 +504,8 @@ def test_every_problem_code_has_a_golden_text() -> None:
         "assisted-parameter",
         "captive-dependency",
         "cycle",
+        "decorate-unbound",
+        "decorator-parameter",
         "duplicate-binding",
         "expose-unbound",
         "generic-mismatch",

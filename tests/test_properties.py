@@ -8,7 +8,9 @@ consumer's scope, which closes no cycle but can capture a scoped binding). Nodes
 one of two private modules, exposed or kept; a parameter naming a kept node of another
 module is a key it cannot see. Some nodes are elements of the collection ``list[Item]``
 instead of bound to their class (contributed from a private module too), and some nodes
-take that collection (``items: list[Item]``), which may be declared by no module. The
+take that collection (``items: list[Item]``), which may be declared by no module. Some
+bindings are decorated (in the module that binds them) by a class that wraps the instance
+and logs its own creation and disposal. The
 reference model below predicts which problems ``install`` must report; for valid graphs the
 tests resolve every node and check wiring, identity per scope and teardown order.
 """
@@ -52,6 +54,7 @@ class Node:
     element: bool = False  # an element of list[Item] (its class), not bound to its class
     wants_all: bool = False  # takes `items: list[Item]`
     factories: set[int] = field(default_factory=set)  # positions in deps taking a Factory
+    decorated: bool = False  # its binding is decorated by D{i}, which wraps the instance
 
 
 @dataclass
@@ -208,11 +211,17 @@ class Model:
                 f"        log.append(('create', {i}, id(self)))\n"
                 f"    def dispose(self) -> None:\n"
                 f"        log.append(('dispose', {i}, id(self)))\n"
+                f"class D{i}(N{i}):\n"
+                f"    def __init__(self, inner: 'N{i}') -> None:\n"
+                f"        self.__dict__.update(vars(inner))  # its p0, p1... and items\n"
+                f"        self.inner = inner\n"
+                f"        log.append(('create', {i}, id(self)))\n"
                 f"{make}"
             )
         exec("".join(source), namespace)
         classes = [resource(namespace[f"N{i}"]) for i in range(len(self.nodes))]
         providers = [namespace[f"make_N{i}"] for i in range(len(self.nodes))]
+        decorators = [namespace[f"D{i}"] for i in range(len(self.nodes))]
         nodes = self.nodes
         declared = self.declared
 
@@ -236,6 +245,8 @@ class Model:
                     builder.singleton()
                 else:
                     builder.transient()
+                if node.decorated:
+                    module.decorate(cls, decorators[i], name=name)
                 if isinstance(module, PrivateModule) and node.exposed:
                     module.expose(cls, name=name)
 
@@ -294,6 +305,7 @@ def graphs(
                 element=element,
                 wants_all=draw(st.integers(0, 3)) == 0,
                 factories=factories,
+                decorated=not element and draw(st.integers(0, 3)) == 0,
             )
         )
     if allow_problems and n > 1:
@@ -310,6 +322,9 @@ def graphs(
             node.deps = [node.deps[j] for j in kept]
             if node.wants_all and any(m.element for m in nodes[i:]):
                 node.wants_all = False
+    for node in nodes:  # a factory of a decorated binding is an install-time problem
+        for j in node.factories:
+            nodes[node.deps[j]].decorated = False
     if not allow_problems:
         # Keep valid graphs valid: turn singletons into scoped ones until none is captive.
         while model.captive():
@@ -388,7 +403,9 @@ def check_wiring_and_identity(
         if model.hidden(i):
             continue
         for j, dep in enumerate(node.deps):
-            assert type(getattr(a[i], f"p{j}")) is classes[dep]
+            received = getattr(a[i], f"p{j}")
+            assert isinstance(received, classes[dep])
+            assert hasattr(received, "inner") == model.nodes[dep].decorated  # decorated: D
         if node.scope == "singleton":
             assert a[i] is b[i] is c[i]
         elif node.scope == "request":

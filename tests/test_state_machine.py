@@ -5,7 +5,8 @@ Hypothesis drives one container through random sequences of operations on random
 bindings, some dependencies taken through a ``Factory`` that the constructor calls once;
 some installed as private modules exposing their keys, which overrides replace from
 outside; some of them elements of the collection ``list[Item]`` instead, contributed by one
-install after another) and checks, after every step and at the end:
+install after another; some decorated by a class that wraps what overrides replace) and
+checks, after every step and at the end:
 
 - everything served (and all it holds) was initialized exactly once;
 - nothing is built twice where it is cached (a singleton per override state, a scoped
@@ -62,6 +63,8 @@ class Node:
     element: bool = False  # its class is an element of list[Item] instead of bound itself
     factories: set[int] = field(default_factory=set)  # positions in deps taking a Factory
     builds_scope: bool = False  # building a new one needs a scope (what a factory needs)
+    decorator: Any = None  # the class decorating its binding (every one is made, not used)
+    decorated: bool = False  # its binding is decorated (never the product of a factory)
 
 
 @dataclass
@@ -105,6 +108,11 @@ def make_node(
         f"        log.disposed.append(self)\n"
         f"class Fake{index}(N{index}):\n"
         f"    pass\n"
+        f"class Deco{index}(N{index}):\n"
+        f"    def __init__(self, inner: N{index}) -> None:\n"
+        f"        self.inner = inner\n"
+        f"        self.deps = inner.deps\n"
+        f"        log.created.append(self)\n"
         f"{prefix}def make({params}) -> N{index}:\n"
         f"{sleep}"
         f"    return N{index}({args})\n"
@@ -133,16 +141,22 @@ def make_node(
         factories=factories,
         builds_scope=builds_scope,
     )
+    node.decorator = namespace[f"Deco{index}"]
     return node, namespace["make"], namespace["fake"]
 
 
 def binding_module(
-    bindings: list[tuple[Node, Any]], *, private: bool = False, declare: bool = False
+    bindings: list[tuple[Node, Any]],
+    *,
+    private: bool = False,
+    declare: bool = False,
+    decorate: bool = True,
 ) -> Module:
     """A module binding each node to its target; a private module exposing each of them.
 
     An element node is contributed to list[Item] instead (from inside the private module
-    too: the collection is everyone's); ``declare`` declares the collection.
+    too: the collection is everyone's); ``declare`` declares the collection; with
+    ``decorate``, the decorated nodes are decorated.
     """
 
     def bind_all(module: Module) -> None:
@@ -154,6 +168,8 @@ def binding_module(
                 builder = module.multibind(Item, node.cls)
             else:
                 builder = module.bind(node.cls).to_provider(target)
+                if decorate and node.decorated:
+                    module.decorate(node.cls, node.decorator)
             if node.scope == "singleton":
                 builder.singleton()
             elif node.scope == "request":
@@ -180,6 +196,10 @@ class OpenScope:
     manager: Any
     scope: Any
     cached: dict[int, Any] = field(default_factory=dict)
+    wrapped: dict[int, Any] = field(default_factory=dict)  # what each cached decorator wraps
+    # Everything the scope owns, also what an override unpinned from `cached`: its disposal
+    # still comes with the scope's, first when an override ends.
+    owned: list[Any] = field(default_factory=list)
     transients: list[Any] = field(default_factory=list)
 
 
@@ -235,6 +255,7 @@ class ContainerMachine(RuleBasedStateMachine):
                 j
                 for j, d in enumerate(deps)
                 if not self.nodes[d].needs_async
+                and not self.nodes[d].decorated  # a factory of it would be refused
                 and (scope != "singleton" or not self.nodes[d].builds_scope)
                 and data.draw(st.integers(0, 2)) == 0
             }
@@ -242,6 +263,7 @@ class ContainerMachine(RuleBasedStateMachine):
                 index, scope, is_async, deps, self.nodes, self.log, factories
             )
             node.element = not is_async and data.draw(st.booleans())
+            node.decorated = not node.element and data.draw(st.integers(0, 2)) == 0
             self.nodes.append(node)
             self.fakes.append(fake)
             bindings.append((node, make))
@@ -260,7 +282,7 @@ class ContainerMachine(RuleBasedStateMachine):
         top = self.scopes.pop()
         self.in_reverse_creation_order(lambda: top.manager.__exit__(None, None, None))
         disposed = self.disposed_ids()
-        for obj in [*top.cached.values(), *top.transients]:
+        for obj in [*top.cached.values(), *top.wrapped.values(), *top.transients]:
             assert id(obj) in disposed, f"{type(obj).__name__} of a scope not disposed at its end"
 
     @precondition(lambda self: not self.closed and any(not n.element for n in self.nodes))
@@ -273,7 +295,8 @@ class ContainerMachine(RuleBasedStateMachine):
         for open_scope in self.scopes:  # which scoped instances an override renews: unpinned
             for i in affected:
                 open_scope.cached.pop(i, None)
-        manager = self.container.override(binding_module([(node, self.fakes[k])]))
+                open_scope.wrapped.pop(i, None)
+        manager = self.container.override(binding_module([(node, self.fakes[k])], decorate=False))
         manager.__enter__()
         self.overrides.append(OpenOverride(manager, k, saved))
 
@@ -291,6 +314,7 @@ class ContainerMachine(RuleBasedStateMachine):
         for open_scope in self.scopes:
             for i in affected:
                 open_scope.cached.pop(i, None)
+                open_scope.wrapped.pop(i, None)
 
     @precondition(lambda self: any(not n.element for n in self.nodes))
     @rule(data=st.data(), sync=st.integers(0, 3), enter=st.booleans())
@@ -377,7 +401,7 @@ class ContainerMachine(RuleBasedStateMachine):
         born = {id(obj): n for n, obj in enumerate(self.log.created)}
         owner: dict[int, int] = {}
         for depth, open_scope in enumerate(self.scopes):
-            for obj in [*open_scope.cached.values(), *open_scope.transients]:
+            for obj in open_scope.owned:
                 owner[id(obj)] = depth
         done = [id(obj) for obj in self.log.disposed[before:]]
         expected = sorted(done, key=lambda i: (-owner.get(i, -1), -born[i]))
@@ -413,6 +437,8 @@ class ContainerMachine(RuleBasedStateMachine):
             elif node.scope == "request":
                 expected = self.scopes[-1].cached.setdefault(i, current)
                 assert current is expected, f"scoped N{i} built twice in one scope"
+                if id(current) not in self.walked:
+                    self.scopes[-1].owned.append(current)
             elif must_be_new:
                 assert id(current) not in self.walked, f"transient N{i} served twice"
             if id(current) in self.walked:
@@ -421,6 +447,19 @@ class ContainerMachine(RuleBasedStateMachine):
             self.keep.append(current)
             if (product or node.scope == "transient") and self.scopes and not in_singleton:
                 self.scopes[-1].transients.append(current)  # it belongs to the scope
+                self.scopes[-1].owned.append(current)
+            wrapped = getattr(current, "inner", None)  # a decorator's: it lives where that does
+            if wrapped is not None:
+                assert isinstance(wrapped, node.cls)
+                assert sum(obj is wrapped for obj in self.log.initialized) == 1
+                self.walked.add(id(wrapped))
+                self.keep.append(wrapped)
+                if node.scope == "request" and not product:
+                    self.scopes[-1].wrapped[i] = wrapped
+                    self.scopes[-1].owned.append(wrapped)
+                elif (product or node.scope == "transient") and self.scopes and not in_singleton:
+                    self.scopes[-1].transients.append(wrapped)
+                    self.scopes[-1].owned.append(wrapped)
             inner = in_singleton or (node.scope == "singleton" and not product)
             for j, (dep, d) in enumerate(zip(current.deps, node.deps, strict=True)):
                 made = j in node.factories

@@ -186,3 +186,17 @@ def test_explain_shows_the_elements_of_a_collection_parameter() -> None:
         "  [singleton, class Metrics]"
     )
     assert lines[3].startswith("    └── #2: Plugin (element 2 of list[Plugin])")
+
+
+def test_explain_shows_a_decorator_chain() -> None:
+    """`explain` of a decorated key shows the decorator, then the binding inside it."""
+    result = cli("explain", "tests.cli_fixtures.wiring:DecoratedModule", "Store")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"Store  [singleton, decorator CachedStore]  {HERE}:")
+    assert lines[1].startswith(
+        "└── inner: Store (undecorated)  =>  Store (undecorated)  [singleton, class Store]"
+    )
+    graph = cli("graph", "tests.cli_fixtures.wiring:DecoratedModule", "--format", "mermaid")
+    assert "Store<br/>decorator: CachedStore" in graph.stdout
+    assert '-->|"inner"|' in graph.stdout

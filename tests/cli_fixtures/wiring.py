@@ -98,3 +98,19 @@ class PluginsModule(Module):
         self.multibind(Plugin, Metrics).singleton()
         self.multibind(Plugin, Tracing)
         self.bind(PluginHost)
+
+
+class Store:
+    def load(self) -> str:
+        return "stored"
+
+
+class CachedStore(Store):
+    def __init__(self, inner: Store) -> None:
+        self.inner = inner
+
+
+class DecoratedModule(Module):
+    def configure(self) -> None:
+        self.bind(Store).singleton()
+        self.decorate(Store, CachedStore)
