@@ -20,7 +20,8 @@ from __future__ import annotations
 import attrs
 
 import injectq._composite_checks as composite
-from injectq._graph import Compiler, _Draft
+from injectq._drafts import Draft as _Draft
+from injectq._graph import Compiler
 from injectq._introspect import CallKind, Param, list_of
 from injectq._keys import Key, Part, describe
 from injectq._marks import TRANSIENT

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from injectq._graph import Compiler, _Draft
+from injectq._drafts import Draft as _Draft
+from injectq._graph import Compiler
 from injectq._keys import Key
 from injectq._module import TargetKind
 from injectq._nodes import Binding, Dep, Graph, unchanged

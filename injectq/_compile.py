@@ -14,7 +14,7 @@ from typing import Any, Final
 import injectq._checks as checks
 from injectq._assemble import assemble
 from injectq._build import build
-from injectq._graph import Compiler, is_composite
+from injectq._graph import Compiler
 from injectq._keys import Key, describe, key_problem, product_key
 from injectq._module import Element, TargetKind
 from injectq._nodes import (
@@ -23,6 +23,7 @@ from injectq._nodes import (
     carry_overlay,
     declared_context,
     empty_graph,
+    is_composite,
     next_graph,
     open_matches,
 )

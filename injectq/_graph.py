@@ -13,8 +13,9 @@ for one of their keys; everything else is kept as it is):
    in, `injectq._assemble` drafts them (each element under a hidden key, and the
    collection bound to ``list[T]``; a decorated binding moved inside its decorators).
 2. **Drafts** (`Compiler._draft`): each winner becomes a draft: the frozen head of its
-   `Binding` (scope, call kind, lifecycle) plus its target's signature, read once. The
-   target is checked (abstract, wrong type, wrong instance).
+   `Binding` (scope, call kind, lifecycle) plus its target's signature, read once
+   (`injectq._drafts.make_draft`). The target is checked (abstract, wrong type, wrong
+   instance).
 3. **Dependencies** (`Compiler.resolve_all`): every parameter of every draft goes through
    the one planner (`injectq._plan.plan_param`), looking its key up from the draft's own
    space outwards; a concrete class that is needed but not bound becomes a just-in-time
@@ -37,70 +38,37 @@ its overlay (`Graph.jit`, Guice's ``jitBindings``), so the graph is never copied
 
 from __future__ import annotations
 
-import inspect
 import typing
 from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
-import attrs
-
 import injectq._checks as checks
 import injectq._composite_checks as composite
+import injectq._graph_checks as graph_checks
 import injectq._keychecks as keychecks
 import injectq._products as products
-from injectq._introspect import CallKind, Signature, call_kind, read_callable, read_class
-from injectq._keys import Key, Part, describe, key_problem, product_key
+from injectq._drafts import Draft as _Draft
+from injectq._drafts import make_draft
+from injectq._keys import Key, describe, key_problem, product_key
 from injectq._marks import SINGLETON, TRANSIENT, class_scope
-from injectq._marks import is_resource_class as _is_resource
 from injectq._module import Element, Space, TargetKind
 from injectq._nodes import (
     Binding,
     Dep,
     Graph,
     OpenBinding,
+    is_composite,
     open_keepers,
     plain_jit,
 )
 from injectq._open import derive, is_open, open_param, register, replaced_by_open
-from injectq._plan import DepDraft, Refusal, Strategy, plan_param
+from injectq._plan import Refusal, Strategy, plan_param
 from injectq._private import chain, hoist, keepers, place, visible
 from injectq._source import Source, object_source
 from injectq.errors import BindingError, CircularDependencyError, Problem
 
-__all__ = ["Binding", "Compiler", "Dep", "Graph", "Strategy", "is_composite"]
-
-
-@attrs.define(eq=False)
-class _Draft:
-    """A binding being compiled: its frozen head, plus what the dependency phase fills in.
-
-    The head holds every field of the final `Binding` except ``deps`` and ``needs_async``.
-    """
-
-    head: Binding
-    sig: Signature | None
-    deps: list[DepDraft] = attrs.field(factory=list)
-    needs_async: bool | None = None
-    built: Binding | None = None
-    needed_by: _Draft | None = None  # the draft whose parameter made this one just in time
-    needed_as: str = ""  # the name of that parameter
-    asked_by: str = ""  # for a just-in-time root: who asked ("get(A)")
-    queued: bool = False  # in the dependency phase's queue already
-    home: Space | None = None  # where its parameters are looked up (its private module)
-    bound: bool = False  # a product's: built from a binding of its key (not just in time)
-    product: _Draft | None = None  # a factory's: the draft of what each call builds
-    product_of: Key | None = None  # a product's: the key of its factory (``Factory[T]``)
-    wraps: Any = None  # a decorator's: the node it decorates (its parameter of `decorates`)
-    decorates: Key | None = None  # a decorator's: the decorated key
-
-    key = property(lambda self: self.head.key)
-    scope = property(lambda self: self.head.scope)
-    source = property(lambda self: self.head.source)
-    jit = property(lambda self: self.head.jit)
-    kind = property(lambda self: self.head.kind)
-    record = property(lambda self: self.head.record)
-    target = property(lambda self: self.head.target)
+__all__ = ["Binding", "Compiler", "Dep", "Graph", "Strategy"]
 
 
 def _is_draft(node: Any) -> bool:
@@ -285,70 +253,21 @@ class Compiler:
         typevars: dict[Any, Any] | None = None,
         decorator: bool = False,
     ) -> _Draft | None:
-        """A draft's frozen head and signature, after checking its target.
-
-        ``typevars`` is given for a closed key served by an open binding ``el`` (its
-        provider is read with them filled in); such a draft counts as just in time.
-        """
-
-        def where() -> tuple[str, ...]:
-            return (f"{'Decorated' if decorator else 'Bound'} at: {source}",)
-
-        served = Key(key.served, key.name)
-        if decorator:
-            problem = composite.decorator_target_problem(served, kind, target, where)
-        else:
-            problem = checks.target_problem(served, kind, target, where)
-        if problem is not None:
-            self.problems.append(problem)
-            return None
-        call, sig, resource_cls = CallKind.SYNC, None, None
-        resource = False
-        if kind == TargetKind.CLASS:
-            resource_cls = typing.get_origin(target) or target
-            sig = read_class(target)
-        elif kind == TargetKind.INSTANCE:
-            resource_cls = type(target)
-        elif kind == TargetKind.CONTEXT:
-            pass  # handed in at scope entry: no signature, never disposed
-        else:
-            call = call_kind(target)
-            sig = read_callable(target, typevars=typevars)
-            if call in (CallKind.GENERATOR, CallKind.ASYNC_GENERATOR):
-                resource = True
-            elif not decorator:  # a decorator function may return the instance it was given
-                resource_cls = typing.get_origin(served.tp) or served.tp
-        async_init, async_teardown = False, call is CallKind.ASYNC_GENERATOR
-        if (
-            resource_cls is not None
-            and isinstance(resource_cls, type)
-            and _is_resource(resource_cls)
-        ):
-            resource = True
-            init = getattr(resource_cls, "initialize", None)
-            dispose = getattr(resource_cls, "dispose", None)
-            async_init = init is not None and inspect.iscoroutinefunction(init)
-            async_teardown = dispose is not None and inspect.iscoroutinefunction(dispose)
-        head = Binding(
+        """A draft's frozen head and signature, after checking its target (`make_draft`)."""
+        made = make_draft(
             key,
-            scope,
+            el,
             kind,
             target,
-            call,
-            (),
-            source,
-            resource,
-            async_init,
-            async_teardown,
-            needs_async=False,
-            eager=el.eager if el is not None else False,
-            jit=el is None or typevars is not None,
-            record=el,
-            default=el.default if el is not None else False,
+            scope=scope,
+            source=source,
+            typevars=typevars,
+            decorator=decorator,
         )
-        if not keep:
+        if isinstance(made, Problem):
+            self.problems.append(made)
             return None
-        return _Draft(head, sig, home=el.space if el is not None else key.space)
+        return made if keep else None
 
     # -- phase 3: dependencies ------------------------------------------------------------
 
@@ -674,27 +593,18 @@ class Compiler:
 
     def check(self) -> None:
         roots = [self.drafts[k] for k in self.order]
-        found = checks.cycles(roots, _is_draft)
+        found = graph_checks.cycles(roots, _is_draft)
         if found:
             self.has_cycle = True
             self.problems.extend(found)
             return
         made = [d.product for d in roots if d.product is not None]
-        self.problems.extend(checks.captives(roots, self.lookup))
+        self.problems.extend(graph_checks.captives(roots, self.lookup))
         self.problems.extend(products.assisted_problems([*roots, *made], self.where))
         for draft in [*roots, *made]:  # a factory is sync; what it builds may not be
-            checks.needs_async(draft, _is_draft)
+            graph_checks.needs_async(draft, _is_draft)
 
     def fail(self, modules: tuple[str, ...]) -> None:
         if self.problems:
             cls = CircularDependencyError if self.has_cycle else BindingError
             raise cls(self.problems, modules)
-
-
-def is_composite(binding: Binding) -> bool:
-    """Whether ``binding`` is part of a collection or a decorator chain (or is one)."""
-    return (
-        isinstance(binding.key.tp, Part)
-        or binding.kind == TargetKind.COLLECTION
-        or (binding.record is not None and binding.record.kind == TargetKind.DECORATOR)
-    )

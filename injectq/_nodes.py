@@ -17,7 +17,7 @@ import attrs
 
 from injectq._generics import match
 from injectq._introspect import CallKind
-from injectq._keys import Key
+from injectq._keys import Key, Part
 from injectq._module import Element, TargetKind
 from injectq._plan import Strategy
 from injectq._source import Source
@@ -30,6 +30,7 @@ __all__ = [
     "carry_overlay",
     "declared_context",
     "empty_graph",
+    "is_composite",
     "next_graph",
     "open_keepers",
     "open_matches",
@@ -459,3 +460,12 @@ def declared_context(
         name: MappingProxyType({k: find(k) for k in dict.fromkeys(declared)})
         for name, declared in keys.items()
     }
+
+
+def is_composite(binding: Binding) -> bool:
+    """Whether ``binding`` is part of a collection or a decorator chain (or is one)."""
+    return (
+        isinstance(binding.key.tp, Part)
+        or binding.kind == TargetKind.COLLECTION
+        or (binding.record is not None and binding.record.kind == TargetKind.DECORATOR)
+    )

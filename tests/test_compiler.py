@@ -11,7 +11,7 @@ from typing import Any
 import attrs
 import pytest
 
-import injectq._graph
+import injectq._drafts
 import injectq._introspect
 import injectq._source
 from injectq import (
@@ -89,7 +89,7 @@ def _counting_reads(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
         read.append(cls)
         return real(cls)
 
-    monkeypatch.setattr(injectq._graph, "read_class", counting)
+    monkeypatch.setattr(injectq._drafts, "read_class", counting)
     return read
 
 

@@ -1,0 +1,174 @@
+"""The compiler's whole-graph checks: cycles, captive dependencies, and what needs an await.
+
+They run in phase 4 (`injectq._graph.Compiler.check`) over the drafts, once every
+parameter is planned; like `injectq._checks` they return `Problem` records, run no user
+code, and their texts are pinned by the golden tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from injectq._checks import annotation
+from injectq._introspect import CallKind
+from injectq._keys import Key
+from injectq._marks import SINGLETON, TRANSIENT
+from injectq._module import TargetKind
+from injectq._plan import Strategy
+from injectq.errors import Problem
+
+__all__ = ["captives", "cycles", "needs_async"]
+
+
+# -- whole-graph checks --------------------------------------------------------------------
+
+
+def _eager_targets(node: Any) -> list[Any]:
+    return [t for d in node.deps for t in d.targets()]
+
+
+def cycles(roots: Sequence[Any], is_draft: Callable[[Any], bool]) -> list[Problem]:
+    """Every dependency cycle among the drafts, each reported once with its path."""
+    problems: list[Problem] = []
+    done: set[int] = set()
+    reported: set[frozenset[int]] = set()
+    for root in roots:
+        if id(root) in done:
+            continue
+        path: list[Any] = [root]
+        on_path: dict[int, int] = {id(root): 0}
+        stack: list[tuple[Any, list[Any], int]] = [(root, _drafts_of(root, is_draft), 0)]
+        while stack:
+            node, targets, index = stack[-1]
+            if index == len(targets):
+                stack.pop()
+                path.pop()
+                del on_path[id(node)]
+                done.add(id(node))
+                continue
+            stack[-1] = (node, targets, index + 1)
+            target = targets[index]
+            if id(target) in on_path:
+                cycle = path[on_path[id(target)] :]
+                ident = frozenset(id(s) for s in cycle)
+                if ident not in reported:
+                    reported.add(ident)
+                    problems.append(_cycle(cycle))
+            elif id(target) not in done:
+                on_path[id(target)] = len(path)
+                path.append(target)
+                stack.append((target, _drafts_of(target, is_draft), 0))
+    return problems
+
+
+def _drafts_of(node: Any, is_draft: Callable[[Any], bool]) -> list[Any]:
+    return [t for t in _eager_targets(node) if is_draft(t)]
+
+
+def _cycle(cycle: list[Any]) -> Problem:
+    path = " -> ".join(str(s.key) for s in [*cycle, cycle[0]])
+    details = [f"{s.key} {'defined' if s.jit else 'bound'} at: {s.source}" for s in cycle]
+    return Problem(
+        "cycle",
+        f"Dependency cycle: {path}.",
+        tuple(details),
+        "break the cycle: let one side take Provider[T] (resolved when called) instead of T, "
+        "or move the shared part into a third class.",
+    )
+
+
+def captives(roots: Sequence[Any], lookup: Callable[[Key], Any]) -> list[Problem]:
+    """Each singleton among ``roots`` that would capture a scoped binding.
+
+    A factory builds its product in the scope it was resolved in, so a singleton that takes
+    a ``Factory[T]`` holds what building ``T`` needs (``lookup`` finds a compiled node's
+    factory by key).
+    """
+    problems: list[Problem] = []
+    for node in roots:
+        if node.scope != SINGLETON:
+            continue
+        found = _find_scoped(node, lookup)
+        if found is None:
+            continue
+        path, scoped = found
+        via = f" (via {' -> '.join(str(n.key) for n in path[1:-1])})" if len(path) > 2 else ""
+        # Through a factory the singleton takes, it is the factory that must be resolved late.
+        lazy = path[1] if getattr(path[1], "product", None) is not None else scoped
+        problems.append(
+            Problem(
+                "captive-dependency",
+                f"Singleton {node.key} depends on {scoped.key}, {_scoped(scoped)}{via}.",
+                (f"{node.key} bound at: {node.source}", f"{scoped.key} bound at: {scoped.source}"),
+                f'make {node.key} scoped "{scoped.scope}" too, or take '
+                f"Provider[{annotation(lazy.key)}] instead, which resolves it in the scope "
+                "active when called.",
+            )
+        )
+    return problems
+
+
+def _scoped(node: Any) -> str:
+    """``scoped "request"``, or ``context of scope "request"`` for a context key."""
+    if node.kind == TargetKind.CONTEXT:
+        return f'context of scope "{node.scope}"'
+    return f'scoped "{node.scope}"'
+
+
+def _held(node: Any, lookup: Callable[[Key], Any]) -> list[Any]:
+    """What building ``node`` builds or holds the means to build in its own scope."""
+    out = _eager_targets(node)
+    for d in node.deps:
+        if d.strategy == Strategy.FACTORY:
+            factory = getattr(d, "target", None) or lookup(d.key)  # a draft's, or by key
+            if factory is not None:
+                out.append(factory)
+    product = getattr(node, "product", None)
+    if product is not None:
+        out.append(product)
+    return out
+
+
+def _find_scoped(root: Any, lookup: Callable[[Key], Any]) -> tuple[list[Any], Any] | None:
+    """Depth-first through transients: the first scoped node a singleton would capture."""
+    seen: set[int] = set()
+    stack: list[list[Any]] = [[root]]
+    while stack:
+        path = stack.pop()
+        for target in reversed(_held(path[-1], lookup)):
+            if id(target) in seen:
+                continue
+            seen.add(id(target))
+            if target.scope not in (SINGLETON, TRANSIENT):
+                return [*path, target], target
+            if target.scope == TRANSIENT:
+                stack.append([*path, target])
+    return None
+
+
+# -- which drafts need an await ----------------------------------------------------------
+
+
+def needs_async(root: Any, is_draft: Callable[[Any], bool]) -> bool:
+    """Whether producing the draft ``root`` needs an await (its own call, or a dependency's).
+
+    Sets ``needs_async`` on every draft below it; compiled nodes know theirs already.
+    """
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, ready = stack.pop()
+        if node.needs_async is not None:
+            continue
+        children = [t for d in node.deps for t in d.targets()]
+        if not ready:
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if is_draft(c) and c.needs_async is None)
+            continue
+        h = node.head
+        node.needs_async = (
+            h.call in (CallKind.ASYNC, CallKind.ASYNC_GENERATOR)
+            or h.async_init
+            or any(bool(c.needs_async) for c in children)
+        )
+    return bool(root.needs_async)
