@@ -49,6 +49,7 @@ LAYERS: dict[str, float] = {
     "_arguments": 5.5,
     "_scopes": 6,
     "_overrides": 6,
+    "_fast": 5.9,
     "_container": 6,
     "_inject": 7,
     "_discover": 7,
