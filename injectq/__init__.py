@@ -14,6 +14,7 @@ from injectq._keys import (
     AsyncProvider,
     Factory,
     Inject,
+    InjectionPoint,
     Named,
     Provider,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "Inject",
     "InjectQ",
     "InjectQError",
+    "InjectionPoint",
     "LifecycleError",
     "MissingBindingError",
     "Module",

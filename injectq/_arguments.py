@@ -12,6 +12,7 @@ from typing import Any
 
 from injectq._calls import FunctionPlan, arrange, pending
 from injectq._graph import Dep, Strategy
+from injectq._keys import InjectionPoint
 from injectq._tracing import trace
 
 __all__ = ["afill", "fill"]
@@ -73,9 +74,11 @@ def _constant(dep: Dep, resolver: Any, container: Any) -> Any:
     """What a parameter receives without resolving anything now."""
     if dep.strategy == Strategy.PROVIDER:
         assert dep.key is not None
-        return resolver.provider_for(dep.key, awaitable=dep.awaitable)
+        return resolver.provider_for(dep.key, awaitable=dep.awaitable, point=dep.value)
     if dep.strategy == Strategy.CONTAINER:
         return container
+    if dep.strategy == Strategy.POINT:  # a function called through the container: no point
+        return InjectionPoint(None)
     if dep.strategy == Strategy.FACTORY:  # its callable for the ambient scope
         assert dep.value is not None  # a function plan's factories are built already
         return resolver.sync(dep.value)(None)

@@ -12,9 +12,9 @@ from typing import Any
 
 from injectq._drafts import Draft as _Draft
 from injectq._graph import Compiler
-from injectq._keys import Key
+from injectq._keys import InjectionPoint, Key
 from injectq._module import TargetKind
-from injectq._nodes import Binding, Dep, Graph, unchanged
+from injectq._nodes import Binding, Dep, Graph, at_point, unchanged
 from injectq._plan import DepDraft, Strategy
 
 __all__ = ["build", "build_dep"]
@@ -48,7 +48,8 @@ def _build(previous: Graph | None, root: _Draft) -> Binding:
                 if isinstance(t, _Draft) and t.built is None
             )
             continue
-        deps = tuple(build_dep(d) for d in draft.deps)
+        owner = draft.head.target if draft.head.kind in _OWNERS else None
+        deps = tuple(build_dep(d, owner) for d in draft.deps)
         prev = _previous(draft, previous)
         h = draft.head
         target = h.target
@@ -94,12 +95,29 @@ def _previous(draft: _Draft, previous: Graph | None) -> Binding | None:
     return prev
 
 
-def build_dep(d: DepDraft) -> Dep:
+_OWNERS = (TargetKind.CLASS, TargetKind.PROVIDER)  # the kinds whose parameters are points
+
+
+def build_dep(d: DepDraft, owner: Any = None) -> Dep:
+    """Freeze what one parameter receives; ``owner`` is the class or function it belongs to.
+
+    A parameter resolving a binding whose target takes an ``InjectionPoint`` resolves that
+    binding as built for its own point (`at_point`; ``value`` keeps the point), and a
+    ``Provider`` parameter of such a binding keeps its point in ``value``, for later.
+    """
+    p = d.param
+
+    def point(key: Key | None) -> InjectionPoint | None:
+        if owner is None or key is None:
+            return None
+        return InjectionPoint(key.served, key.name, owner, p.name)
+
     def built(node: Any) -> Binding:
-        if isinstance(node, Binding):
-            return node
-        assert node.built is not None
-        return node.built  # type: ignore[no-any-return]
+        if not isinstance(node, Binding):
+            assert node.built is not None
+            node = node.built
+        where = point(node.key) if node.per_point else None
+        return node if where is None else at_point(node, where)
 
     # A Provider[T] resolves its key when called, through the graph current then, so it
     # holds no node (Provider edges may form cycles; the built graph must not). A factory
@@ -114,5 +132,15 @@ def build_dep(d: DepDraft) -> Dep:
     value = d.value
     if d.strategy == Strategy.FACTORY:
         value = d.target if isinstance(d.target, Binding) else d.target.built
-    p = d.param
+    elif d.strategy == Strategy.PROVIDER and _per_point(d.target):
+        value = point(d.key)  # providers of other bindings stay one per key
+    elif binding is not None:
+        base = d.target if isinstance(d.target, Binding) else d.target.built
+        if binding is not base:  # built for this parameter's point: keep which
+            value = point(base.key)
     return Dep(p.name, p.keyword, d.strategy, binding, value, key, items, d.awaitable)
+
+
+def _per_point(node: Any) -> bool:
+    """Whether a draft or a node takes an ``InjectionPoint``."""
+    return any(d.strategy == Strategy.POINT for d in node.deps)

@@ -181,7 +181,7 @@ def plan_for(graph: Graph, fn: Any, sig: Signature) -> FunctionPlan:
         elif isinstance(planned.target, _Failure):
             steps.append(planned.target)
         else:
-            steps.append(build_dep(planned))
+            steps.append(build_dep(planned, fn))
     plan = FunctionPlan(sig, any(p.explicit for p in sig.params), tuple(steps))
     with contextlib.suppress(TypeError):  # not weakly referenceable
         graph.plans[fn] = plan

@@ -26,11 +26,11 @@ from injectq._fast import checked_key, warm_get
 from injectq._graph import Binding, Graph
 from injectq._introspect import Signature
 from injectq._keychecks import not_exposed_error
-from injectq._keys import Key, KeyOf, Target, describe
+from injectq._keys import InjectionPoint, Key, KeyOf, Target, describe
 from injectq._lifecycle import AMBIENT, ScopeState, new_state
 from injectq._marks import REQUEST, SINGLETON, TRANSIENT
 from injectq._module import Module, collect
-from injectq._nodes import empty_graph
+from injectq._nodes import at_point, empty_graph
 from injectq._overrides import (
     NO_REPLACEMENT,
     OneBinding,
@@ -308,26 +308,31 @@ class InjectQ(NoCopy):
             afast[key] = (False, factory)
         return factory(state)
 
-    def _provided(self, key: Key) -> Binding | None:
-        """The binding a `Provider[T]` of ``key`` resolves, None for the container itself."""
+    def _provided(self, key: Key, point: InjectionPoint | None) -> Binding | None:
+        """The binding a `Provider[T]` of ``key`` resolves, None for the container itself.
+
+        A binding taking an ``InjectionPoint`` is resolved as built for ``point``, the
+        point of the parameter holding the provider.
+        """
         if key.space is not None:  # kept inside a private module, compiled at install
             binding: Binding | None = self._graph.find(key)
             assert binding is not None
-            return binding
-        return self._binding(key.tp, key.name, self._graph)
+        else:
+            binding = self._binding(key.tp, key.name, self._graph)
+        return binding if binding is None or point is None else at_point(binding, point)
 
-    def _provide(self, key: Key) -> Any:
+    def _provide(self, key: Key, point: InjectionPoint | None = None) -> Any:
         """What calling a `Provider[T]` does: resolve now, in the ambient scope."""
-        binding = self._provided(key)
+        binding = self._provided(key, point)
         if binding is None:
             return self
         if binding.needs_async:
             return self._resolver.async_(binding)(None)
         return self._resolver.sync(binding)(None)
 
-    async def _aprovide(self, key: Key) -> Any:
+    async def _aprovide(self, key: Key, point: InjectionPoint | None = None) -> Any:
         """What awaiting an `AsyncProvider[T]`'s call does: resolve, in the ambient scope."""
-        binding = self._provided(key)
+        binding = self._provided(key, point)
         if binding is None:
             return self
         return await self._resolver.aresolve(binding)

@@ -47,6 +47,7 @@ import injectq._checks as checks
 import injectq._composite_checks as composite
 import injectq._graph_checks as graph_checks
 import injectq._keychecks as keychecks
+import injectq._points as points
 import injectq._products as products
 from injectq._drafts import Draft as _Draft
 from injectq._drafts import make_draft
@@ -601,6 +602,7 @@ class Compiler:
         made = [d.product for d in roots if d.product is not None]
         self.problems.extend(graph_checks.captives(roots, self.lookup))
         self.problems.extend(products.assisted_problems([*roots, *made], self.where))
+        self.problems.extend(points.scope_problems(roots, self.where))
         for draft in [*roots, *made]:  # a factory is sync; what it builds may not be
             graph_checks.needs_async(draft, _is_draft)
 

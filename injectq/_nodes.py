@@ -17,7 +17,7 @@ import attrs
 
 from injectq._generics import match
 from injectq._introspect import CallKind
-from injectq._keys import Key, Part
+from injectq._keys import InjectionPoint, Key, Part
 from injectq._module import Element, TargetKind
 from injectq._plan import Strategy
 from injectq._source import Source
@@ -27,6 +27,7 @@ __all__ = [
     "Dep",
     "Graph",
     "OpenBinding",
+    "at_point",
     "carry_overlay",
     "declared_context",
     "empty_graph",
@@ -34,6 +35,7 @@ __all__ = [
     "next_graph",
     "open_keepers",
     "open_matches",
+    "owned",
     "plain_jit",
     "unchanged",
 ]
@@ -90,6 +92,9 @@ class Binding:
         jit: Added just in time, not bound by a module.
         record: The element it was compiled from (None for just-in-time bindings).
         default: Declared with ``as_default()``.
+        points: For a binding whose target takes an ``InjectionPoint``: the binding as built
+            for each injection point, made once (`at_point`) and shared by the graphs that
+            keep this node.
     """
 
     key: Key
@@ -107,6 +112,7 @@ class Binding:
     jit: bool
     record: Element | None
     default: bool = False
+    points: dict[InjectionPoint, Binding] = attrs.field(factory=dict, repr=False)
 
     @property
     def label(self) -> str:
@@ -131,6 +137,11 @@ class Binding:
         None for a binding that no open binding served.
         """
         return self.record.key if self.jit and self.record is not None else None
+
+    @property
+    def per_point(self) -> bool:
+        """Whether its target takes an ``InjectionPoint``: it is built per injection point."""
+        return any(d.strategy == Strategy.POINT for d in self.deps)
 
     @property
     def product(self) -> Binding | None:
@@ -337,6 +348,32 @@ def next_graph(
     )
 
 
+def at_point(binding: Binding, point: InjectionPoint) -> Binding:
+    """``binding`` as built for one injection point: its ``InjectionPoint`` is ``point``.
+
+    A binding that takes no ``InjectionPoint`` is returned as it is; otherwise each point
+    gets one node, made once (the parameters of the same point share it, so a binding
+    holding it compiles to the same node again).
+    """
+    found = binding.points.get(point)
+    if found is not None or not binding.per_point:
+        return found or binding
+    deps = tuple(
+        attrs.evolve(d, strategy=Strategy.VALUE, value=point) if d.strategy == Strategy.POINT else d
+        for d in binding.deps
+    )
+    return binding.points.setdefault(point, attrs.evolve(binding, deps=deps, points={}))
+
+
+def owned(binding: Binding) -> list[Binding]:
+    """The nodes no index holds that ``binding`` owns: its product, its per-point nodes."""
+    out = list(binding.points.values())
+    product = binding.product
+    if product is not None:
+        out += [product, *product.points.values()]
+    return out
+
+
 def _asks(binding: Binding) -> Iterator[Any]:
     """The keys whose binding, bound anew, recompiles ``binding``.
 
@@ -408,6 +445,8 @@ def _still(dep: Dep, new: Graph, jit: Mapping[Key, Binding]) -> bool:
         key = dep.binding.key  # received from inside a private module, which shadows
     found = new.bindings.get(key) or jit.get(key)
     if dep.strategy == Strategy.BINDING:
+        if isinstance(dep.value, InjectionPoint) and found is not None:
+            return found.points.get(dep.value) is dep.binding  # the node of its point
         return found is dep.binding
     if dep.strategy == Strategy.FACTORY:
         return found is not None and found is dep.value

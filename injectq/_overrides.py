@@ -20,6 +20,7 @@ from injectq._graph import Binding, Graph
 from injectq._keys import Key, describe
 from injectq._marks import SINGLETON, TRANSIENT
 from injectq._module import Element, Module, TargetKind, collect
+from injectq._nodes import owned
 from injectq._scopes import NoCopy
 from injectq._source import caller_source
 from injectq.errors import UsageError
@@ -194,7 +195,7 @@ class Override(NoCopy, Generic[C]):
             self._saved = self._graph = None
             kept = {id(b) for _, b in saved.every()}
             added = {b for _, b in current.every() if id(b) not in kept}
-            added |= {b.product for b in added if b.product is not None}  # owned by factories
+            added |= {o for b in list(added) for o in owned(b)}  # held by no index
             container._resolver.forget(added)
             return added
 

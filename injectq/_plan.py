@@ -18,7 +18,8 @@ the graph compiles, and functions passed to ``call()``/``acall()``/``@inject``, 
    is its binding), when ``T`` is bound to a class or provider or can be made just in
    time, else the default or ``None``, else a missing binding of ``T``;
 7. a bound key: its binding (``list[T]`` is bound to its collection once declared);
-8. the container type (``InjectQ``): the container itself;
+8. the container type (``InjectQ``): the container itself; ``InjectionPoint``: who asks
+   for the binding being built (each parameter it is injected into gets its own);
 9. ``dict[str, T]`` / ``Mapping[str, T]``: the named bindings of ``T``;
 10. ``list[T]`` / ``Sequence[T]``: the collection of ``T`` (the binding of ``list[T]``),
     else the default or ``None``, else a missing collection;
@@ -41,7 +42,7 @@ import attrs
 
 from injectq._generics import free_typevars
 from injectq._introspect import Param, Signature, list_of
-from injectq._keys import Key, factory_key, key_problem, product_key
+from injectq._keys import InjectionPoint, Key, factory_key, key_problem, product_key
 from injectq._module import TargetKind
 
 __all__ = ["Context", "DepDraft", "Refusal", "Slot", "Strategy", "plan_param", "to_fill"]
@@ -56,6 +57,7 @@ class Strategy:
     MAPPING: Final = "mapping"  # dict of the named bindings of a type
     CONTAINER: Final = "container"  # the container itself
     FACTORY: Final = "factory"  # a Factory[T]: a callable building T (resolved by key)
+    POINT: Final = "point"  # an InjectionPoint: who asks for the binding being built
     ASSISTED: Final = "assisted"  # given by the caller of a factory (value: the Param)
 
 
@@ -178,6 +180,8 @@ def plan_param(p: Param, ctx: Context) -> DepDraft | Refusal:
         return DepDraft(p, Strategy.BINDING, target=found, key=key)
     if p.name_of is None and p.tp is ctx.container_type:
         return DepDraft(p, Strategy.CONTAINER, key=key)
+    if p.name_of is None and p.tp is InjectionPoint:
+        return DepDraft(p, Strategy.POINT, key=key)
     if p.mapping_of is not None and p.name_of is None:
         return DepDraft(
             p, Strategy.MAPPING, key=Key(p.mapping_of), items=ctx.named_of(p.mapping_of)

@@ -25,7 +25,7 @@ from injectq._creation import Creation, creation_lines, derive
 from injectq._factories import assisted_only, assisted_params, factory_function
 from injectq._graph import Binding, Dep, Strategy
 from injectq._introspect import CallKind
-from injectq._keys import Key, ProviderFn
+from injectq._keys import InjectionPoint, Key, ProviderFn
 from injectq._lifecycle import AMBIENT, ScopeState, Teardown
 from injectq._marks import SINGLETON, TRANSIENT
 from injectq._module import TargetKind
@@ -69,7 +69,7 @@ class Resolver:
         self,
         root: ScopeState,
         find_scope: Callable[[Any], ScopeState],
-        provide: tuple[Callable[[Key], Any], Callable[[Key], Awaitable[Any]]],
+        provide: tuple[Callable[[Key, Any], Any], Callable[[Key, Any], Awaitable[Any]]],
         container: Any,
         on_singleton: Callable[[Binding, Any], None],
         *,
@@ -84,7 +84,7 @@ class Resolver:
         self._current = current
         self._on_singleton = on_singleton
         self._compiled: dict[tuple[str, Binding], Any] = {}
-        self._providers: dict[tuple[Key, bool], ProviderFn[Any]] = {}
+        self._providers: dict[tuple[Key, bool, Any], ProviderFn[Any]] = {}
         self._factories: dict[Key, Callable[[ScopeState | None], Any]] = {}
         # Per cached binding: how many cached levels deep its tree is, and what it probes.
         self._derived: dict[Binding, tuple[int, tuple[Binding, ...]]] = {}
@@ -154,13 +154,19 @@ class Resolver:
             return await self.async_(binding)(state)
         return self.sync(binding)(state)
 
-    def provider_for(self, key: Key, *, awaitable: bool = False) -> ProviderFn[Any]:
-        """The `Provider[T]` (``awaitable``: `AsyncProvider[T]`) handed to parameters of ``key``."""
-        provider = self._providers.get((key, awaitable))
+    def provider_for(
+        self, key: Key, *, awaitable: bool = False, point: InjectionPoint | None = None
+    ) -> ProviderFn[Any]:
+        """The `Provider[T]` (``awaitable``: `AsyncProvider[T]`) handed to parameters of ``key``.
+
+        ``point`` is the parameter's injection point: what a binding taking an
+        ``InjectionPoint`` receives when the provider resolves it.
+        """
+        provider = self._providers.get((key, awaitable, point))
         if provider is None:
             provide = self._aprovide if awaitable else self._provide
-            provider = ProviderFn(functools.partial(provide, key))
-            self._providers[key, awaitable] = provider
+            provider = ProviderFn(functools.partial(provide, key, point))
+            self._providers[key, awaitable, point] = provider
         return provider
 
     def factory_for(self, key: Key) -> Callable[[ScopeState | None], Any]:
@@ -394,7 +400,9 @@ class _Emitter:
         """The argument expressions of ``b``'s call (emitting the statements they need)."""
         values = []
         for d in b.deps:
-            if d.strategy != Strategy.ASSISTED:
+            if d.strategy == Strategy.POINT:  # resolved directly (get()): nobody's parameter
+                expr = self.name("ip", InjectionPoint(b.key.served, b.key.name))
+            elif d.strategy != Strategy.ASSISTED:
                 expr = self.dep(d, path)
             elif args is not None:
                 expr = args[d.param]
@@ -438,7 +446,8 @@ class _Emitter:
             return self.name("c", d.value)
         if strategy == Strategy.PROVIDER:
             assert d.key is not None
-            return self.name("p", self.resolver.provider_for(d.key, awaitable=d.awaitable))
+            provider = self.resolver.provider_for(d.key, awaitable=d.awaitable, point=d.value)
+            return self.name("p", provider)
         if strategy == Strategy.CONTAINER:
             return self.name("container", self.resolver.container)
         if strategy == Strategy.FACTORY:

@@ -27,8 +27,9 @@ class DependencyInfo:
         strategy: ``"binding"``, ``"value"`` (a default, or None for ``T | None``),
             ``"provider"`` (a `Provider[T]`), ``"async provider"`` (an `AsyncProvider[T]`),
             ``"factory"`` (a `Factory[T]`), ``"assisted"`` (passed by the caller of the
-            factory that builds it), ``"mapping"`` (the named bindings of a type) or
-            ``"container"`` (the container itself).
+            factory that builds it), ``"point"`` (the `InjectionPoint` of whoever asks),
+            ``"mapping"`` (the named bindings of a type) or ``"container"`` (the container
+            itself).
         key: The type asked for (``Factory[T]`` for ``"factory"``; None for ``"value"``,
             ``"assisted"`` and ``"container"``).
         name: The binding name asked for, if any.
@@ -83,6 +84,8 @@ class BindingInfo:
             not resolved itself, it serves each closed key that matches it.
         closes: For a closed key served by an open binding (``Repo[User]``): that open
             binding's key (``Repo[T]``); else None.
+        injection_point: Its target takes an ``InjectionPoint``: it is built for each
+            parameter it is injected into, with that parameter's point.
     """
 
     key: Any
@@ -105,6 +108,7 @@ class BindingInfo:
     part: str = ""
     open_generic: bool = False
     closes: Any = None
+    injection_point: bool = False
 
     @property
     def label(self) -> str:
@@ -219,6 +223,7 @@ def _info(binding: Binding) -> BindingInfo:
         _role(binding),
         part,
         closes=binding.closes,
+        injection_point=built.per_point,
     )
 
 
@@ -531,6 +536,8 @@ def _summary(info: BindingInfo) -> str:
         flags.append("open generic")
     if info.closes is not None:
         flags.append(f"closes {describe(info.closes)}")
+    if info.injection_point:
+        flags.append("per injection point")
     if info.default:
         flags.append("default")
     if info.private_to is not None:
@@ -567,6 +574,8 @@ def _dependency(dep: DependencyInfo) -> str:
         return f"{dep.parameter}: dict of {describe(dep.key)} named {names}"
     if dep.strategy == "container":
         return f"{dep.parameter}: the container"
+    if dep.strategy == "point":
+        return f"{dep.parameter}: the injection point (who asks)"
     if dep.key is not None:  # type[C]: the class itself
         return f"{dep.parameter}: the class {describe(typing.get_args(dep.key)[0])}"
     return f"{dep.parameter}: its default value (or None)"

@@ -8,7 +8,15 @@ from typing import Generic, Literal, Protocol, TypeVar
 
 import pytest
 
-from injectq import Assisted, BindingError, Factory, InjectQ, Module, PrivateModule
+from injectq import (
+    Assisted,
+    BindingError,
+    Factory,
+    InjectionPoint,
+    InjectQ,
+    Module,
+    PrivateModule,
+)
 
 HERE = "tests/test_golden_messages.py"
 
@@ -264,6 +272,15 @@ def _captive_element(m: Module) -> None:
     m.multibind(Middleware, Middleware).scoped()  # scoped-element
 
 
+class Tagged:
+    def __init__(self, point: InjectionPoint) -> None:
+        self.point = point
+
+
+def _point_singleton(m: Module) -> None:
+    m.bind(Tagged).singleton()  # point-singleton
+
+
 def _factory_missing(m: Module) -> None:
     m.bind(Reporter)  # factory-missing
 
@@ -332,6 +349,7 @@ CASES: list[tuple[str, Callable[[Module], None]]] = [
     ("factory-captive", _factory_captive),
     ("decorate-unbound", _decorate_unbound),
     ("decorator-parameter", _decorator_parameter),
+    ("point-singleton", _point_singleton),
 ]
 
 
@@ -485,6 +503,10 @@ EXPECTED: dict[str, str] = {
 1) [decorator-parameter] decorate(Service, NoInner): NoInner.__init__ has no parameter of type Service to receive the instance it decorates.
    Service decorated by NoInner at: {HERE}:{L:no-inner} (in Golden)
    Hint: add a parameter annotated Service, e.g. def __init__(self, inner: Service, ...) -> None.""",  # noqa: E501
+    "point-singleton": """\
+1) [injection-point-scope] Tagged is a singleton, but Tagged.__init__ takes an InjectionPoint (parameter 'point'): it is built for each parameter it is injected into, so one instance cannot serve them all.
+   Tagged bound at: {HERE}:{L:point-singleton} (in Golden)
+   Hint: drop .singleton() (or the scope of its @provider or class): a binding taking an InjectionPoint is transient; or drop the InjectionPoint parameter.""",  # noqa: E501
 }
 
 
@@ -510,6 +532,7 @@ def test_every_problem_code_has_a_golden_text() -> None:
         "expose-unbound",
         "generic-mismatch",
         "factory-target",
+        "injection-point-scope",
         "invalid-binding",
         "invalid-key",
         "missing-annotation",

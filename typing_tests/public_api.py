@@ -11,6 +11,7 @@ from injectq import (
     AsyncFactory,
     BindingInfo,
     Factory,
+    InjectionPoint,
     InjectQ,
     Module,
     Override,
@@ -19,6 +20,7 @@ from injectq import (
     Provider,
     Scope,
     inject,
+    provider,
 )
 
 
@@ -149,3 +151,11 @@ async def async_factories(new_report: AsyncFactory[Report], container: InjectQ) 
     assert_type(new_report("Q1"), Awaitable[Report])  # the spelling for an async product
     assert_type(container.get(AsyncFactory[Report]), AsyncFactory[Report])
     assert_type(await new_report("Q2"), Report)
+
+
+class PointModule(Module):
+    @provider
+    def tagged(self, point: InjectionPoint) -> Service:
+        assert_type(point.parameter, str | None)
+        assert_type(point.name, str | None)
+        return Service()
