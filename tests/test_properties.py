@@ -27,6 +27,7 @@ from injectq import (
     BindingError,
     CircularDependencyError,
     Factory,
+    InjectionPoint,
     InjectQ,
     Module,
     Named,
@@ -55,6 +56,7 @@ class Node:
     wants_all: bool = False  # takes `items: list[Item]`
     factories: set[int] = field(default_factory=set)  # positions in deps taking a Factory
     decorated: bool = False  # its binding is decorated by D{i}, which wraps the instance
+    pointed: bool = False  # its provider also takes an InjectionPoint (kept on the instance)
 
 
 @dataclass
@@ -62,6 +64,8 @@ class Model:
     nodes: list[Node]
     declared: bool = True  # a module declares the collection (it may stay empty)
     log: list[tuple[str, int, int]] = field(default_factory=list)  # (event, node, instance)
+    providers: list[Any] = field(default_factory=list)  # make_N{i}, once built
+    classes: list[type] = field(default_factory=list)  # N{i}, once built
 
     # -- the reference model ------------------------------------------------------------
 
@@ -164,9 +168,18 @@ class Model:
             codes.add("not-exposed")
         if self.has_cycle():
             codes.add("cycle")
-        elif self.captive():  # captive dependencies are checked on acyclic graphs only
-            codes.add("captive-dependency")
+        else:  # captive dependencies and cached points are checked on acyclic graphs only
+            if self.captive():
+                codes.add("captive-dependency")
+            if any(n.bound and n.pointed and n.scope != "transient" for n in self.nodes):
+                codes.add("injection-point-scope")
         return codes
+
+    def owner(self, i: int) -> Any:
+        """What node ``i``'s parameters belong to: its provider, or its class."""
+        node = self.nodes[i]
+        by_provider = (node.via_provider or node.is_async) and not node.element
+        return self.providers[i] if by_provider else self.classes[i]
 
     # -- the classes and module it describes --------------------------------------------
 
@@ -176,6 +189,7 @@ class Model:
             "log": self.log,
             "Annotated": Annotated,
             "Factory": Factory,
+            "InjectionPoint": InjectionPoint,
             "Named": Named,
             "asyncio": asyncio,
             "Item": Item,
@@ -197,12 +211,17 @@ class Model:
                 params += ", items: 'list[Item]'"
                 body += "        self.items = items\n"
                 args += ", items" if args else "items"
+            signature = ", ".join(
+                part for part in (params[2:], "point: InjectionPoint" * node.pointed) if part
+            )
+            keep = "    made.point = point\n" if node.pointed else ""
             make = (
-                f"async def make_N{i}({params[2:]}) -> 'N{i}':\n"
+                f"async def make_N{i}({signature}) -> 'N{i}':\n"
                 "    await asyncio.sleep(0)\n"
-                f"    return N{i}({args})\n"
+                f"    made = N{i}({args})\n{keep}    return made\n"
                 if node.is_async
-                else f"def make_N{i}({params[2:]}) -> 'N{i}':\n    return N{i}({args})\n"
+                else f"def make_N{i}({signature}) -> 'N{i}':\n"
+                f"    made = N{i}({args})\n{keep}    return made\n"
             )
             source.append(
                 f"class N{i}(Item):\n"
@@ -222,6 +241,7 @@ class Model:
         classes = [resource(namespace[f"N{i}"]) for i in range(len(self.nodes))]
         providers = [namespace[f"make_N{i}"] for i in range(len(self.nodes))]
         decorators = [namespace[f"D{i}"] for i in range(len(self.nodes))]
+        self.providers, self.classes = providers, classes
         nodes = self.nodes
         declared = self.declared
 
@@ -298,7 +318,7 @@ def graphs(
                 scope,
                 deps,
                 named=not element and draw(st.booleans()),
-                via_provider=draw(st.booleans()),
+                via_provider=(via_provider := draw(st.booleans())),
                 is_async=not element and allow_async and draw(st.booleans()),
                 private=draw(st.sampled_from((None, None, 0, 1))) if allow_private else None,
                 exposed=not element and allow_private and draw(st.booleans()),
@@ -306,6 +326,7 @@ def graphs(
                 wants_all=draw(st.integers(0, 3)) == 0,
                 factories=factories,
                 decorated=not element and draw(st.integers(0, 3)) == 0,
+                pointed=via_provider and not element and draw(st.integers(0, 3)) == 0,
             )
         )
     if allow_problems and n > 1:
@@ -325,7 +346,12 @@ def graphs(
     for node in nodes:  # a factory of a decorated binding is an install-time problem
         for j in node.factories:
             nodes[node.deps[j]].decorated = False
+        if node.pointed:  # its point would be the decorator's parameter: kept apart
+            node.decorated = False
     if not allow_problems:
+        for node in nodes:  # built per injection point: transient
+            if node.pointed:
+                node.scope = "transient"
         # Keep valid graphs valid: turn singletons into scoped ones until none is captive.
         while model.captive():
             next(node for node in nodes if node.scope == "singleton").scope = "request"
@@ -406,6 +432,15 @@ def check_wiring_and_identity(
             received = getattr(a[i], f"p{j}")
             assert isinstance(received, classes[dep])
             assert hasattr(received, "inner") == model.nodes[dep].decorated  # decorated: D
+            if model.nodes[dep].pointed:  # its own point (a factory's product: nobody's)
+                name = f"n{dep}" if model.nodes[dep].named else None
+                made = j in node.factories
+                owner, param = (None, None) if made else (model.owner(i), f"p{j}")
+                expected = InjectionPoint(classes[dep], name, owner, param)
+                assert getattr(a[i], f"p{j}").point == expected
+        if node.pointed:  # resolved directly: the point of nobody
+            name = f"n{i}" if node.named else None
+            assert a[i].point == InjectionPoint(classes[i], name)
         if node.scope == "singleton":
             assert a[i] is b[i] is c[i]
         elif node.scope == "request":
