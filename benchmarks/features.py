@@ -20,6 +20,8 @@ time over the baseline's (1.00x: the feature costs nothing beyond what it stands
   construction, with the name a default ("one transient resolution plus the call").
 - ``decorated``: a warm ``get()`` of a decorated singleton (two decorators), against a warm
   ``get()`` of a plain singleton.
+- ``point``: ``get()`` of a transient whose dependency's provider takes an
+  ``InjectionPoint``, against the same with a provider that takes none.
 
 To add a scenario, write a function returning a `Scenario` and list it in `SCENARIOS`.
 """
@@ -33,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from benchmarks.report import machine_line, write_block
-from injectq import Assisted
+from injectq import Assisted, InjectionPoint
 
 N = 10  # elements of the collection
 
@@ -292,6 +294,60 @@ def decorated() -> Scenario:
     )
 
 
+class Tag:
+    def __init__(self, owner: object) -> None:
+        self.owner = owner
+
+
+class Tagged:
+    def __init__(self, tag: Tag) -> None:
+        self.tag = tag
+
+
+class PlainTag(Tag):
+    pass
+
+
+class PlainTagged:
+    def __init__(self, tag: PlainTag) -> None:
+        self.tag = tag
+
+
+def make_tag(point: InjectionPoint) -> Tag:
+    return Tag(point.owner)
+
+
+def make_plain_tag() -> PlainTag:
+    return PlainTag(None)
+
+
+def point() -> Scenario:
+    from injectq import InjectQ, Module
+
+    class Tags(Module):
+        def configure(self) -> None:
+            self.bind(Tag, make_tag)
+            self.bind(PlainTag, make_plain_tag)
+            self.bind(Tagged)
+            self.bind(PlainTagged)
+
+    get = InjectQ(Tags()).get
+
+    def check() -> None:
+        assert get(Tagged).tag.owner is Tagged
+        assert get(PlainTagged).tag.owner is None
+        assert get(Tagged).tag is not get(Tagged).tag
+
+    return Scenario(
+        "`get()` of a transient whose dependency's provider takes an `InjectionPoint` vs one "
+        "that takes none",
+        "about 1x",
+        lambda: get(Tagged),
+        lambda: get(PlainTagged),
+        check,
+    )
+
+
 SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "collection": collection,
     "generic-singleton": lambda: _generic("singleton", direct=False),
@@ -301,6 +357,7 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "private-transient": lambda: _private("transient"),
     "factory": factory,
     "decorated": decorated,
+    "point": point,
 }
 
 
