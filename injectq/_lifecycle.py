@@ -347,14 +347,19 @@ class ScopeState:
         The states also forget the accepted bindings' instances; they stay open.
         """
         picked: list[_Entry] = []
-        for state in states:
+        for state in states:  # other threads may be filling these states: copy, then take
             teardowns = state._teardowns or []
-            selected = [t for t in teardowns if only(t[2])]
-            for entry in selected:
-                teardowns.remove(entry)
-            picked += reversed(selected)
-            for binding in [b for b in state.cache if only(b)]:
-                del state.cache[binding]
+            taken: list[_Entry] = []
+            for entry in [t for t in teardowns.copy() if only(t[2])]:
+                try:
+                    teardowns.remove(entry)
+                except ValueError:  # a racing close took it, and disposes it
+                    continue
+                taken.append(entry)
+            picked += reversed(taken)
+            cache = state.cache
+            for binding in [b for b in cache.copy() if only(b)]:
+                cache.pop(binding, None)
         return picked
 
     def _raise(self, failures: list[BaseException], exc: BaseException | None) -> None:
