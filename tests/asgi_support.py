@@ -49,13 +49,18 @@ class Db:
         self.path = path
 
 
-class AppModule(Module):
-    def __init__(self, path: Path) -> None:
+class DbModule(Module):
+    """The database at ``path`` and a request-scoped transaction on it.
+
+    The transaction commits when the request ends normally and rolls back on the exception
+    that ended it, logging either to ``log`` (this module's ``events`` by default).
+    """
+
+    def __init__(self, path: Path, log: list[str] | None = None) -> None:
         self.path = path
+        self.log = events if log is None else log
 
     def configure(self) -> None:
-        self.bind(Session).scoped()
-        self.bind(Notifier, Sms, name="sms")
         self.bind(Db, Db(self.path))
 
     @provider(scope="request")
@@ -65,10 +70,19 @@ class AppModule(Module):
             yield conn
         except BaseException as exc:
             conn.rollback()
-            events.append(f"rollback {type(exc).__name__}")
+            self.log.append(f"rollback {type(exc).__name__}")
             raise
         else:
             conn.commit()
-            events.append("commit")
+            self.log.append("commit")
         finally:
             conn.close()
+
+
+class AppModule(DbModule):
+    """`DbModule` plus the counted request-scoped `Session` and a notifier named "sms"."""
+
+    def configure(self) -> None:
+        super().configure()
+        self.bind(Session).scoped()
+        self.bind(Notifier, Sms, name="sms")

@@ -2,7 +2,6 @@
 
 import asyncio
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -10,41 +9,16 @@ import pytest
 from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestClient, TestServer
 
-from injectq import INJECTED, BindingError, InjectQ, Module, Named, UsageError, inject, provider
+from injectq import INJECTED, BindingError, InjectQ, Module, Named, UsageError, inject
 from injectq.integrations.aiohttp import Injected, current_scope, handler, setup
 from tests.asgi_support import (
+    AppModule,
     Db,
     Notifier,
     Session,
-    Sms,
     clear_events,  # noqa: F401 - the autouse fixture, by import
     events,
 )
-
-
-class AppModule(Module):
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def configure(self) -> None:
-        self.bind(Session).scoped()
-        self.bind(Notifier, Sms, name="sms")
-        self.bind(Db, Db(self.path))
-
-    @provider(scope="request")
-    def tx(self, db: Db) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(db.path)
-        try:
-            yield conn
-        except BaseException as exc:
-            conn.rollback()
-            events.append(f"rollback {type(exc).__name__}")
-            raise
-        else:
-            conn.commit()
-            events.append("commit")
-        finally:
-            conn.close()
 
 
 async def hello(request: web.Request, session: Injected[Session]) -> web.Response:

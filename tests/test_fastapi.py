@@ -30,6 +30,7 @@ from injectq import (
     resource,
 )
 from injectq.integrations.fastapi import Injected, current_scope, setup
+from tests.asgi_support import DbModule
 
 events: list[str] = []
 
@@ -280,35 +281,11 @@ def test_a_websocket_connection_runs_in_its_own_scope() -> None:
 # -- the transaction case ----------------------------------------------------------------------
 
 
-class Db:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-
 def transaction_app(path: Path) -> FastAPI:
     conn = sqlite3.connect(path)
     conn.execute("create table notes (text text)")
     conn.commit()
     conn.close()
-
-    class DbModule(Module):
-        def configure(self) -> None:
-            self.bind(Db, Db(path))
-
-        @provider(scope="request")
-        def tx(self, db: Db) -> Iterator[sqlite3.Connection]:
-            conn = sqlite3.connect(db.path, check_same_thread=False)
-            try:
-                yield conn
-            except BaseException as exc:
-                conn.rollback()
-                events.append(f"rollback {type(exc).__name__}")
-                raise
-            else:
-                conn.commit()
-                events.append("commit")
-            finally:
-                conn.close()
 
     app = FastAPI()
 
@@ -321,7 +298,7 @@ def transaction_app(path: Path) -> FastAPI:
             raise RuntimeError("crash")
         return text
 
-    setup(app, InjectQ(DbModule()))
+    setup(app, InjectQ(DbModule(path, events)))
     return app
 
 
