@@ -2,7 +2,6 @@
 
 import asyncio
 import collections.abc
-import sys
 import threading
 import time
 import typing
@@ -696,16 +695,6 @@ def test_elements_are_disposed_by_their_owners_in_reverse_creation_order() -> No
     assert log == ["open s1", "open r1", "open s2", "open r2", "close r2", "close r1"]
     container.close()
     assert log[-2:] == ["close s2", "close s1"]
-
-
-@pytest.fixture
-def fast_switching() -> Iterator[None]:
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(old)
 
 
 @pytest.mark.usefixtures("fast_switching")

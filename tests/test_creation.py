@@ -1,9 +1,8 @@
 """The one creation routine: once per scope under threads and tasks, cycles, any depth."""
 
 import asyncio
-import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,16 +13,6 @@ REENTERED = (
     "was asked for again while it was being created (a cycle through Provider[...] or "
     "container.get() in a constructor)."
 )
-
-
-@pytest.fixture
-def fast_switching() -> Iterator[None]:
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(old)
 
 
 def run_threads(n: int, target: Callable[[int], Any]) -> list[Any]:

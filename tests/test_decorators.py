@@ -1,7 +1,6 @@
 """Decorators: Module.decorate() wraps every instance of a binding, keeping its scope."""
 
 import asyncio
-import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -623,16 +622,6 @@ async def test_a_generator_decorator_tears_down_in_its_scope() -> None:
     async with container.scope() as scope:
         await scope.aget(Repository)
     assert log == ["enter", "aenter", "aexit", "exit"]
-
-
-@pytest.fixture
-def fast_switching() -> Iterator[None]:
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(old)
 
 
 @pytest.mark.usefixtures("fast_switching")
