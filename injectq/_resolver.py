@@ -38,7 +38,7 @@ from injectq._tracing import (
     function_name,
     log_built,
     no_context,
-    returned_coroutine,
+    returned_awaitable,
     scope_error,
     source_file,
     trace,
@@ -384,9 +384,9 @@ class _Emitter:
                     # A plain `def` (or a lambda) that returned a coroutine, a Task or a
                     # Future was meant async (one set lookup: no cost for other values).
                     self.ns["AWAITS"] = AWAITABLE_TYPES
-                    self.ns["returned_coroutine"] = returned_coroutine
+                    self.ns["returned_awaitable"] = returned_awaitable
                     self.emit(f"if type({var}) in AWAITS:", path)
-                    self.emit(f"    raise returned_coroutine({binding}, {var})", path)
+                    self.emit(f"    raise returned_awaitable({binding}, {var})", path)
             if self.resolver.debug:
                 self.ns["built"] = log_built
                 self.emit(f"built({binding}, clock() - t{var}, {self.name('path', path)})", path)

@@ -40,7 +40,7 @@ __all__ = [
     "log_built",
     "no_context",
     "render_path",
-    "returned_coroutine",
+    "returned_awaitable",
     "scope_error",
     "source_file",
     "trace",
@@ -153,7 +153,7 @@ AWAITABLE_TYPES: Final = frozenset({types.CoroutineType, asyncio.Future, asyncio
 """What a sync provider returns when it was meant to be ``async``."""
 
 
-def returned_coroutine(binding: Binding, value: Any) -> ResolutionError:
+def returned_awaitable(binding: Binding, value: Any) -> ResolutionError:
     """The error for a sync provider that returned an awaitable; a coroutine is closed.
 
     A Task or Future is left as it is: it belongs to the event loop that runs it.
