@@ -64,6 +64,8 @@ class Model:
     nodes: list[Node]
     declared: bool = True  # a module declares the collection (it may stay empty)
     log: list[tuple[str, int, int]] = field(default_factory=list)  # (event, node, instance)
+    # Everything built stays alive, so no id in the log is reused by a later instance.
+    alive: list[Any] = field(default_factory=list)
     providers: list[Any] = field(default_factory=list)  # make_N{i}, once built
     classes: list[type] = field(default_factory=list)  # N{i}, once built
 
@@ -187,6 +189,7 @@ class Model:
         namespace: dict[str, Any] = {
             "__name__": __name__,
             "log": self.log,
+            "alive": self.alive,
             "Annotated": Annotated,
             "Factory": Factory,
             "InjectionPoint": InjectionPoint,
@@ -201,7 +204,8 @@ class Model:
                 for j, d in enumerate(node.deps)
             )
             body = "".join(
-                f"        self.p{j} = p{j}()\n        log.append(('product', {d}, id(self.p{j})))\n"
+                f"        self.p{j} = p{j}()\n        alive.append(self.p{j})\n"
+                f"        log.append(('product', {d}, id(self.p{j})))\n"
                 if j in node.factories
                 else f"        self.p{j} = p{j}\n"
                 for j, d in enumerate(node.deps)
@@ -227,6 +231,7 @@ class Model:
                 f"class N{i}(Item):\n"
                 f"    def __init__(self{params}) -> None:\n"
                 f"{body}"
+                "        alive.append(self)\n"
                 f"        log.append(('create', {i}, id(self)))\n"
                 f"    def dispose(self) -> None:\n"
                 f"        log.append(('dispose', {i}, id(self)))\n"
@@ -234,6 +239,7 @@ class Model:
                 f"    def __init__(self, inner: 'N{i}') -> None:\n"
                 f"        self.__dict__.update(vars(inner))  # its p0, p1... and items\n"
                 f"        self.inner = inner\n"
+                "        alive.append(self)\n"
                 f"        log.append(('create', {i}, id(self)))\n"
                 f"{make}"
             )
