@@ -7,12 +7,15 @@ text for both faces, which differ only by ``await``) runs the uncontended case i
 everything else is a method of the record, shared by both faces:
 
 - **Claiming.** The first caller that misses the cache claims the binding in that scope
-  (one atomic ``dict.setdefault``, no lock) and builds the instance; nothing is held while
-  user code runs. The others wait for the claim to end: they get the creator's ordinary
-  failure (one failure, not one per waiter, each after the other), or look again and find
-  the instance, or claim it themselves when the creator was cancelled or interrupted. So a
-  cancelled creator hands creation to the next waiter, a cancelled waiter leaves everybody
-  else alone, and nothing half-built is ever cached.
+  (one atomic ``dict.setdefault`` of the claim into the scope's own cache, under the record
+  as key; no lock) and builds the instance; nothing is held while user code runs. The claim
+  stays after the instance is cached (a later claimant finds the instance first), so the
+  uncontended case makes no second lookup and no deletion; it ends only on failure, or when
+  the instance leaves the cache (`forget`). The others wait for the claim to end: they get
+  the creator's ordinary failure (one failure, not one per waiter, each after the other),
+  or look again and find the instance, or claim it themselves when the creator was
+  cancelled or interrupted. So a cancelled creator hands creation to the next waiter, a
+  cancelled waiter leaves everybody else alone, and nothing half-built is ever cached.
 - **Re-entrancy and deadlocks.** A thread (sync face) or task (async face) that asks for a
   binding it is creating itself gets a `ResolutionError` at once. One that would wait for a
   creator which, through a chain of waits, waits for it, gets the same kind of error instead
@@ -60,7 +63,7 @@ class Owner(Protocol):
     @property
     def parent(self) -> Owner | None: ...
     @property
-    def cache(self) -> dict[Binding, Any]: ...
+    def cache(self) -> dict[Any, Any]: ...
     @property
     def closed(self) -> bool: ...
     def describe(self) -> str: ...
@@ -176,7 +179,7 @@ def creation_lines(*, is_async: bool, deep: bool, notify: bool) -> tuple[list[st
     before = [
         *([f"    {aw}REC.prepare_{face}(s)"] if deep else []),
         "    k = (ACTOR(),)",
-        "    if CLAIMS.setdefault(s, k) is not k or B in s.cache or s.closed:",
+        "    if s.cache.setdefault(REC, k) is not k or s.closed:",
         f"        done = {aw}REC.contended_{face}(s, k)",
         "        if done is not MINE:",
         "            return done",
@@ -189,7 +192,6 @@ def creation_lines(*, is_async: bool, deep: bool, notify: bool) -> tuple[list[st
         "        REC.failed(s, k, e)",
         "        raise",
         "    s.cache[B] = done",
-        "    del CLAIMS[s]",
         *(["    REC.published(s, done)"] if notify else []),
         *([] if notify else ["    if REC.waiters or s.closed:", "        REC.published(s, done)"]),
         "    return done",
@@ -215,7 +217,6 @@ class Creation:
 
     __slots__ = (
         "binding",
-        "claims",
         "create",
         "deep",
         "is_async",
@@ -249,18 +250,16 @@ class Creation:
         self.trace = trace
         self.root = root
         self.create: Callable[[Owner], Any] = _uncompiled
-        self.claims: dict[Owner, tuple[Any]] = {}  # scope -> the claim of its creator
         self.waiters: dict[Owner, list[_Waiter]] = {}  # guarded by lock
         self.lock = threading.Lock()  # this binding's own: only taken to wait or to wake
 
     def __repr__(self) -> str:
-        return f"<Creation {self.binding.key} creating={len(self.claims)}>"
+        return f"<Creation {self.binding.key}>"
 
     def namespace(self) -> dict[str, Any]:
         """What the generated create function refers to."""
         return {
             "REC": self,
-            "CLAIMS": self.claims,
             "B": self.binding,
             "MINE": _MINE,
             "ACTOR": asyncio.current_task if self.is_async else threading.get_ident,
@@ -307,8 +306,28 @@ class Creation:
 
     # -- the decisions both faces share -----------------------------------------------------
 
+    def holder(self, owner: Owner) -> tuple[Any] | None:
+        """The live claim of this binding in ``owner``: None when nobody is creating it.
+
+        A claim stays in the cache after its instance was cached there; it is live only
+        while that instance is not.
+        """
+        cache = owner.cache
+        claim: tuple[Any] | None = cache.get(self)
+        if claim is None or self.binding in cache:
+            return None
+        return claim
+
+    def forget(self, owner: Owner) -> None:
+        """Drop the instance cached in ``owner`` and its claim (the claim first).
+
+        The next resolution there creates a new instance.
+        """
+        owner.cache.pop(self, None)
+        owner.cache.pop(self.binding, None)
+
     def _settle(self, owner: Owner, claim: tuple[Any], *, is_async: bool) -> Any:
-        if self.claims.get(owner) is claim:  # won, but the instance exists or the scope closed
+        if owner.cache.get(self) is claim:  # won, but the scope closed
             self._release(owner, claim)
         return self._claim(owner, claim, is_async=is_async)
 
@@ -316,19 +335,19 @@ class Creation:
         """Claim creation in ``owner``: `MINE`, else the cached instance or a `_Waiter`."""
         binding = self.binding
         cache = owner.cache
-        claims = self.claims
         while True:
             value = cache.get(binding, _MISSING)
             if value is not _MISSING:
                 return value
             if owner.closed:
                 raise closed_error(binding, owner)
-            holder = claims.setdefault(owner, claim)
+            holder = cache.setdefault(self, claim)
             if holder is claim:
-                value = cache.get(binding, _MISSING)
-                if value is _MISSING and not owner.closed:
+                if not owner.closed:
                     return _MINE
-                self._release(owner, claim)  # published or closed meanwhile: look again
+                self._release(owner, claim)  # closed meanwhile: look again
+                continue
+            if binding in cache:  # a finished claim: its instance is there
                 continue
             actor = claim[0]
             if holder[0] == actor:
@@ -336,9 +355,9 @@ class Creation:
             waiter = _Waiter(self, owner, actor, is_async=is_async)
             with self.lock:
                 self.waiters.setdefault(owner, []).append(waiter)
-            # Registered first, then looked: a creator releases first, then looks for
-            # waiters, so at least one of the two sees the other.
-            if claims.get(owner) is not holder:
+            # Registered first, then looked: a creator publishes (or releases) first, then
+            # looks for waiters, so at least one of the two sees the other.
+            if self.holder(owner) is not holder:
                 self._drop(owner, waiter)
                 continue
             _WAITING[actor] = (self, owner)
@@ -355,7 +374,7 @@ class Creation:
         creation, where = self, owner
         for _ in range(len(_WAITING) + 1):
             chain.append(creation.binding)
-            holder = creation.claims.get(where)
+            holder = creation.holder(where)
             if holder is None:
                 return None
             if holder[0] == actor:
@@ -376,8 +395,10 @@ class Creation:
         self._release(owner, claim, error if isinstance(error, Exception) else None)
 
     def _release(self, owner: Owner, claim: tuple[Any], error: Exception | None = None) -> None:
-        if self.claims.get(owner) is claim:
-            del self.claims[owner]
+        cache = owner.cache
+        if cache.get(self) is claim:
+            with contextlib.suppress(KeyError):  # a racing close cleared the cache
+                del cache[self]
         self._wake(owner, error)
 
     def _wake(self, owner: Owner, error: Exception | None) -> None:
@@ -400,7 +421,7 @@ class Creation:
         """After an instance was cached and its claim ended: closing, waiters, callback."""
         binding = self.binding
         if owner.closed:  # closed while it was being built: it must not be served
-            owner.cache.pop(binding, None)
+            self.forget(owner)
             self._wake(owner, None)
             raise closed_error(binding, owner)
         self._wake(owner, None)

@@ -1,9 +1,10 @@
 """Scopes, their caches and teardown stacks, and disposal.
 
 A `ScopeState` owns the instances created for it: its cache maps a compiled `Binding` (by
-identity) to its instance, and its teardown stack lists what must be disposed, in creation
-order. The container's root state is the singleton scope. Scopes chain to the scope that was
-active when they were entered; a scoped binding is served by the nearest scope of its name.
+identity) to its instance (and each creation record to its claim, see `injectq._creation`),
+and its teardown stack lists what must be disposed, in creation order. The container's root
+state is the singleton scope. Scopes chain to the scope that was active when they were
+entered; a scoped binding is served by the nearest scope of its name.
 
 Disposal runs in reverse creation order and never stops at the first failure. Ordinary
 failures come out together as one `ExceptionGroup`; `KeyboardInterrupt` and `SystemExit`
@@ -29,7 +30,7 @@ from typing import Any, Final
 from injectq._graph import Binding
 from injectq.errors import AsyncTeardownError, ContainerClosedError, LifecycleError
 
-__all__ = ["AMBIENT", "ScopeState", "Teardown", "new_state"]
+__all__ = ["AMBIENT", "ScopeState", "Teardown", "instances", "new_state"]
 
 AMBIENT: ContextVar[Any] = ContextVar("injectq_ambient", default=None)
 """The innermost entered scope or ``activate()`` record, of any container, or None.
@@ -91,7 +92,7 @@ class ScopeState:
     # Python-level __init__ frame would cost it as much as its two scoped lookups.
     name: str
     parent: ScopeState | None
-    cache: dict[Binding, Any]
+    cache: dict[Any, Any]  # Binding -> instance; creation record -> claim
     closed: bool
     _teardowns: list[_Entry] | None
     # On a root: the scopes under it that hold teardowns, so closing the root can close
@@ -357,9 +358,13 @@ class ScopeState:
                     continue
                 taken.append(entry)
             picked += reversed(taken)
+            # The cache also holds creation claims, keyed by their records (which name their
+            # binding): a claim goes first, so nobody waits on it once its instance is gone.
             cache = state.cache
-            for binding in [b for b in cache.copy() if only(b)]:
-                cache.pop(binding, None)
+            keys = [k for k in cache.copy() if only(k if isinstance(k, Binding) else k.binding)]
+            keys.sort(key=lambda k: isinstance(k, Binding))
+            for key in keys:
+                cache.pop(key, None)
         return picked
 
     def _raise(self, failures: list[BaseException], exc: BaseException | None) -> None:
@@ -391,7 +396,7 @@ class ScopeState:
 
     def __repr__(self) -> str:
         return (
-            f"<ScopeState {self.name!r} instances={len(self.cache)} "
+            f"<ScopeState {self.name!r} instances={instances(self.cache)} "
             f"teardowns={self.pending_teardowns} closed={self.closed}>"
         )
 
@@ -414,12 +419,9 @@ class _HoldingScopeState(ScopeState):
             pass
 
 
-_NEW: Final = object.__new__
-
-
 def new_state(name: str, parent: ScopeState | None, owner: Any = None) -> ScopeState:
     """A new, empty, open scope state (the container's root when ``parent`` is None)."""
-    state: ScopeState = _NEW(ScopeState)
+    state = ScopeState()  # no __init__: cheaper than object.__new__(ScopeState)
     state.name = name
     state.parent = parent
     state.cache = {}
@@ -429,6 +431,11 @@ def new_state(name: str, parent: ScopeState | None, owner: Any = None) -> ScopeS
     state.owner = owner
     state.up = None
     return state
+
+
+def instances(cache: dict[Any, Any]) -> int:
+    """How many instances a scope cache holds (it holds creation claims too)."""
+    return sum(1 for key in cache if isinstance(key, Binding))
 
 
 def _run_sync(entries: list[_Entry], exc: BaseException | None) -> list[BaseException]:

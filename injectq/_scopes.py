@@ -24,7 +24,7 @@ from typing import Annotated, Any, Final, Generic, NoReturn, TypeVar, cast, over
 from injectq._checks import annotation, is_protocol
 from injectq._graph import Binding
 from injectq._keys import Key, Named, describe
-from injectq._lifecycle import AMBIENT, ScopeState, new_state
+from injectq._lifecycle import AMBIENT, ScopeState, instances, new_state
 from injectq._module import TargetKind
 from injectq.errors import ContainerClosedError, ScopeError, UsageError
 
@@ -199,13 +199,13 @@ class Scope(NoCopy):
         raise UsageError(msg)
 
     def __enter__(self) -> Scope:
-        container = self._container
-        if self._token is not None or container._closed:
+        if self._token is not None or self._container._closed:
             self._cannot_enter()
         state = self._state
         up = AMBIENT.get()
-        state.up = up
-        state.parent = container._find_scope(up) if up is not None else container._root
+        if up is not None:  # else the state's parent stays the container's root
+            state.up = up
+            state.parent = self._container._find_scope(up)
         self._token = AMBIENT.set(state)
         self._open = True
         return self
@@ -275,18 +275,25 @@ class Scope(NoCopy):
     def __repr__(self) -> str:
         state = self._state
         return (
-            f"<Scope {state.name!r} instances={len(state.cache)} "
+            f"<Scope {state.name!r} instances={instances(state.cache)} "
             f"teardowns={state.pending_teardowns} closed={state.closed}>"
         )
 
 
-_NEW: Final = object.__new__
+class _MadeScope(Scope):
+    """The class of the scopes `new_scope` makes: `Scope` itself refuses to be called.
+
+    It has no ``__init__`` frame (``object.__init__``): a scope is made on every request.
+    """
+
+    __slots__ = ()
+    __init__ = object.__init__  # pyright: ignore[reportAssignmentType]
 
 
 def new_scope(container: Any, name: str) -> Scope:
-    """A new scope of ``container``, not entered yet."""
-    scope: Scope = _NEW(Scope)
-    scope._state = new_state(name, None, container)
+    """A new scope of ``container``, not entered yet (its parent is the root until entered)."""
+    scope: Scope = _MadeScope()
+    scope._state = new_state(name, container._root, container)
     scope._container = container
     scope._open = False
     scope._token = None

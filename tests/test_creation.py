@@ -235,3 +235,42 @@ def test_a_failed_creation_caches_nothing_and_the_next_call_retries() -> None:
         container.get(Gate)
     assert container.get(Gate) is container.get(Gate)
     assert len(attempts) == 2
+
+
+class Plain:
+    """A class with nothing to inject."""
+
+
+class UsesPlain:
+    def __init__(self, plain: Plain) -> None:
+        self.plain = plain
+
+
+def test_counts_of_instances_leave_the_claims_of_finished_creations_out() -> None:
+    """A finished creation's claim stays in the scope's cache; reprs count instances only."""
+    container = InjectQ()
+    container.bind(Counted, scope="singleton")
+    container.bind(Plain, scope="request")
+    container.bind(UsesPlain, scope="request")
+    container.get(Counted)
+    assert repr(container) == "<InjectQ bindings=3 singletons=1>"
+    with container.scope() as scope:
+        assert scope.get(UsesPlain).plain is scope.get(Plain)
+        assert repr(scope) == "<Scope 'request' instances=2 teardowns=0 closed=False>"
+    container.close()
+
+
+@pytest.mark.usefixtures("fast_switching")
+def test_threads_that_come_after_a_finished_creation_find_its_instance() -> None:
+    """A claim left by a finished creation is never waited for: later threads get the instance.
+
+    Each thread asks for the dependent first, so it probes the finished claim of ``Plain``
+    inside another creation; a claim mistaken for a live one would hang or raise a cycle.
+    """
+    container = InjectQ()
+    container.bind(Plain, scope="request")
+    container.bind(UsesPlain, scope="transient")
+    with container.scope() as scope:
+        first = scope.get(Plain)
+        results = run_threads(8, lambda _: [scope.get(UsesPlain).plain for _ in range(50)])
+    assert all(plain is first for got in results for plain in got)
