@@ -28,7 +28,7 @@ from injectq._introspect import Signature
 from injectq._keychecks import not_exposed_error
 from injectq._keys import InjectionPoint, Key, KeyOf, Target, describe
 from injectq._lifecycle import AMBIENT, ScopeState, instances, new_state
-from injectq._marks import REQUEST, SINGLETON, TRANSIENT
+from injectq._marks import REQUEST, SINGLETON
 from injectq._module import Module, collect
 from injectq._nodes import at_point, empty_graph
 from injectq._overrides import (
@@ -39,7 +39,7 @@ from injectq._overrides import (
     override_records,
 )
 from injectq._resolver import Resolver
-from injectq._scopes import Activation, NoCopy, Scope, context_scope, new_scope
+from injectq._scopes import Activation, NoCopy, Scope, new_scope
 from injectq._view import GraphView
 from injectq.errors import (
     AsyncRequiredError,
@@ -444,24 +444,8 @@ class InjectQ(NoCopy):
 
     # -- scopes and activation --------------------------------------------------------------
 
-    def scope(self, name: str = REQUEST, *, context: Mapping[Any, Any] | None = None) -> Scope:
-        """A new scope of this name, to enter with ``with`` or ``async with``.
-
-        Scoped bindings of that name get one instance per scope, disposed when it ends.
-        ``context`` holds a value for each key declared ``.from_context(scope=name)``
-        (``{Request: request}``); a missing or undeclared key is a `ScopeError`.
-        """
-        if name is not REQUEST and (
-            not isinstance(name, str) or not name or name in (SINGLETON, TRANSIENT)
-        ):
-            msg = (
-                f"scope() takes a scope name such as 'request', got {name!r}. Hint: "
-                "singletons live in the container itself; transients need no scope."
-            )
-            raise UsageError(msg)
-        if not self._contexts and context is None:  # no scope declares context
-            return new_scope(self, name)
-        return context_scope(self, name, context)
+    # The method is the function itself: one frame on every request's path.
+    scope = new_scope
 
     def resource_scope(
         self, name: str = REQUEST, *, context: Mapping[Any, Any] | None = None

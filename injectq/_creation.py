@@ -7,20 +7,26 @@ text for both faces, which differ only by ``await``) runs the uncontended case i
 everything else is a method of the record, shared by both faces:
 
 - **Claiming.** The first caller that misses the cache claims the binding in that scope
-  (one atomic ``dict.setdefault`` of the claim into the scope's own cache, under the record
-  as key; no lock) and builds the instance; nothing is held while user code runs. The claim
-  stays after the instance is cached (a later claimant finds the instance first), so the
-  uncontended case makes no second lookup and no deletion; it ends only on failure, or when
-  the instance leaves the cache (`forget`). The others wait for the claim to end: they get
-  the creator's ordinary failure (one failure, not one per waiter, each after the other),
-  or look again and find the instance, or claim it themselves when the creator was
-  cancelled or interrupted. So a cancelled creator hands creation to the next waiter, a
-  cancelled waiter leaves everybody else alone, and nothing half-built is ever cached.
+  (one atomic ``dict.setdefault`` of a new, empty list into the scope's own cache, under
+  the record as key; no lock) and builds the instance; nothing is held while user code
+  runs. The claim stays after the instance is cached (a later claimant finds the instance
+  first), so the uncontended case makes no second lookup and no deletion; it ends only on
+  failure, or when the instance leaves the cache (`forget`). The others wait for the claim
+  to end: they get the creator's ordinary failure (one failure, not one per waiter, each
+  after the other), or look again and find the instance, or claim it themselves when the
+  creator was cancelled or interrupted. So a cancelled creator hands creation to the next
+  waiter, a cancelled waiter leaves everybody else alone, and nothing half-built is ever
+  cached.
 - **Re-entrancy and deadlocks.** A thread (sync face) or task (async face) that asks for a
   binding it is creating itself gets a `ResolutionError` at once. One that would wait for a
   creator which, through a chain of waits, waits for it, gets the same kind of error instead
   of a deadlock: waiting actors are kept in a waits-for graph (``_WAITING``) that each new
-  waiter walks before it sleeps.
+  waiter walks before it sleeps. A claim does not say who made it (asking the thread or
+  task costs the uncontended case more than the rest of the claim): an actor that is about
+  to wait finds the claims it holds on its own stack (the creation frames above it), which
+  tells it whether it asks for its own, and writes itself into them, so that whoever walks
+  the graph later learns who holds them. An actor that never waits is never part of a
+  cycle, so its claims need no name.
 - **No recursion limit.** A binding more than `SHALLOW` cached levels deep first has its
   deep prerequisites created bottom-up by an explicit work list (`Creation._plan`), so its
   own construction finds them cached; shallow graphs, the common case, pay nothing for it.
@@ -33,8 +39,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import sys
 import threading
 from collections.abc import Callable, Iterator
+from types import FrameType
 from typing import Any, Final, Protocol
 
 from injectq._graph import Binding
@@ -49,6 +57,9 @@ few Python frames); deeper graphs are created bottom-up by a work list."""
 
 _MISSING: Final[Any] = object()
 _MINE: Final[Any] = object()  # the caller now holds the claim
+
+Claim = list[Any]
+"""A creation's claim: empty, or holding the actor that holds it once that actor waits."""
 
 # The waits-for graph: each actor (a thread id, or an asyncio task) that is waiting, and
 # the (record, scope) it waits for. Plain dict operations: no lock is taken to wait.
@@ -162,12 +173,23 @@ def _settle(future: asyncio.Future[None] | None) -> None:
         future.set_result(None)
 
 
-def creation_lines(*, is_async: bool, deep: bool, notify: bool) -> tuple[list[str], list[str]]:
+def creation_lines(
+    *, is_async: bool, deep: bool, notify: bool, probed: bool = False
+) -> tuple[list[str], list[str]]:
     """The generated create function of one binding, around the lines that construct it.
 
     One template for both faces (they differ only by ``await``). The uncontended case (the
     claim won, the instance not there yet, the scope open) runs inline: it is on every
     request's path. Everything else is a call into the binding's `Creation` record.
+
+    The claim is the local ``k`` and the owning scope the local ``s`` of every function made
+    from this template (`_own_claims` reads them off the stack).
+
+    Args:
+        is_async: The async face (``await`` where the sync face calls).
+        deep: Create the deep prerequisites first (`Creation.prepare_sync`).
+        notify: Always call `Creation.published` (singletons: it publishes to get()).
+        probed: The caller's lines before these bound ``sc`` to ``s.cache`` already.
 
     Returns:
         The body's lines before the construction (ending in ``try:``), and the lines after
@@ -178,8 +200,9 @@ def creation_lines(*, is_async: bool, deep: bool, notify: bool) -> tuple[list[st
     face = "async" if is_async else "sync"
     before = [
         *([f"    {aw}REC.prepare_{face}(s)"] if deep else []),
-        "    k = (ACTOR(),)",
-        "    if s.cache.setdefault(REC, k) is not k or s.closed:",
+        *([] if probed else ["    sc = s.cache"]),
+        "    k = []",
+        "    if sc.setdefault(REC, k) is not k or s.closed:",
         f"        done = {aw}REC.contended_{face}(s, k)",
         "        if done is not MINE:",
         "            return done",
@@ -191,7 +214,7 @@ def creation_lines(*, is_async: bool, deep: bool, notify: bool) -> tuple[list[st
         "            trace_at(e, PATHS)",
         "        REC.failed(s, k, e)",
         "        raise",
-        "    s.cache[B] = done",
+        "    sc[B] = done",
         *(["    REC.published(s, done)"] if notify else []),
         *([] if notify else ["    if REC.waiters or s.closed:", "        REC.published(s, done)"]),
         "    return done",
@@ -262,12 +285,11 @@ class Creation:
             "REC": self,
             "B": self.binding,
             "MINE": _MINE,
-            "ACTOR": asyncio.current_task if self.is_async else threading.get_ident,
         }
 
     # -- the two faces of the slow path: the same but for the awaits ------------------------
 
-    def contended_sync(self, owner: Owner, claim: tuple[Any]) -> Any:
+    def contended_sync(self, owner: Owner, claim: Claim) -> Any:
         """Past a first claim that did not simply win: `MINE` once claimed, or the instance."""
         state = self._settle(owner, claim, is_async=False)
         while state.__class__ is _Waiter:
@@ -275,7 +297,7 @@ class Creation:
             state = self._claim(owner, claim, is_async=False)
         return state
 
-    async def contended_async(self, owner: Owner, claim: tuple[Any]) -> Any:
+    async def contended_async(self, owner: Owner, claim: Claim) -> Any:
         """Past a first claim that did not simply win: `MINE` once claimed, or the instance."""
         state = self._settle(owner, claim, is_async=True)
         while state.__class__ is _Waiter:
@@ -306,14 +328,14 @@ class Creation:
 
     # -- the decisions both faces share -----------------------------------------------------
 
-    def holder(self, owner: Owner) -> tuple[Any] | None:
+    def holder(self, owner: Owner) -> Claim | None:
         """The live claim of this binding in ``owner``: None when nobody is creating it.
 
         A claim stays in the cache after its instance was cached there; it is live only
         while that instance is not.
         """
         cache = owner.cache
-        claim: tuple[Any] | None = cache.get(self)
+        claim: Claim | None = cache.get(self)
         if claim is None or self.binding in cache:
             return None
         return claim
@@ -326,12 +348,12 @@ class Creation:
         owner.cache.pop(self, None)
         owner.cache.pop(self.binding, None)
 
-    def _settle(self, owner: Owner, claim: tuple[Any], *, is_async: bool) -> Any:
+    def _settle(self, owner: Owner, claim: Claim, *, is_async: bool) -> Any:
         if owner.cache.get(self) is claim:  # won, but the scope closed
             self._release(owner, claim)
         return self._claim(owner, claim, is_async=is_async)
 
-    def _claim(self, owner: Owner, claim: tuple[Any], *, is_async: bool) -> Any:
+    def _claim(self, owner: Owner, claim: Claim, *, is_async: bool) -> Any:
         """Claim creation in ``owner``: `MINE`, else the cached instance or a `_Waiter`."""
         binding = self.binding
         cache = owner.cache
@@ -349,9 +371,13 @@ class Creation:
                 continue
             if binding in cache:  # a finished claim: its instance is there
                 continue
-            actor = claim[0]
-            if holder[0] == actor:
+            own = _own_claims()
+            if any(mine is holder for mine in own):
                 raise _cycle_error(binding, None)
+            actor = asyncio.current_task() if is_async else threading.get_ident()
+            for mine in own:  # name the claims it holds, for whoever walks the graph
+                if not mine:
+                    mine.append(actor)
             waiter = _Waiter(self, owner, actor, is_async=is_async)
             with self.lock:
                 self.waiters.setdefault(owner, []).append(waiter)
@@ -375,9 +401,9 @@ class Creation:
         for _ in range(len(_WAITING) + 1):
             chain.append(creation.binding)
             holder = creation.holder(where)
-            if holder is None:
+            if not holder:  # none, or its holder never waited: not on a chain of waits
                 return None
-            if holder[0] == actor:
+            if holder[0] is actor or holder[0] == actor:
                 return chain
             step = _WAITING.get(holder[0])
             if step is None:
@@ -385,7 +411,7 @@ class Creation:
             creation, where = step
         return None
 
-    def failed(self, owner: Owner, claim: tuple[Any], error: BaseException) -> None:
+    def failed(self, owner: Owner, claim: Claim, error: BaseException) -> None:
         """The creation under ``claim`` raised: end the claim.
 
         Its waiters share an ordinary failure (each would likely fail the same way, one
@@ -394,7 +420,7 @@ class Creation:
         """
         self._release(owner, claim, error if isinstance(error, Exception) else None)
 
-    def _release(self, owner: Owner, claim: tuple[Any], error: Exception | None = None) -> None:
+    def _release(self, owner: Owner, claim: Claim, error: Exception | None = None) -> None:
         cache = owner.cache
         if cache.get(self) is claim:
             with contextlib.suppress(KeyError):  # a racing close cleared the cache
@@ -463,6 +489,22 @@ class Creation:
                 frames.pop()
                 if frames:
                     yield creation, where, frames
+
+
+def _own_claims() -> list[Claim]:
+    """The live claims held by the creation frames on the running stack (this actor's)."""
+    found: list[Claim] = []
+    frame: FrameType | None = sys._getframe(1)  # only when a claim is contended
+    while frame is not None:
+        record = frame.f_globals.get("REC")
+        if frame.f_globals.get("MINE") is _MINE and isinstance(record, Creation):
+            local = frame.f_locals
+            claim: Claim | None = local.get("k")
+            owner: Owner | None = local.get("s")
+            if claim is not None and owner is not None and record.holder(owner) is claim:
+                found.append(claim)
+        frame = frame.f_back
+    return found
 
 
 def _uncompiled(owner: Owner) -> Any:  # pragma: no cover - replaced before first use

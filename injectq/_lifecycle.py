@@ -21,6 +21,7 @@ without its teardown.
 from __future__ import annotations
 
 import asyncio
+import threading
 import warnings
 import weakref
 from collections.abc import Callable
@@ -50,6 +51,7 @@ class Teardown:
 
 
 _ASYNC_KINDS: Final = (Teardown.ADISPOSE, Teardown.AGENERATOR)
+_FIRST_TEARDOWN: Final = threading.Lock()  # makes a state's teardown list exactly once
 _SIGNALS: Final = (KeyboardInterrupt, SystemExit)
 
 
@@ -164,8 +166,11 @@ class ScopeState:
         if self.closed:
             return entry
         teardowns = self._teardowns
-        if teardowns is None:
-            teardowns = self._teardowns = []
+        if teardowns is None:  # the first teardown: two threads may register it at once
+            with _FIRST_TEARDOWN:
+                teardowns = self._teardowns
+                if teardowns is None:
+                    teardowns = self._teardowns = []
         if not teardowns:
             # Only a state that holds teardowns needs the finalizer that warns when it is
             # collected unclosed; the common scope, which never does, pays for none.
@@ -426,7 +431,7 @@ def new_state(name: str, parent: ScopeState | None, owner: Any = None) -> ScopeS
     state.parent = parent
     state.cache = {}
     state.closed = False
-    state._teardowns = []  # here, not on first use: two threads may register at once
+    state._teardowns = None  # a list from the first teardown on (most scopes have none)
     state._extra = None
     state.owner = owner
     state.up = None

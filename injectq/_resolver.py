@@ -228,6 +228,7 @@ class Resolver:
             return made, emitter.needs
         if kind in (CREATE, ACREATE):
             creation = self._new_creation(b, is_async=is_async)
+            emitter.owner = b.scope
             result = emitter.construct(b, ())
             creation.create = emitter.creation_function(function_name(kind, b), result, creation)
             return creation.create, emitter.needs
@@ -249,6 +250,7 @@ class Resolver:
             return factory, emitter.needs
         if b.scope != SINGLETON and not is_async:
             creation = self._new_creation(b, is_async=False)
+            emitter.owner = b.scope
             result = emitter.construct(b, ())
             creation.create = emitter.scoped_function(b, name, result, creation)
             return creation.create, emitter.needs
@@ -322,6 +324,9 @@ class _Emitter:
         self.needs: list[_Need] = []
         self.count = 0
         self.budget = INLINE_BUDGET
+        # The scope name of ``s`` throughout the function, when it is the owning scope of
+        # the cached binding being created: dependencies scoped alike are cached in ``s``.
+        self.owner: str | None = None
 
     def name(self, prefix: str, value: Any) -> str:
         self.count += 1
@@ -485,7 +490,18 @@ class _Emitter:
             self.emit(f"if {var} is None:", path)
             self.emit(f"    {var} = {aw}{create}(ROOT)", path)
             return var
-        return f"({aw}{self.need(ASYNC if is_async else SYNC, b)}(s))"
+        factory = self.need(ASYNC if is_async else SYNC, b)
+        if b.scope == self.owner and b.scope != TRANSIENT:
+            # Cached in ``s`` too: a hit is an inline probe, a miss calls its factory (whose
+            # walk to the owning scope stops at ``s`` at once).
+            key = self.name("B", b)
+            var = f"v{self.count}"
+            self.ns["MISSING"] = _MISSING
+            self.emit(f"{var} = s.cache.get({key}, MISSING)", path)
+            self.emit(f"if {var} is MISSING:", path)
+            self.emit(f"    {var} = {aw}{factory}(s)", path)
+            return var
+        return f"({aw}{factory}(s))"
 
     def function(
         self, name: str, result: str, *, prologue: bool = False, params: tuple[str, ...] = ()
@@ -541,7 +557,9 @@ class _Emitter:
         ns.update(NAME=b.scope, scope_error=scope_error, MISSING=_MISSING)
         ns.update(_prologue_names(self.resolver))
         ns.update(creation.namespace())
-        before, after = creation_lines(is_async=False, deep=creation.deep, notify=False)
+        before, after = creation_lines(
+            is_async=False, deep=creation.deep, notify=False, probed=True
+        )
         out = [
             "def factory(s=None):",
             *_PROLOGUE,
@@ -550,7 +568,8 @@ class _Emitter:
             "        s = s.parent",
             "        if s is None:",
             "            raise scope_error(B, o)",
-            "    done = s.cache.get(B, MISSING)",  # a new scope misses: cheaper than KeyError
+            "    sc = s.cache",
+            "    done = sc.get(B, MISSING)",  # a new scope misses: cheaper than KeyError
             "    if done is not MISSING:",
             "        return done",
             *before,

@@ -25,10 +25,11 @@ from injectq._checks import annotation, is_protocol
 from injectq._graph import Binding
 from injectq._keys import Key, Named, describe
 from injectq._lifecycle import AMBIENT, ScopeState, instances, new_state
+from injectq._marks import REQUEST, SINGLETON, TRANSIENT
 from injectq._module import TargetKind
 from injectq.errors import ContainerClosedError, ScopeError, UsageError
 
-__all__ = ["Activation", "NoCopy", "Scope", "context_scope", "new_scope"]
+__all__ = ["Activation", "NoCopy", "Scope", "context_cache", "new_scope"]
 
 T = TypeVar("T")
 C = TypeVar("C")
@@ -290,10 +291,29 @@ class _MadeScope(Scope):
     __init__ = object.__init__  # pyright: ignore[reportAssignmentType]
 
 
-def new_scope(container: Any, name: str) -> Scope:
-    """A new scope of ``container``, not entered yet (its parent is the root until entered)."""
+def new_scope(
+    container: Any, name: str = REQUEST, *, context: Mapping[Any, Any] | None = None
+) -> Scope:
+    """A new scope of this name, to enter with ``with`` or ``async with``.
+
+    Scoped bindings of that name get one instance per scope, disposed when it ends.
+    ``context`` holds a value for each key declared ``.from_context(scope=name)``
+    (``{Request: request}``); a missing or undeclared key is a `ScopeError`.
+    """
+    # `InjectQ.scope` itself (``container`` is ``self``): a request makes one.
+    if name is not REQUEST and (
+        not isinstance(name, str) or not name or name in (SINGLETON, TRANSIENT)
+    ):
+        msg = (
+            f"scope() takes a scope name such as 'request', got {name!r}. Hint: "
+            "singletons live in the container itself; transients need no scope."
+        )
+        raise UsageError(msg)
+    state = new_state(name, container._root, container)  # the root is its parent until entered
+    if context is not None or container._contexts:
+        state.cache = context_cache(container, name, context)
     scope: Scope = _MadeScope()
-    scope._state = new_state(name, container._root, container)
+    scope._state = state
     scope._container = container
     scope._open = False
     scope._token = None
@@ -362,8 +382,8 @@ class Activation(NoCopy, Generic[C]):
         return f"<Activation {state}>"
 
 
-def context_scope(container: Any, name: str, context: Any) -> Scope:
-    """A new scope whose cache holds the values of its context keys.
+def context_cache(container: Any, name: str, context: Any) -> dict[Any, Any]:
+    """The cache a new scope starts with: the values of its context keys.
 
     Raises:
         UsageError: ``context`` is not a mapping.
@@ -374,7 +394,7 @@ def context_scope(container: Any, name: str, context: Any) -> Scope:
     declared: Mapping[Key, Binding] | None = graph.context.get(name)
     if declared is None:
         if context is None:  # another scope declares context, this one none
-            return new_scope(container, name)
+            return {}
         declared = {}
     if context is None:
         context = {}
@@ -399,9 +419,7 @@ def context_scope(container: Any, name: str, context: Any) -> Scope:
     missing = [b for b in declared.values() if b.kind == TargetKind.CONTEXT and b not in cache]
     if missing:
         raise _missing(name, missing)
-    scope = new_scope(container, name)
-    scope._state.cache = cache
-    return scope
+    return cache
 
 
 def _key_of(given: Any) -> Key:

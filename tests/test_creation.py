@@ -1,6 +1,7 @@
 """The one creation routine: once per scope under threads and tasks, cycles, any depth."""
 
 import asyncio
+import contextvars
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -274,3 +275,77 @@ def test_threads_that_come_after_a_finished_creation_find_its_instance() -> None
         first = scope.get(Plain)
         results = run_threads(8, lambda _: [scope.get(UsesPlain).plain for _ in range(50)])
     assert all(plain is first for got in results for plain in got)
+
+
+class InOtherContext:
+    """Asks for itself from a copied contextvars context, as a thread pool hop would."""
+
+    def __init__(self, container: InjectQ) -> None:
+        self.me = contextvars.copy_context().run(container.get, InOtherContext)
+
+
+@pytest.mark.parametrize("scope", ["singleton", "request"])
+def test_asking_for_itself_from_another_context_is_the_reentry_error(scope: str) -> None:
+    """Re-entrancy is told by the claims on the caller's own stack, whatever its context."""
+    container = InjectQ()
+    container.bind(InOtherContext, scope=scope)
+    with container.scope(), pytest.raises(ResolutionError) as info:
+        container.get(InOtherContext)
+    assert str(info.value).splitlines()[0].endswith(REENTERED)
+
+
+class Top:
+    def __init__(self, middle: "Middle") -> None:
+        self.middle = middle
+
+
+class Middle:
+    def __init__(self, bottom: "Bottom") -> None:
+        self.bottom = bottom
+
+
+class Bottom:
+    def __init__(self, container: InjectQ) -> None:
+        self.top = container.get(Top)
+
+
+def test_a_claim_held_deep_in_the_stack_is_found_as_the_callers_own() -> None:
+    """A binding asked for again two creations further down is still a re-entry."""
+    container = InjectQ()
+    for cls in (Top, Middle, Bottom):
+        container.bind(cls, scope="request")
+    with container.scope() as scope:
+        with pytest.raises(ResolutionError) as info:
+            scope.get(Top)
+        assert str(info.value).splitlines()[0].endswith(REENTERED)
+        with pytest.raises(ResolutionError):  # nothing half-built was kept: the same again
+            scope.get(Top)
+
+
+@resource
+class Tracked:
+    """A resource per thread: built at once by all of them, each records its dispose."""
+
+    disposed: list["Tracked"] = []
+    together = threading.Barrier(1)
+
+    def __init__(self) -> None:
+        Tracked.together.wait(timeout=5)  # all leave construction, to register, at once
+
+    def dispose(self) -> None:
+        Tracked.disposed.append(self)
+
+
+@pytest.mark.usefixtures("fast_switching")
+def test_threads_registering_the_first_teardowns_of_a_scope_at_once_lose_none() -> None:
+    """A scope's teardown list is made on its first teardown; racing first ones all count."""
+    kinds = [type(f"Tracked{i}", (Tracked,), {}) for i in range(8)]
+    for _ in range(40):
+        Tracked.disposed = []
+        Tracked.together = threading.Barrier(len(kinds))
+        container = InjectQ()
+        for kind in kinds:
+            container.bind(kind, scope="request")
+        with container.scope() as scope:
+            made = run_threads(len(kinds), lambda i: scope.get(kinds[i]))
+        assert sorted(map(id, Tracked.disposed)) == sorted(map(id, made))

@@ -76,7 +76,7 @@ def test_a_constructor_error_shows_each_generated_function_and_its_line(
         ("make_Leaf", "v1 = T1()"),
     ]
     text = "".join(traceback.format_exception(info.value))
-    assert ", line 8, in make_Leaf\n    v1 = T1()\n" in text
+    assert ", line 9, in make_Leaf\n    v1 = T1()\n" in text
 
 
 class Clock:
