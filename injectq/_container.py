@@ -27,7 +27,7 @@ from injectq._graph import Binding, Graph
 from injectq._introspect import Signature
 from injectq._keychecks import not_exposed_error
 from injectq._keys import InjectionPoint, Key, KeyOf, Target, describe
-from injectq._lifecycle import AMBIENT, ScopeState, instances, new_state
+from injectq._lifecycle import ScopeState, ambient, instances, new_state
 from injectq._marks import REQUEST, SINGLETON
 from injectq._module import Module, collect
 from injectq._nodes import at_point, empty_graph
@@ -468,7 +468,7 @@ class InjectQ(NoCopy):
         Raises:
             NoActiveContainerError: When no container is active.
         """
-        frame = AMBIENT.get()
+        frame = ambient()
         container = None if frame is None else (frame.owner or frame.active)
         if container is None:
             msg = (

@@ -31,7 +31,16 @@ from typing import Any, Final
 from injectq._graph import Binding
 from injectq.errors import AsyncTeardownError, ContainerClosedError, LifecycleError
 
-__all__ = ["AMBIENT", "ScopeState", "Teardown", "instances", "new_state"]
+__all__ = [
+    "AMBIENT",
+    "ScopeState",
+    "Teardown",
+    "ambient",
+    "enter_frame",
+    "instances",
+    "leave_frame",
+    "new_state",
+]
 
 AMBIENT: ContextVar[Any] = ContextVar("injectq_ambient", default=None)
 """The innermost entered scope or ``activate()`` record, of any container, or None.
@@ -39,6 +48,13 @@ AMBIENT: ContextVar[Any] = ContextVar("injectq_ambient", default=None)
 Each of those frames links to the frame that was ambient before it (``up``), so one
 variable, set once per scope, tells every container its ambient scope and tells `@inject`
 the current container."""
+
+# Its methods, bound once. CPython 3.11 compiles a method call on an imported name
+# (``AMBIENT.get()`` in another module) as an attribute read, which makes a bound method
+# on every call; entering and leaving a scope is on every request's path.
+ambient: Final = AMBIENT.get
+enter_frame: Final = AMBIENT.set
+leave_frame: Final = AMBIENT.reset
 
 
 class Teardown:

@@ -24,7 +24,14 @@ from typing import Annotated, Any, Final, Generic, NoReturn, TypeVar, cast, over
 from injectq._checks import annotation, is_protocol
 from injectq._graph import Binding
 from injectq._keys import Key, Named, describe
-from injectq._lifecycle import AMBIENT, ScopeState, instances, new_state
+from injectq._lifecycle import (
+    ScopeState,
+    ambient,
+    enter_frame,
+    instances,
+    leave_frame,
+    new_state,
+)
 from injectq._marks import REQUEST, SINGLETON, TRANSIENT
 from injectq._module import TargetKind
 from injectq.errors import ContainerClosedError, ScopeError, UsageError
@@ -79,17 +86,17 @@ def _leave(frame: Any, token: Any, what: str) -> None:
     must be the one that entered it; otherwise nothing changes and `UsageError` says which
     rule was broken.
     """
-    if AMBIENT.get() is not frame:
+    if ambient() is not frame:
         _refuse_leave(frame, what)
     try:
-        AMBIENT.reset(token)
+        leave_frame(token)
     except ValueError:  # the token belongs to another contextvars context
         raise UsageError(_other_context(what)) from None
 
 
 def _refuse_leave(frame: Any, what: str) -> NoReturn:
     """Raise for leaving ``frame`` while it is not the innermost ambient frame here."""
-    inner = AMBIENT.get()
+    inner = ambient()
     while inner is not None and inner.up is not frame:
         inner = inner.up
     if inner is None:
@@ -203,11 +210,11 @@ class Scope(NoCopy):
         if self._token is not None or self._container._closed:
             self._cannot_enter()
         state = self._state
-        up = AMBIENT.get()
+        up = ambient()
         if up is not None:  # else the state's parent stays the container's root
             state.up = up
             state.parent = self._container._find_scope(up)
-        self._token = AMBIENT.set(state)
+        self._token = enter_frame(state)
         self._open = True
         return self
 
@@ -222,9 +229,9 @@ class Scope(NoCopy):
     def _exit(self) -> ScopeState:
         """Stop being the ambient scope; return the state to close. Refuse any misuse."""
         state = self._state
-        if self._open and AMBIENT.get() is state:
+        if self._open and ambient() is state:
             try:
-                AMBIENT.reset(self._token)
+                leave_frame(self._token)
             except ValueError:  # the token belongs to another contextvars context
                 raise UsageError(_other_context(f'scope "{self.name}"')) from None
             self._open = False
@@ -248,9 +255,9 @@ class Scope(NoCopy):
         self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         state = self._state
-        if self._open and AMBIENT.get() is state:  # the common case, `_exit` inlined
+        if self._open and ambient() is state:  # the common case, `_exit` inlined
             try:
-                AMBIENT.reset(self._token)
+                leave_frame(self._token)
             except ValueError:  # the token belongs to another contextvars context
                 raise UsageError(_other_context(f'scope "{self.name}"')) from None
             self._open = False
@@ -350,10 +357,10 @@ class Activation(NoCopy, Generic[C]):
             )
             raise UsageError(msg)
         container = cast(Any, self.active)
-        up = AMBIENT.get()
+        up = ambient()
         self.up = up
         self.scope = container._find_scope(up) if up is not None else container._root
-        self._token = AMBIENT.set(self)
+        self._token = enter_frame(self)
         return self.active
 
     def __exit__(
