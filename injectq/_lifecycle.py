@@ -441,7 +441,10 @@ class _HoldingScopeState(ScopeState):
 
 
 def new_state(name: str, parent: ScopeState | None, owner: Any = None) -> ScopeState:
-    """A new, empty, open scope state (the container's root when ``parent`` is None)."""
+    """A new, empty, open scope state (the container's root when ``parent`` is None).
+
+    `injectq._scopes.new_scope` sets the same fields inline for a request's scope.
+    """
     state = ScopeState()  # no __init__: cheaper than object.__new__(ScopeState)
     state.name = name
     state.parent = parent

@@ -30,7 +30,6 @@ from injectq._lifecycle import (
     enter_frame,
     instances,
     leave_frame,
-    new_state,
 )
 from injectq._marks import REQUEST, SINGLETON, TRANSIENT
 from injectq._module import TargetKind
@@ -316,7 +315,17 @@ def new_scope(
             "singletons live in the container itself; transients need no scope."
         )
         raise UsageError(msg)
-    state = new_state(name, container._root, container)  # the root is its parent until entered
+    # The fields `new_state` sets, set here without its frame (a request makes a scope);
+    # tests/test_lifecycle.py checks that both set every field.
+    state = ScopeState()
+    state.name = name
+    state.parent = container._root
+    state.cache = {}
+    state.closed = False
+    state._teardowns = None
+    state._extra = None
+    state.owner = container
+    state.up = None
     if context is not None or container._contexts:
         state.cache = context_cache(container, name, context)
     scope: Scope = _MadeScope()

@@ -575,3 +575,19 @@ async def test_provider_of_an_async_binding_returns_an_awaitable() -> None:
     assert asyncio.iscoroutine(pending)
     remote = await pending
     assert remote is await c.aget(Remote)
+
+
+def test_a_request_scope_and_the_root_set_every_field_of_their_state() -> None:
+    """new_scope sets a state's fields inline (no frame); it must set all that new_state does."""
+    from injectq._lifecycle import ScopeState, new_state
+
+    container = InjectQ()
+    fields = [f for f in ScopeState.__slots__ if f != "__weakref__"]
+    made = container.scope("job")._state
+    root = new_state("singleton", None)
+    for state in (made, root):
+        assert all(hasattr(state, f) for f in fields), [f for f in fields if not hasattr(state, f)]
+    assert [type(getattr(made, f)) for f in fields if f not in ("parent", "owner", "name")] == [
+        type(getattr(root, f)) for f in fields if f not in ("parent", "owner", "name")
+    ]
+    assert made.parent is container._root
