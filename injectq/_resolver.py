@@ -16,11 +16,18 @@ from __future__ import annotations
 import functools
 import re
 import time
-import types
 import typing
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from injectq._codegen import (
+    INSTANCE_SOURCE,
+    PROLOGUE,
+    RAISES_SOURCE,
+    SCOPED_SOURCE,
+    SINGLETON_SOURCE,
+    compile_function,
+)
 from injectq._creation import Creation, creation_lines, derive
 from injectq._factories import assisted_only, assisted_params, factory_function
 from injectq._graph import Binding, Dep, Strategy
@@ -40,7 +47,6 @@ from injectq._tracing import (
     no_context,
     returned_awaitable,
     scope_error,
-    source_file,
     trace,
     trace_at,
 )
@@ -224,7 +230,7 @@ class Resolver:
             return emitter.function(name, result, params=tuple(args.values())), emitter.needs
         if b.kind == TargetKind.FACTORY:
             names = _prologue_names(self)
-            made = factory_function(emitter, b, names, _PROLOGUE, (PRODUCT, APRODUCT))
+            made = factory_function(emitter, b, names, PROLOGUE, (PRODUCT, APRODUCT))
             return made, emitter.needs
         if kind in (CREATE, ACREATE):
             creation = self._new_creation(b, is_async=is_async)
@@ -238,13 +244,13 @@ class Resolver:
         if not is_async and b.needs_async:
             # A new error each time: a raised error collects the resolution path it unwinds.
             ns["error"] = async_required
-            return emitter.exec_source(_RAISES, name), []
+            return emitter.exec_source(RAISES_SOURCE, name), []
         if b.kind == "instance" and not b.resource:
             ns["INSTANCE"] = b.target
-            return emitter.exec_source(_INSTANCE, name), []
+            return emitter.exec_source(INSTANCE_SOURCE, name), []
         if assisted_params(b):  # built only by a Factory[T] call, from its Assisted arguments
             ns["error"] = assisted_only
-            return emitter.exec_source(_RAISES, name), []
+            return emitter.exec_source(RAISES_SOURCE, name), []
         if b.scope == TRANSIENT:
             factory = emitter.function(name, emitter.construct(b, ()), prologue=True)
             return factory, emitter.needs
@@ -260,11 +266,11 @@ class Resolver:
         fmt = {"a": "async " if is_async else "", "aw": "await " if is_async else ""}
         if b.scope == SINGLETON:
             ns["cache"] = self.root.cache
-            src = _SINGLETON.format(**fmt)
+            src = SINGLETON_SOURCE.format(**fmt)
         else:
             ns["NAME"] = b.scope
             ns["scope_error"] = scope_error
-            src = _SCOPED.format(prologue="\n".join(_PROLOGUE), **fmt)
+            src = SCOPED_SOURCE.format(prologue="\n".join(PROLOGUE), **fmt)
         return emitter.exec_source(src, name), emitter.needs
 
 
@@ -282,20 +288,6 @@ def _prologue_names(resolver: Resolver) -> dict[str, Any]:
     }
 
 
-# Finds the ambient scope of this container: the top frame when it is one of its scopes
-# (one identity check), the root when nothing is ambient, else a walk down the frames.
-_PROLOGUE = [
-    "    if s is None:",
-    "        s = AMB.get()",
-    "        if s is None:",
-    "            s = ROOT",
-    "        elif s.owner is not C:",
-    "            s = find(s)",
-]
-
-
-_CODE: dict[str, types.CodeType] = {}
-_CODE_LIMIT = 4096
 _USES_SCOPE = re.compile(r"\bs\b")
 _MISSING: Any = object()
 SYNC = "sync"
@@ -517,7 +509,7 @@ class _Emitter:
         # a scoped dependency): a plain transient tree never pays for it.
         if prologue and any(_USES_SCOPE.search(line) for line in self.lines):
             self.ns.update(_prologue_names(self.resolver))
-            out += _PROLOGUE
+            out += PROLOGUE
         out.append("    try:")
         offset = len(out)
         out += [f"        {line}" for line in self.lines]
@@ -562,7 +554,7 @@ class _Emitter:
         )
         out = [
             "def factory(s=None):",
-            *_PROLOGUE,
+            *PROLOGUE,
             "    o = s",
             "    while s.name != NAME:",
             "        s = s.parent",
@@ -582,57 +574,5 @@ class _Emitter:
         return self.exec_source("\n".join(out) + "\n", name)
 
     def exec_source(self, src: str, name: str) -> Any:
-        """Run ``src`` (which defines ``factory``) in the namespace; return it as ``name``.
-
-        Bindings of the same shape generate the same text (names are numbered, values live
-        in the namespace), so they share one compiled code object. Each binding's function
-        gets a copy of it carrying its own name and file name, and that file's text is
-        registered in `linecache`, so a traceback shows ``get_UserService`` and its line.
-        """
-        code = _CODE.get(src)
-        if code is None:
-            code = compile(src, "<injectq>", "exec")
-            if len(_CODE) < _CODE_LIMIT:
-                _CODE[src] = code
-        exec(code, self.ns)  # noqa: S102
-        function = self.ns.pop("factory")
-        function.__code__ = function.__code__.replace(
-            co_name=name, co_qualname=name, co_filename=source_file(name, src)
-        )
-        function.__name__ = function.__qualname__ = name
-        return function
-
-
-_SINGLETON = """
-{a}def factory(s=None):
-    try:
-        return cache[B]
-    except KeyError:
-        pass
-    return {aw}create(ROOT)
-"""
-
-_SCOPED = """
-{a}def factory(s=None):  # async only: concurrent tasks share one creation
-{prologue}
-    t = s
-    while t.name != NAME:
-        t = t.parent
-        if t is None:
-            raise scope_error(B, s)
-    try:
-        return t.cache[B]
-    except KeyError:
-        pass
-    return {aw}create(t)
-"""
-
-_INSTANCE = """
-def factory(s=None):
-    return INSTANCE
-"""
-
-_RAISES = """
-def factory(s=None):
-    raise error(B)
-"""
+        """Run ``src`` (which defines ``factory``) in the namespace; return it as ``name``."""
+        return compile_function(self.ns, src, name)

@@ -45,6 +45,7 @@ LAYERS: dict[str, float] = {
     "_lifecycle": 4,
     "_creation": 4,
     "_tracing": 4.5,
+    "_codegen": 4.55,
     "_factories": 4.6,
     "_resolver": 5,
     "_arguments": 5.5,

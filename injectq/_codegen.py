@@ -1,0 +1,93 @@
+"""The text of generated functions and how it is compiled.
+
+`injectq._resolver` writes each binding's function from these templates and its emitter's
+lines; `compile_function` compiles a text once per shape and gives every binding's function
+its own name and file (see `injectq._tracing.source_file`), for readable tracebacks.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any, Final
+
+from injectq._tracing import source_file
+
+__all__ = [
+    "INSTANCE_SOURCE",
+    "PROLOGUE",
+    "RAISES_SOURCE",
+    "SCOPED_SOURCE",
+    "SINGLETON_SOURCE",
+    "compile_function",
+]
+
+# Finds the ambient scope of this container: the top frame when it is one of its scopes
+# (one identity check), the root when nothing is ambient, else a walk down the frames.
+PROLOGUE: Final = [
+    "    if s is None:",
+    "        s = AMB.get()",
+    "        if s is None:",
+    "            s = ROOT",
+    "        elif s.owner is not C:",
+    "            s = find(s)",
+]
+
+_CODE: dict[str, types.CodeType] = {}  # generated text -> its code, shared by shape
+_CODE_LIMIT: Final = 4096
+
+
+def compile_function(ns: dict[str, Any], src: str, name: str) -> Any:
+    """Run ``src`` (which defines ``factory``) in ``ns``; return the function as ``name``.
+
+    Bindings of the same shape generate the same text (names are numbered, values live
+    in the namespace), so they share one compiled code object. Each binding's function
+    gets a copy of it carrying its own name and file name, and that file's text is
+    registered in `linecache`, so a traceback shows ``get_UserService`` and its line.
+    """
+    code = _CODE.get(src)
+    if code is None:
+        code = compile(src, "<injectq>", "exec")
+        if len(_CODE) < _CODE_LIMIT:
+            _CODE[src] = code
+    exec(code, ns)  # noqa: S102
+    function = ns.pop("factory")
+    function.__code__ = function.__code__.replace(
+        co_name=name, co_qualname=name, co_filename=source_file(name, src)
+    )
+    function.__name__ = function.__qualname__ = name
+    return function
+
+
+SINGLETON_SOURCE: Final = """
+{a}def factory(s=None):
+    try:
+        return cache[B]
+    except KeyError:
+        pass
+    return {aw}create(ROOT)
+"""
+
+SCOPED_SOURCE: Final = """
+{a}def factory(s=None):  # async only: concurrent tasks share one creation
+{prologue}
+    t = s
+    while t.name != NAME:
+        t = t.parent
+        if t is None:
+            raise scope_error(B, s)
+    try:
+        return t.cache[B]
+    except KeyError:
+        pass
+    return {aw}create(t)
+"""
+
+INSTANCE_SOURCE: Final = """
+def factory(s=None):
+    return INSTANCE
+"""
+
+RAISES_SOURCE: Final = """
+def factory(s=None):
+    raise error(B)
+"""
