@@ -45,6 +45,7 @@ from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any, Final, Protocol
 
+from injectq._compile import gc_paused
 from injectq._graph import Binding
 from injectq._marks import SINGLETON, TRANSIENT
 from injectq.errors import ContainerClosedError, ResolutionError
@@ -306,13 +307,19 @@ class Creation:
         return state
 
     def prepare_sync(self, owner: Owner) -> None:
-        """Create the deep prerequisites missing in their scopes, bottom-up."""
-        for creation, where, frames in self._plan(owner):
-            try:
-                creation.create(where)
-            except BaseException as exc:
-                self.trace(exc, _labels(frames, creation))
-                raise
+        """Create the deep prerequisites missing in their scopes, bottom-up.
+
+        The garbage collector is paused meanwhile (thousands of instances that all survive;
+        it would traverse them again and again); the async face, which awaits user code,
+        leaves it running.
+        """
+        with gc_paused:
+            for creation, where, frames in self._plan(owner):
+                try:
+                    creation.create(where)
+                except BaseException as exc:
+                    self.trace(exc, _labels(frames, creation))
+                    raise
 
     async def prepare_async(self, owner: Owner) -> None:
         """Create the deep prerequisites missing in their scopes, bottom-up (async face)."""

@@ -28,6 +28,7 @@ from injectq._codegen import (
     SINGLETON_SOURCE,
     compile_function,
 )
+from injectq._compile import gc_paused
 from injectq._creation import Creation, creation_lines, derive
 from injectq._factories import assisted_only, assisted_params, factory_function
 from injectq._graph import Binding, Dep, Strategy
@@ -191,8 +192,14 @@ class Resolver:
         """Compile ``(kind, binding)`` and everything its code calls, without recursion.
 
         New functions are published only after every name they call is filled in: another
-        thread may look one up the moment it is published, and must find it complete.
+        thread may look one up the moment it is published, and must find it complete. The
+        garbage collector is paused meanwhile, as for an install: everything compiled
+        survives, and a first get() of a deep graph compiles thousands of functions.
         """
+        with gc_paused:
+            return self._compile_all(kind, binding)
+
+    def _compile_all(self, kind: str, binding: Binding) -> Any:
         compiled = self._compiled
         staged: dict[tuple[str, Binding], Any] = {}
         # Functions already compiled, taken once: an override ending in another thread may

@@ -2,6 +2,7 @@
 request-scoped bindings, sync and async."""
 
 import asyncio
+import gc
 import linecache
 from collections.abc import Iterator
 from typing import Any
@@ -125,3 +126,29 @@ def test_aget_of_a_chain_of_ten_thousand_scoped_bindings() -> None:
     depth, bottom = bottom_of(top)
     assert depth == DEPTH - 1
     assert bottom is first
+
+
+def test_a_deep_get_pauses_the_collector_and_resumes_it_after_success_and_failure() -> None:
+    """Compiling and creating a deep graph runs with gc paused; gc is on again after."""
+    observed: list[bool] = []
+
+    class Watch:
+        def __init__(self) -> None:
+            observed.append(gc.isenabled())
+
+    classes = chain(100, "G")
+    classes[0].__init__ = Watch.__init__  # type: ignore[misc]
+    container = InjectQ(Chain(classes, "singleton"))
+    assert gc.isenabled()
+    container.get(classes[-1])
+    assert observed == [False]  # built bottom-up by the work list, collector paused
+    assert gc.isenabled()
+
+    def broken(self: Any) -> None:
+        raise OSError
+
+    failing = chain(100, "H")
+    failing[0].__init__ = broken  # type: ignore[misc]
+    with pytest.raises(OSError):
+        InjectQ(Chain(failing, "singleton")).get(failing[-1])
+    assert gc.isenabled()
