@@ -32,7 +32,9 @@ PROLOGUE: Final = [
     "            s = find(s)",
 ]
 
-_CODE: dict[str, types.CodeType] = {}  # generated text -> its code, shared by shape
+# Generated text -> its code, the text and its lines: one of each per shape, shared by the
+# functions of every binding of that shape (and by their `linecache` entries).
+_CODE: dict[str, tuple[types.CodeType, str, list[str]]] = {}
 _CODE_LIMIT: Final = 4096
 
 
@@ -41,18 +43,19 @@ def compile_function(ns: dict[str, Any], src: str, name: str) -> Any:
 
     Bindings of the same shape generate the same text (names are numbered, values live
     in the namespace), so they share one compiled code object. Each binding's function
-    gets a copy of it carrying its own name and file name, and that file's text is
-    registered in `linecache`, so a traceback shows ``get_UserService`` and its line.
+    gets a copy of it carrying its own name and file name, and that file is registered in
+    `linecache` with the shape's text, so a traceback shows ``get_UserService`` and its line.
     """
-    code = _CODE.get(src)
-    if code is None:
-        code = compile(src, "<injectq>", "exec")
+    shape = _CODE.get(src)
+    if shape is None:
+        shape = (compile(src, "<injectq>", "exec"), src, src.splitlines(keepends=True))
         if len(_CODE) < _CODE_LIMIT:
-            _CODE[src] = code
+            _CODE[src] = shape
+    code, text, lines = shape
     exec(code, ns)  # noqa: S102
     function = ns.pop("factory")
     function.__code__ = function.__code__.replace(
-        co_name=name, co_qualname=name, co_filename=source_file(name, src)
+        co_name=name, co_qualname=name, co_filename=source_file(name, text, lines)
     )
     function.__name__ = function.__qualname__ = name
     return function

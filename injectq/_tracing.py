@@ -249,13 +249,15 @@ def function_name(kind: str, b: Binding) -> str:
     return _PREFIXES[kind] + (text or "key")
 
 
-def source_file(name: str, src: str) -> str:
+def source_file(name: str, src: str, lines: list[str]) -> str:
     """The file name that shows function ``name``, generated from ``src``, in tracebacks.
 
-    One file per binding name and shape, its text (with the function's real name) kept in
-    `linecache`, as for a module on disk. Containers built again with the same bindings reuse
-    their files, so the cache grows with the distinct bindings a process resolves; past
-    `_FILE_LIMIT` of them, new functions keep their names but show no source.
+    One file per binding name and shape, kept in `linecache` as for a module on disk, with
+    the lines of its shape's text: the ``def`` line says ``factory`` (a traceback names the
+    function from its code), and every binding of the shape shares one list of lines.
+    Containers built again with the same bindings reuse their files, so the cache grows
+    with the distinct bindings a process resolves; past `_FILE_LIMIT` of them, new
+    functions keep their names but show no source.
     """
     filename = _FILES.get((name, src))
     if filename is None:
@@ -265,8 +267,7 @@ def source_file(name: str, src: str) -> str:
         filename = f"<injectq {name}>" if shapes == 1 else f"<injectq {name} #{shapes}>"
         _FILES[(name, src)] = filename
     if filename not in linecache.cache:  # registered now, or wiped by linecache.clearcache()
-        text = src.replace("def factory(", f"def {name}(", 1)
-        linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
+        linecache.cache[filename] = (len(src), None, lines, filename)
     return filename
 
 

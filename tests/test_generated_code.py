@@ -479,3 +479,36 @@ def test_a_failure_shared_with_a_waiting_thread_keeps_one_path() -> None:
     assert len(errors) == 2
     assert errors[0] is errors[1]
     assert errors[0].__notes__ == ["injectq resolution path: Session -> Conn"]
+
+
+class Alpha:
+    pass
+
+
+class Beta:
+    pass
+
+
+def test_bindings_of_one_shape_have_their_own_files_and_share_one_text() -> None:
+    """Each binding's function has its own file name; the lines registered are the shape's.
+
+    The lines are one list for every binding of the shape (a binding costs a linecache
+    entry, not a copy of its text); the ``def`` line of that text says ``factory``.
+    """
+    container = InjectQ()
+    container.bind(Alpha, scope="singleton")
+    container.bind(Beta, scope="singleton")
+    container.get(Alpha)
+    container.get(Beta)
+    files = {
+        cls: container._resolver._creation(container._graph.bindings[Key(cls)]).create.__code__
+        for cls in (Alpha, Beta)
+    }
+    alpha, beta = files[Alpha].co_filename, files[Beta].co_filename
+    assert alpha.startswith("<injectq make_Alpha")
+    assert beta.startswith("<injectq make_Beta")
+    assert files[Alpha].co_name == "make_Alpha"
+    alpha_entry: Any = linecache.cache[alpha]
+    beta_entry: Any = linecache.cache[beta]
+    assert alpha_entry[2] is beta_entry[2]
+    assert linecache.getline(alpha, 1) == "def factory(s):\n"
