@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint typecheck unit docs test-matrix bench bench-scale bench-instructions bench-features clean
+.PHONY: test demo lint typecheck unit docs test-matrix bench bench-scale bench-instructions bench-features bench-versions clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ bench-features: $(STAMP)
 # Instructions per operation under valgrind's callgrind (skipped without valgrind).
 bench-instructions: $(STAMP)
 	$(PY) -m benchmarks --instructions
+
+# injectq's timing ratios on each CPython 3.11-3.13 that has a .venv-3.X (make test-matrix).
+bench-versions: $(STAMP)
+	$(PY) -m benchmarks --versions $(ARGS)
 
 # The suite on every CPython 3.11-3.13 the machine has (absent versions are skipped).
 test-matrix:
