@@ -60,7 +60,8 @@ _MISSING: Final[Any] = object()
 _MINE: Final[Any] = object()  # the caller now holds the claim
 
 Claim = list[Any]
-"""A creation's claim: empty, or holding the actor that holds it once that actor waits."""
+"""A creation's claim: empty, or holding the actor that holds it once that actor waits (an
+async creation's claim holds its task from the start)."""
 
 # The waits-for graph: each actor (a thread id, or an asyncio task) that is waiting, and
 # the (record, scope) it waits for. Plain dict operations: no lock is taken to wait.
@@ -114,6 +115,42 @@ def _cycle_error(binding: Binding, cycle: list[Binding] | None) -> ResolutionErr
         hint="call the provider later, not in the constructor.",
         path=path,
     )
+
+
+def _awaited_error(binding: Binding) -> ResolutionError:
+    msg = (
+        f"{binding.key} was asked for by a task that the task creating it awaits (a "
+        "provider awaiting work that needs what it provides): each would wait for the "
+        "other forever."
+    )
+    return ResolutionError(
+        str(binding.key),
+        msg,
+        source=str(binding.source),
+        hint="pass what the task needs to it as an argument, or start the task after the "
+        "binding is built.",
+        path=[str(binding.key)],
+    )
+
+
+def _awaits(holder: Any, task: Any) -> bool:
+    """Whether asyncio task ``holder`` awaits ``task``.
+
+    Directly, through tasks that await it, or through `asyncio.gather`: what asyncio lets
+    one see of what a task waits for (a `TaskGroup`'s wait does not name its tasks).
+    """
+    pending = [getattr(holder, "_fut_waiter", None)]
+    seen: set[int] = set()
+    while pending:
+        future = pending.pop()
+        if future is None or id(future) in seen:
+            continue
+        if future is task:
+            return True
+        seen.add(id(future))
+        pending.append(getattr(future, "_fut_waiter", None))  # a task: what it awaits
+        pending.extend(getattr(future, "_children", ()) or ())  # gather's future
+    return False
 
 
 class _Waiter:
@@ -202,7 +239,7 @@ def creation_lines(
     before = [
         *([f"    {aw}REC.prepare_{face}(s)"] if deep else []),
         *([] if probed else ["    sc = s.cache"]),
-        "    k = []",
+        "    k = [TASK()]" if is_async else "    k = []",
         "    if sc.setdefault(REC, k) is not k or s.closed:",
         f"        done = {aw}REC.contended_{face}(s, k)",
         "        if done is not MINE:",
@@ -286,6 +323,7 @@ class Creation:
             "REC": self,
             "B": self.binding,
             "MINE": _MINE,
+            "TASK": asyncio.current_task,
         }
 
     # -- the two faces of the slow path: the same but for the awaits ------------------------
@@ -382,6 +420,8 @@ class Creation:
             if any(mine is holder for mine in own):
                 raise _cycle_error(binding, None)
             actor = asyncio.current_task() if is_async else threading.get_ident()
+            if is_async and holder and _awaits(holder[0], actor):
+                raise _awaited_error(binding)
             for mine in own:  # name the claims it holds, for whoever walks the graph
                 if not mine:
                     mine.append(actor)

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextvars
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -349,3 +350,40 @@ def test_threads_registering_the_first_teardowns_of_a_scope_at_once_lose_none() 
         with container.scope() as scope:
             made = run_threads(len(kinds), lambda i: scope.get(kinds[i]))
         assert sorted(map(id, Tracked.disposed)) == sorted(map(id, made))
+
+
+class Config:
+    pass
+
+
+AWAITS = ["await", "gather"] + (["wait_for"] if sys.version_info >= (3, 12) else [])
+
+
+@pytest.mark.parametrize("how", AWAITS)
+async def test_a_provider_awaiting_a_task_that_asks_for_its_binding_is_an_error(how: str) -> None:
+    """The task would wait for the singleton, the provider for the task: said, not hung."""
+    container = InjectQ()
+
+    async def make() -> Config:
+        task = asyncio.create_task(container.aget(Config))
+        if how == "await":
+            await task
+        elif how == "gather":
+            await asyncio.gather(task)
+        else:
+            await asyncio.wait_for(task, timeout=30)
+        return Config()
+
+    container.bind(Config, make, scope="singleton")
+    for _ in range(2):  # nothing was cached: the same error again, not a hang
+        with pytest.raises(ResolutionError) as info:
+            await asyncio.wait_for(container.aget(Config), timeout=5)
+        assert str(info.value).splitlines()[0] == (
+            f"{info.value.key} was asked for by a task that the task creating it awaits (a "
+            "provider awaiting work that needs what it provides): each would wait for the "
+            "other forever."
+        )
+        assert info.value.hint == (
+            "pass what the task needs to it as an argument, or start the task after the "
+            "binding is built."
+        )
