@@ -2,6 +2,7 @@
 
 import asyncio
 import inspect
+import sys
 import traceback
 import typing
 from collections.abc import Callable
@@ -334,7 +335,9 @@ ENTRIES: dict[str, Entry] = {
 
 ANY_VALUE = tuple(VALUES)
 CALLABLES = ("*args lambda", "bound method", "coroutine function", "class")
-TYPING_REFUSES = ("42", "object()", "[]", "{}", "dict.get")
+# The values `typing.Annotated[v, ...]` itself refuses: CPython 3.11 takes only types and
+# strings there, 3.12 and later take any value.
+TYPING_REFUSES = ("42", "object()", "[]", "{}", "dict.get") if sys.version_info < (3, 12) else ()
 TYPES = ("int", "object", "dict", "list", "str", "type", "class")
 
 
