@@ -11,12 +11,13 @@ everything else is a method of the record, shared by both faces:
   the record as key; no lock) and builds the instance; nothing is held while user code
   runs. The claim stays after the instance is cached (a later claimant finds the instance
   first), so the uncontended case makes no second lookup and no deletion; it ends only on
-  failure, or when the instance leaves the cache (`forget`). The others wait for the claim
-  to end: they get the creator's ordinary failure (one failure, not one per waiter, each
-  after the other), or look again and find the instance, or claim it themselves when the
-  creator was cancelled or interrupted. So a cancelled creator hands creation to the next
-  waiter, a cancelled waiter leaves everybody else alone, and nothing half-built is ever
-  cached.
+  failure, or when the instance leaves the cache (`forget`). Only the creation that holds
+  the claim caches the instance, so winning the claim means the instance is not there.
+  The others wait for the claim to end: they get the creator's ordinary failure (one
+  failure, not one per waiter, each after the other), or look again and find the
+  instance, or claim it themselves when the creator was cancelled or interrupted. So a
+  cancelled creator hands creation to the next waiter, a cancelled waiter leaves everybody
+  else alone, and nothing half-built is ever cached.
 - **Re-entrancy and deadlocks.** A thread (sync face) or task (async face) that asks for a
   binding it is creating itself gets a `ResolutionError` at once. One that would wait for a
   creator which, through a chain of waits, waits for it, gets the same kind of error instead
