@@ -176,6 +176,13 @@ class Scope(NoCopy):
         """Resolve ``key`` in this scope, awaiting async providers (see `InjectQ.aget`)."""
         if not self._open:
             self._unusable()
+        if name is None:  # the lookup of `InjectQ.aget`, with this scope's state
+            try:
+                needs_await, factory = self._container._afast[key]
+            except (KeyError, TypeError):
+                pass  # resolved below, so its errors do not carry this KeyError
+            else:
+                return await factory(self._state) if needs_await else factory(self._state)
         return await self._container._aresolve(key, name, self._state)
 
     def get_all(self, key: Callable[..., T]) -> dict[str, T]:
@@ -277,7 +284,12 @@ class Scope(NoCopy):
     async def __aexit__(
         self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        await self._exit().aclose(exc)
+        state = self._exit()
+        if state._teardowns:
+            await state.aclose(exc)
+        else:  # nothing to dispose, as in `__exit__`: the common request
+            state.closed = True
+            state.cache.clear()
 
     def __repr__(self) -> str:
         state = self._state

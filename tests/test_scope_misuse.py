@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextvars
 import copy
@@ -16,6 +17,7 @@ from injectq import (
     Activation,
     ContainerClosedError,
     InjectQ,
+    MissingBindingError,
     Module,
     Override,
     Scope,
@@ -507,3 +509,56 @@ def test_overrides_take_one_module_or_any_iterable_of_them() -> None:
         c = InjectQ()
         c.install(AppModule(), overrides=overrides)
         assert type(c.get(Database)) is FakeDatabase
+
+
+class Session:
+    pass
+
+
+class Repository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+
+async def test_scope_aget_serves_from_the_lookup_table_what_scope_get_serves() -> None:
+    """scope.aget and scope.get, first and later calls: one instance per scope, shared."""
+    container = InjectQ()
+    container.bind(Session, scope="request")
+    container.bind(Repository)
+    seen = []
+    for _ in range(2):  # the second scope finds the looked-up factories in the table
+        async with container.scope() as scope:
+            first = await scope.aget(Session)
+            assert await scope.aget(Session) is first
+            assert scope.get(Session) is first
+            assert (await scope.aget(Repository)).session is first
+            seen.append(first)
+        assert scope.closed
+        with pytest.raises(ContainerClosedError):
+            await scope.aget(Session)
+    assert seen[0] is not seen[1]
+
+
+async def test_scope_aget_of_a_key_bound_later_or_overridden_sees_the_new_graph() -> None:
+    """The table scope.aget reads is the container's current one."""
+    container = InjectQ()
+    container.bind(Session, scope="request")
+    async with container.scope() as scope:
+        plain = await scope.aget(Session)
+    fake = Session()
+    with container.override(Session, fake):
+        async with container.scope() as scope:
+            assert await scope.aget(Session) is fake
+    async with container.scope() as scope:
+        assert type(await scope.aget(Session)) is Session
+        assert await scope.aget(Session) is not plain
+    async with container.scope() as scope:
+        for _ in range(2):  # the table has no entry for it: each call resolves, and fails
+            with pytest.raises(MissingBindingError) as info:
+                await scope.aget(Unbindable)
+            assert info.value.__context__ is None
+
+
+class Unbindable(abc.ABC):
+    @abc.abstractmethod
+    def run(self) -> None: ...
