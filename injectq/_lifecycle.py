@@ -298,11 +298,7 @@ class ScopeState:
             failures = _run_sync(self._pick(states, only), exc)
             self._raise(failures, exc)
             return
-        if self.closed:
-            return
-        if not self._teardowns and not self._extra:  # nothing to dispose: the common request
-            self.closed = True
-            self.cache.clear()
+        if self.closed or self.closed_at_once():
             return
         self.check_sync_close(how)
         failures = []
@@ -321,12 +317,23 @@ class ScopeState:
             failures = await _run_async(self._pick(self._closing_order(), only), exc)
             self._raise(failures, exc)
             return
-        if self.closed:
+        if self.closed or self.closed_at_once():
             return
         failures = []
         for state in self._closing_order():
             failures += await state._adrain(exc)
         self._raise(failures, exc)
+
+    def closed_at_once(self) -> bool:
+        """Close now when there is nothing to dispose (the common request); whether it did.
+
+        Both faces of closing start here; a sync scope exit inlines it.
+        """
+        if self._teardowns or self._extra:
+            return False
+        self.closed = True
+        self.cache.clear()
+        return True
 
     def _drain_sync(self, exc: BaseException | None) -> list[BaseException]:
         self.closed = True
