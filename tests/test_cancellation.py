@@ -184,3 +184,39 @@ async def test_a_cancellation_at_any_await_of_a_creation_caches_and_leaks_nothin
     assert log.count("client initialize") == (2 if point == "client initialize" else 1)
     assert log.count("client dispose") == 1
     assert log.count("conn close") == 1  # the one that yielded; a cancelled one never did
+
+
+class Link:
+    """A request-scoped async resource: each records its close."""
+
+    closed: list["Link"] = []
+
+
+async def test_cancelling_a_scoped_aget_mid_creation_lets_the_scope_create_it_again() -> None:
+    """scope.aget (its lookup table included): a cancelled creation caches nothing."""
+    gate = asyncio.Event()
+    made: list[Link] = []
+
+    async def connect() -> AsyncIterator[Link]:
+        conn = Link()
+        made.append(conn)
+        if len(made) == 1:
+            await gate.wait()  # the first creation is cancelled here
+        yield conn
+        Link.closed.append(conn)
+
+    container = InjectQ()
+    container.bind(Link, connect, scope="request")
+    Link.closed = []
+    for round_ in range(2):  # the second round finds the factory in the table
+        async with container.scope() as scope:
+            if round_ == 0:
+                task = asyncio.ensure_future(scope.aget(Link))
+                await until(lambda: len(made) == 1)
+                task.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await task
+            conn = await scope.aget(Link)
+            assert await scope.aget(Link) is conn
+        assert Link.closed[-1] is conn
+    assert Link.closed == made[1:]  # the cancelled one never yielded, so never closed
