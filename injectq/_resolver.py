@@ -207,6 +207,7 @@ class Resolver:
         found: dict[tuple[str, Binding], Any] = {}
         work = [(kind, binding)]
         fills: list[tuple[dict[str, Any], str, tuple[str, Binding]]] = []
+        creates: list[tuple[Creation, Any]] = []
         while work:
             item = work.pop()
             if item in staged or item in found:
@@ -215,58 +216,71 @@ class Resolver:
             if function is not None:
                 found[item] = function
                 continue
-            function, needs = self._compile_one(*item)
+            function, needs, record = self._compile_one(*item)
             staged[item] = function
+            if record is not None:
+                creates.append((record, function))
             for ns, name, need in needs:
                 fills.append((ns, name, need))
                 if need not in staged and need not in found:
                     work.append(need)
         for ns, name, need in fills:
             ns[name] = staged[need] if need in staged else found[need]
+        # A record's create function is published like the rest, once complete: another
+        # thread's deep creation calls it through the record (two threads may compile the
+        # same binding at once and share its record; either's function will do).
+        for record, function in creates:
+            record.create = function
         compiled.update(staged)
         target = (kind, binding)
         return staged[target] if target in staged else found[target]
 
-    def _compile_one(self, kind: str, b: Binding) -> tuple[Any, list[_Need]]:
+    def _compile_one(self, kind: str, b: Binding) -> tuple[Any, list[_Need], Creation | None]:
+        """The function of ``(kind, b)``, the names it needs filled, and its creation record.
+
+        The record is given when the function is the record's create function, which the
+        caller sets once the names are filled.
+        """
         is_async = kind in (ASYNC, ACREATE, APRODUCT)
         emitter = _Emitter(self, is_async=is_async)
         if kind in (PRODUCT, APRODUCT):  # what a factory builds, from its Assisted arguments
             args = {p.name: f"a{i}" for i, p in enumerate(assisted_params(b))}
             result = emitter.construct(b, (), args=args)
             name = function_name(kind, b)
-            return emitter.function(name, result, params=tuple(args.values())), emitter.needs
+            made = emitter.function(name, result, params=tuple(args.values()))
+            return made, emitter.needs, None
         if b.kind == TargetKind.FACTORY:
             names = _prologue_names(self)
             made = factory_function(emitter, b, names, PROLOGUE, (PRODUCT, APRODUCT))
-            return made, emitter.needs
+            return made, emitter.needs, None
         if kind in (CREATE, ACREATE):
             creation = self._new_creation(b, is_async=is_async)
             emitter.owner = b.scope
             result = emitter.construct(b, ())
-            creation.create = emitter.creation_function(function_name(kind, b), result, creation)
-            return creation.create, emitter.needs
+            made = emitter.creation_function(function_name(kind, b), result, creation)
+            return made, emitter.needs, creation
         name = function_name(kind, b)
         ns = emitter.ns
         ns["B"] = b
         if not is_async and b.needs_async:
             # A new error each time: a raised error collects the resolution path it unwinds.
             ns["error"] = async_required
-            return emitter.exec_source(RAISES_SOURCE, name), []
+            return emitter.exec_source(RAISES_SOURCE, name), [], None
         if b.kind == "instance" and not b.resource:
             ns["INSTANCE"] = b.target
-            return emitter.exec_source(INSTANCE_SOURCE, name), []
+            return emitter.exec_source(INSTANCE_SOURCE, name), [], None
         if assisted_params(b):  # built only by a Factory[T] call, from its Assisted arguments
             ns["error"] = assisted_only
-            return emitter.exec_source(RAISES_SOURCE, name), []
+            return emitter.exec_source(RAISES_SOURCE, name), [], None
         if b.scope == TRANSIENT:
             factory = emitter.function(name, emitter.construct(b, ()), prologue=True)
-            return factory, emitter.needs
+            return factory, emitter.needs, None
         if b.scope != SINGLETON and not is_async:
             creation = self._new_creation(b, is_async=False)
             emitter.owner = b.scope
             result = emitter.construct(b, ())
-            creation.create = emitter.scoped_function(b, name, result, creation)
-            return creation.create, emitter.needs
+            made = emitter.scoped_function(b, name, result, creation)
+            return made, emitter.needs, creation
         ns["create"] = None
         emitter.needs.append((ns, "create", (ACREATE if is_async else CREATE, b)))
         ns.update(_prologue_names(self))
@@ -278,7 +292,7 @@ class Resolver:
             ns["NAME"] = b.scope
             ns["scope_error"] = scope_error
             src = SCOPED_SOURCE.format(prologue="\n".join(PROLOGUE), **fmt)
-        return emitter.exec_source(src, name), emitter.needs
+        return emitter.exec_source(src, name), emitter.needs, None
 
 
 def _trace_labels(exc: BaseException, labels: tuple[str, ...]) -> None:

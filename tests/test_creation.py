@@ -387,3 +387,46 @@ async def test_a_provider_awaiting_a_task_that_asks_for_its_binding_is_an_error(
             "pass what the task needs to it as an argument, or start the task after the "
             "binding is built."
         )
+
+
+def deep_scoped_chain(n: int) -> list[type]:
+    """Classes L0..L{n-1}, each taking the previous one, every one recording its build."""
+
+    def bottom(self: Any) -> None:
+        type(self).built.append(self)
+
+    def above(self: Any, dep: Any) -> None:
+        self.dep = dep
+        type(self).built.append(self)
+
+    classes: list[type] = [type("L0", (), {"__init__": bottom, "built": []})]
+    for i in range(1, n):
+
+        def init(self: Any, dep: Any) -> None:
+            above(self, dep)
+
+        init.__annotations__ = {"dep": classes[-1], "return": None}
+        classes.append(type(f"L{i}", (), {"__init__": init, "built": []}))
+    return classes
+
+
+@pytest.mark.usefixtures("fast_switching")
+def test_threads_creating_a_deep_chain_in_one_scope_from_both_ends_build_each_once() -> None:
+    """Past 32 cached levels a creation goes bottom-up through the records' create functions.
+
+    A record's create function was set before the names it calls were filled in, so a
+    thread could run another's half-compiled function ("'NoneType' object is not
+    callable"). Each level must be built once and served to every thread.
+    """
+    for _ in range(30):
+        classes = deep_scoped_chain(40)
+        container = InjectQ()
+        for cls in classes:
+            container.bind(cls, scope="request")
+        with container.scope() as scope:
+            orders = [classes if i % 2 else classes[::-1] for i in range(8)]
+            results = run_threads(8, lambda i: [scope.get(cls) for cls in orders[i]])
+        assert not [r for r in results if isinstance(r, BaseException)], results
+        for cls in classes:
+            assert len(cls.built) == 1, cls  # type: ignore[attr-defined]
+            assert all(cls.built[0] in got for got in results)  # type: ignore[attr-defined]
