@@ -585,16 +585,21 @@ def _path_between(parent: Binding, child: Binding) -> list[str]:
     return [str(parent.key)]
 
 
-def derive(binding: Binding, memo: dict[Binding, tuple[int, tuple[Binding, ...]]]) -> None:
-    """Fill ``memo`` with the cached depth and links of ``binding`` and everything below it.
+def derive(
+    binding: Binding, memo: dict[Binding, tuple[int, tuple[Binding, ...]]]
+) -> tuple[int, tuple[Binding, ...]]:
+    """The cached depth and links of ``binding``, filling ``memo`` for everything below it.
 
     Links are the cached bindings a construction probes, reached through transients; the
     depth counts cached levels (a transient adds none). Iterative: any depth is fine.
+    ``memo`` is shared by threads, and an override ending in another thread may take
+    entries out of it meanwhile: a node whose dependencies went missing is derived again.
     """
+    found: dict[Binding, tuple[int, tuple[Binding, ...]]] = {}  # what this call derived
     stack: list[tuple[Binding, bool]] = [(binding, False)]
     while stack:
         node, expanded = stack.pop()
-        if node in memo:
+        if node in found or node in memo:
             continue
         targets = [
             t
@@ -604,15 +609,25 @@ def derive(binding: Binding, memo: dict[Binding, tuple[int, tuple[Binding, ...]]
         ]
         if not expanded:
             stack.append((node, True))
-            stack.extend((t, False) for t in targets if t not in memo)
+            stack.extend((t, False) for t in targets if t not in found and t not in memo)
+            continue
+        below = {t: found.get(t) or memo.get(t) for t in targets}
+        missing = [t for t, entry in below.items() if entry is None]
+        if missing:  # taken out of memo meanwhile: derive them again, then this node
+            stack.append((node, True))
+            stack.extend((t, False) for t in missing)
             continue
         links: dict[Binding, None] = {}
         depth = 0
-        for target in targets:
-            below, reached = memo[target]
-            depth = max(depth, below)
+        for target, entry in below.items():
+            assert entry is not None
+            depth = max(depth, entry[0])
             if target.scope == TRANSIENT:
-                links.update(dict.fromkeys(reached))
+                links.update(dict.fromkeys(entry[1]))
             else:
                 links[target] = None
-        memo[node] = (depth if node.scope == TRANSIENT else depth + 1, tuple(links))
+        found[node] = memo[node] = (
+            depth if node.scope == TRANSIENT else depth + 1,
+            tuple(links),
+        )
+    return found.get(binding) or memo[binding]

@@ -112,10 +112,7 @@ class Resolver:
             self._records.pop(binding, None)
 
     def _new_creation(self, b: Binding, *, is_async: bool) -> Creation:
-        derived = self._derived
-        if b not in derived:
-            derive(b, derived)
-        depth, links = derived[b]
+        depth, links = self._derived.get(b) or derive(b, self._derived)
         creation = Creation(
             b,
             is_async=is_async,
@@ -135,9 +132,13 @@ class Resolver:
         # A sync scoped binding's factory is its create function too.
         sync_kind = CREATE if binding.scope == SINGLETON else SYNC
         kind = ACREATE if binding.needs_async else sync_kind
-        if (kind, binding) not in self._compiled:
-            self._ensure(kind, binding)
-        return self._records[binding]
+        while True:
+            if (kind, binding) not in self._compiled:
+                self._ensure(kind, binding)
+            record = self._records.get(binding)
+            if record is not None:
+                return record
+            # Forgotten meanwhile (an override ended in another thread): compile it again.
 
     # -- entry points -----------------------------------------------------------------------
 

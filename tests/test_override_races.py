@@ -194,3 +194,59 @@ async def test_async_ended_overrides_keep_nothing_alive() -> None:
     gc.collect()
     assert [r for r in refs if r() is not None] == []
     assert await c.aget(Service) is original
+
+
+class Link:
+    pass
+
+
+class FakeLink(Link):
+    pass
+
+
+class Session:
+    def __init__(self, link: Link) -> None:
+        self.link = link
+
+
+class Page:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+
+@pytest.mark.usefixtures("tiny_switch_interval")
+def test_threads_resolving_in_scopes_while_overrides_come_and_go_see_no_internal_error() -> None:
+    """Ending an override forgets what was compiled for it while other threads compile it.
+
+    A thread deriving a creation record's depth found an entry taken out of the shared
+    table (a raw `KeyError` of a Binding), and one asking for a record found it gone.
+    """
+    c = InjectQ()
+    c.bind(Link, scope="singleton")
+    c.bind(Session, scope="request")
+    c.bind(Page, scope="request")
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def resolve() -> None:
+        try:
+            while not stop.is_set():
+                with c.scope() as scope:
+                    page = scope.get(Page)
+                    assert type(page.session.link) in (Link, FakeLink)
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=resolve, daemon=True) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    try:
+        for _ in range(4000):
+            with c.override(Link, FakeLink()):
+                pass
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(10)
+    assert not any(thread.is_alive() for thread in threads)
+    assert failures == []
