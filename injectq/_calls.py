@@ -223,15 +223,22 @@ def _refused(graph: Graph, owner: str, r: Refusal) -> _Failure:
 
 
 def pending(
-    plan: FunctionPlan, args: tuple[Any, ...], kwargs: Mapping[str, Any]
+    plan: FunctionPlan,
+    args: tuple[Any, ...],
+    kwargs: Mapping[str, Any],
+    left_out: list[tuple[int, Param]] | None = None,
 ) -> list[tuple[int, Dep]]:
     """The parameters a call leaves out that the plan fills, with their `Dep`, in order.
+
+    ``left_out`` is `to_fill` of this call when the caller has it already (`@inject`).
 
     Raises:
         InjectQError: A parameter left out cannot be filled.
     """
     out: list[tuple[int, Dep]] = []
-    for index, param in to_fill(plan.sig, args, kwargs, explicit_only=plan.explicit):
+    if left_out is None:
+        left_out = to_fill(plan.sig, args, kwargs, explicit_only=plan.explicit)
+    for index, param in left_out:
         step = plan.steps[index]
         if isinstance(step, _Failure):
             raise step.make()

@@ -82,10 +82,11 @@ def inject(fn: Any) -> Any:
         @functools.wraps(fn)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
             sig, explicit = signature()
-            if not to_fill(sig, args, kwargs, explicit_only=explicit):
+            left_out = to_fill(sig, args, kwargs, explicit_only=explicit)
+            if not left_out:
                 return await fn(*args, **kwargs)
             container = InjectQ.current()
-            positional, keywords = await container._afill(fn, sig, args, kwargs)
+            positional, keywords = await container._afill(fn, sig, args, kwargs, left_out)
             return await fn(*positional, **keywords)
 
         return async_wrapper
@@ -93,10 +94,11 @@ def inject(fn: Any) -> Any:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         sig, explicit = signature()
-        if not to_fill(sig, args, kwargs, explicit_only=explicit):
+        left_out = to_fill(sig, args, kwargs, explicit_only=explicit)
+        if not left_out:
             return fn(*args, **kwargs)
         container = InjectQ.current()
-        positional, keywords = container._fill(fn, sig, args, kwargs)
+        positional, keywords = container._fill(fn, sig, args, kwargs, left_out)
         return fn(*positional, **keywords)
 
     return wrapper
