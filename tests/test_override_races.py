@@ -4,25 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import sys
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
 from injectq import InjectQ, Module, resource
-
-
-@pytest.fixture
-def tiny_switch_interval() -> Iterator[None]:
-    """Switch threads as often as CPython allows, to make races likely."""
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(old)
 
 
 def run_threads(target: Callable[[], None], count: int, timeout: float = 10) -> None:
@@ -50,7 +38,7 @@ class Singletons(Module):
             self.bind(cls).singleton()
 
 
-@pytest.mark.usefixtures("tiny_switch_interval")
+@pytest.mark.usefixtures("fast_switching")
 def test_concurrent_first_gets_of_singletons_give_one_instance_each_and_no_error() -> None:
     """8 threads racing through 100 first get()s: no internal TypeError, one instance each."""
     for _ in range(40):
@@ -113,7 +101,7 @@ WARM = [type(f"Warm{i}", (), {}) for i in range(1500)]
 JIT = [type(f"Jit{i}", (), {}) for i in range(6000)]
 
 
-@pytest.mark.usefixtures("tiny_switch_interval")
+@pytest.mark.usefixtures("fast_switching")
 def test_leaving_overrides_while_another_thread_compiles_works_and_disposes() -> None:
     """Overrides end cleanly while a thread compiles just-in-time classes; all are disposed.
 
@@ -214,7 +202,7 @@ class Page:
         self.session = session
 
 
-@pytest.mark.usefixtures("tiny_switch_interval")
+@pytest.mark.usefixtures("fast_switching")
 def test_threads_resolving_in_scopes_while_overrides_come_and_go_see_no_internal_error() -> None:
     """Ending an override forgets what was compiled for it while other threads compile it.
 
