@@ -7,6 +7,7 @@ its own name and file (see `injectq._tracing.source_file`), for readable traceba
 
 from __future__ import annotations
 
+import itertools
 import types
 from typing import Any, Final
 
@@ -32,10 +33,11 @@ PROLOGUE: Final = [
     "            s = find(s)",
 ]
 
-# Generated text -> its code, the text and its lines: one of each per shape, shared by the
+# Generated text -> its code, its number and its lines: one of each per shape, shared by the
 # functions of every binding of that shape (and by their `linecache` entries).
-_CODE: dict[str, tuple[types.CodeType, str, list[str]]] = {}
+_CODE: dict[str, tuple[types.CodeType, int, list[str]]] = {}
 _CODE_LIMIT: Final = 4096
+_NUMBERS = itertools.count(1)
 
 
 def compile_function(ns: dict[str, Any], src: str, name: str) -> Any:
@@ -43,19 +45,23 @@ def compile_function(ns: dict[str, Any], src: str, name: str) -> Any:
 
     Bindings of the same shape generate the same text (names are numbered, values live
     in the namespace), so they share one compiled code object. Each binding's function
-    gets a copy of it carrying its own name and file name, and that file is registered in
-    `linecache` with the shape's text, so a traceback shows ``get_UserService`` and its line.
+    gets a copy of it carrying its own name and file name; the shape's lines go into
+    `linecache` under that file name once an exception passes through the function, so a
+    traceback shows ``get_UserService`` and its line. Every template therefore handles
+    what goes through it (``trace_at``) or marks what it raises (``located``).
     """
     shape = _CODE.get(src)
     if shape is None:
-        shape = (compile(src, "<injectq>", "exec"), src, src.splitlines(keepends=True))
+        code = compile(src, "<injectq>", "exec")
+        shape = (code, next(_NUMBERS), src.splitlines(keepends=True))
         if len(_CODE) < _CODE_LIMIT:
             _CODE[src] = shape
-    code, text, lines = shape
+    code, number, lines = shape
+    ns["LINES"] = lines  # what `injectq._tracing.show_source` registers, once it fails
     exec(code, ns)  # noqa: S102
     function = ns.pop("factory")
     function.__code__ = function.__code__.replace(
-        co_name=name, co_qualname=name, co_filename=source_file(name, text, lines)
+        co_name=name, co_qualname=name, co_filename=source_file(name, number)
     )
     function.__name__ = function.__qualname__ = name
     return function
@@ -67,7 +73,11 @@ SINGLETON_SOURCE: Final = """
         return cache[B]
     except KeyError:
         pass
-    return {aw}create(ROOT)
+    try:
+        return {aw}create(ROOT)
+    except Exception as e:
+        trace_at(e, PATHS)
+        raise
 """
 
 SCOPED_SOURCE: Final = """
@@ -77,12 +87,16 @@ SCOPED_SOURCE: Final = """
     while t.name != NAME:
         t = t.parent
         if t is None:
-            raise scope_error(B, s)
+            raise located(scope_error(B, s))
     try:
         return t.cache[B]
     except KeyError:
         pass
-    return {aw}create(t)
+    try:
+        return {aw}create(t)
+    except Exception as e:
+        trace_at(e, PATHS)
+        raise
 """
 
 INSTANCE_SOURCE: Final = """
@@ -92,5 +106,5 @@ def factory(s=None):
 
 RAISES_SOURCE: Final = """
 def factory(s=None):
-    raise error(B)
+    raise located(error(B))
 """

@@ -44,6 +44,7 @@ from injectq._tracing import (
     awaitable_key,
     first,
     function_name,
+    located,
     log_built,
     no_context,
     returned_awaitable,
@@ -311,6 +312,7 @@ def _prologue_names(resolver: Resolver) -> dict[str, Any]:
 
 
 _USES_SCOPE = re.compile(r"\bs\b")
+_NO_PATHS: dict[int, tuple[str, ...]] = {}  # a template's, whose lines serve no one path
 _MISSING: Any = object()
 SYNC = "sync"
 ASYNC = "async"
@@ -332,7 +334,7 @@ class _Emitter:
     def __init__(self, resolver: Resolver, *, is_async: bool) -> None:
         self.resolver = resolver
         self.is_async = is_async
-        self.ns: dict[str, Any] = {"trace_at": trace_at}
+        self.ns: dict[str, Any] = {"trace_at": trace_at, "located": located, "PATHS": _NO_PATHS}
         self.lines: list[str] = []
         self.paths: dict[int, tuple[str, ...]] = {}
         self.needs: list[_Need] = []
@@ -581,7 +583,7 @@ class _Emitter:
             "    while s.name != NAME:",
             "        s = s.parent",
             "        if s is None:",
-            "            raise scope_error(B, o)",
+            "            raise located(scope_error(B, o))",
             "    sc = s.cache",
             "    done = sc.get(B, MISSING)",  # a new scope misses: cheaper than KeyError
             "    if done is not MISSING:",

@@ -3,12 +3,12 @@
 A failure in user code keeps its type; each generated function it unwinds through prepends
 its part of the resolution path (``A -> B -> C``), kept on a `ResolutionError` or as a note
 on any other exception. Each generated function is named after its binding and has a file
-name of its own whose text is registered in `linecache`, so tracebacks show the generated
-line that was running. The errors generated code raises for a provider that misbehaves
-(a generator that never yields, a plain function returning a coroutine, a sync resolution
-of something that needs an await) or for a scope that does not fit (a scoped binding
-resolved outside its scope, a context key its scope holds no value for) are built here,
-one new error per raise.
+name of its own, whose text is registered in `linecache` once an exception passes through
+it, so tracebacks show the generated line that was running. The errors generated code
+raises for a provider that misbehaves (a generator that never yields, a plain function
+returning a coroutine, a sync resolution of something that needs an await) or for a scope
+that does not fit (a scoped binding resolved outside its scope, a context key its scope
+holds no value for) are built here, one new error per raise.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import collections.abc
 import linecache
 import logging
 import re
+import sys
 import threading
 import types
 import typing
@@ -37,11 +38,13 @@ __all__ = [
     "awaitable_key",
     "first",
     "function_name",
+    "located",
     "log_built",
     "no_context",
     "render_path",
     "returned_awaitable",
     "scope_error",
+    "show_source",
     "source_file",
     "trace",
     "trace_at",
@@ -89,9 +92,13 @@ def _tracer() -> tuple[int, int]:
 
 
 def trace_at(exc: BaseException, paths: dict[int, tuple[str, ...]]) -> None:
-    """Prepend the path of the generated line that was running when ``exc`` went through."""
+    """Prepend the path of the generated line that was running when ``exc`` went through.
+
+    Also shows that function's text in tracebacks (`show_source`).
+    """
     tb = exc.__traceback__
     if tb is not None:
+        show_source(tb.tb_frame)
         trace(exc, *paths.get(tb.tb_lineno, ()))
 
 
@@ -218,15 +225,6 @@ def async_required(binding: Binding) -> AsyncRequiredError:
     )
 
 
-_FILES: dict[tuple[str, str], str] = {}
-
-
-_FILE_LIMIT = 16384
-
-
-_SHAPES: dict[str, int] = {}
-
-
 _PREFIXES = {
     "sync": "get_",
     "async": "aget_",
@@ -249,26 +247,38 @@ def function_name(kind: str, b: Binding) -> str:
     return _PREFIXES[kind] + (text or "key")
 
 
-def source_file(name: str, src: str, lines: list[str]) -> str:
-    """The file name that shows function ``name``, generated from ``src``, in tracebacks.
+def source_file(name: str, shape: int) -> str:
+    """The file name that shows generated function ``name`` in tracebacks.
 
-    One file per binding name and shape, kept in `linecache` as for a module on disk, with
-    the lines of its shape's text: the ``def`` line says ``factory`` (a traceback names the
-    function from its code), and every binding of the shape shares one list of lines.
-    Containers built again with the same bindings reuse their files, so the cache grows
-    with the distinct bindings a process resolves; past `_FILE_LIMIT` of them, new
-    functions keep their names but show no source.
+    One per binding name and shape (the number of its generated text in this process):
+    ``<injectq get_UserService #3>``. Its text goes into `linecache` when an exception
+    first passes through the function (`show_source`), not when it is compiled: functions
+    that never fail, nearly all of them, cost no entry, and a created singleton's functions
+    can be let go with nothing left behind.
     """
-    filename = _FILES.get((name, src))
-    if filename is None:
-        if len(_FILES) >= _FILE_LIMIT:
-            return "<injectq>"
-        shapes = _SHAPES[name] = _SHAPES.get(name, 0) + 1
-        filename = f"<injectq {name}>" if shapes == 1 else f"<injectq {name} #{shapes}>"
-        _FILES[(name, src)] = filename
-    if filename not in linecache.cache:  # registered now, or wiped by linecache.clearcache()
-        linecache.cache[filename] = (len(src), None, lines, filename)
-    return filename
+    return f"<injectq {name} #{shape}>"
+
+
+def show_source(frame: types.FrameType) -> None:
+    """Register the text of the generated function running in ``frame`` in `linecache`.
+
+    The text is its shape's (``LINES`` in its namespace, one list for every binding of the
+    shape; the ``def`` line says ``factory``, a traceback names the function from its
+    code).
+    """
+    lines = frame.f_globals.get("LINES")
+    if lines is None:
+        return
+    filename = frame.f_code.co_filename
+    entry = linecache.cache.get(filename)
+    if entry is None or len(entry) < 3 or entry[2] is not lines:
+        linecache.cache[filename] = (sum(map(len, lines)), None, lines, filename)
+
+
+def located(exc: BaseException) -> BaseException:
+    """``exc``, about to be raised by the generated function that calls this, its text shown."""
+    show_source(sys._getframe(1))
+    return exc
 
 
 def scope_error(binding: Binding, state: Any) -> ScopeError:

@@ -3,28 +3,13 @@ request-scoped bindings, sync and async."""
 
 import asyncio
 import gc
-import linecache
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from injectq import InjectQ, Module, _tracing
+from injectq import InjectQ, Module
 
 DEPTH = 10_000
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _keep_the_source_budget() -> Iterator[None]:
-    """Give back the generated-source file names these chains use up (a process budget)."""
-    files, shapes = dict(_tracing._FILES), dict(_tracing._SHAPES)
-    yield
-    for name in set(_tracing._FILES) - set(files):
-        linecache.cache.pop(_tracing._FILES[name], None)
-    _tracing._FILES.clear()
-    _tracing._FILES.update(files)
-    _tracing._SHAPES.clear()
-    _tracing._SHAPES.update(shapes)
 
 
 def chain(n: int, prefix: str) -> list[type]:

@@ -19,6 +19,7 @@ from injectq import (
     MissingBindingError,
     Module,
     ResolutionError,
+    ScopeError,
 )
 from injectq._keys import Key
 
@@ -418,6 +419,28 @@ def test_needs_await_errors_carry_only_their_own_path() -> None:
     assert len({id(e) for e in errors}) == 3
 
 
+class Request:
+    pass
+
+
+def test_errors_generated_code_raises_show_the_line_that_raised() -> None:
+    """A scope error and a needs-await error show the generated line that raised them."""
+    class Errors(Module):
+        def configure(self) -> None:
+            self.bind(Request).scoped()
+            self.bind(Token).to_provider(make_token)
+
+    container = InjectQ(Errors())
+    with pytest.raises(ScopeError) as scope_info:
+        container.get(Request)
+    with pytest.raises(AsyncRequiredError) as await_info:
+        container.get(Token)
+    assert _generated_frames(scope_info.value) == [
+        ("get_Request", "raise located(scope_error(B, o))")
+    ]
+    assert _generated_frames(await_info.value) == [("get_Token", "raise located(error(B))")]
+
+
 class Conn:
     pass
 
@@ -482,11 +505,15 @@ def test_a_failure_shared_with_a_waiting_thread_keeps_one_path() -> None:
 
 
 class Alpha:
-    pass
+    def __init__(self) -> None:
+        msg = "alpha failed"
+        raise ValueError(msg)
 
 
 class Beta:
-    pass
+    def __init__(self) -> None:
+        msg = "beta failed"
+        raise ValueError(msg)
 
 
 def test_bindings_of_one_shape_have_their_own_files_and_share_one_text() -> None:
@@ -498,17 +525,28 @@ def test_bindings_of_one_shape_have_their_own_files_and_share_one_text() -> None
     container = InjectQ()
     container.bind(Alpha, scope="singleton")
     container.bind(Beta, scope="singleton")
-    container.get(Alpha)
-    container.get(Beta)
-    files = {
-        cls: container._resolver._creation(container._graph.bindings[Key(cls)]).create.__code__
-        for cls in (Alpha, Beta)
-    }
-    alpha, beta = files[Alpha].co_filename, files[Beta].co_filename
-    assert alpha.startswith("<injectq make_Alpha")
-    assert beta.startswith("<injectq make_Beta")
-    assert files[Alpha].co_name == "make_Alpha"
-    alpha_entry: Any = linecache.cache[alpha]
-    beta_entry: Any = linecache.cache[beta]
+    with pytest.raises(ValueError, match="alpha") as alpha_info:
+        container.get(Alpha)
+    with pytest.raises(ValueError, match="beta") as beta_info:
+        container.get(Beta)
+    alpha, beta = _innermost_generated(alpha_info.value), _innermost_generated(beta_info.value)
+    assert alpha.name == "make_Alpha"
+    assert alpha.filename.startswith("<injectq make_Alpha #")
+    assert beta.filename.startswith("<injectq make_Beta #")
+    assert alpha.filename.split("#")[1] == beta.filename.split("#")[1]  # one shape
+    alpha_entry: Any = linecache.cache[alpha.filename]
+    beta_entry: Any = linecache.cache[beta.filename]
     assert alpha_entry[2] is beta_entry[2]
-    assert linecache.getline(alpha, 1) == "def factory(s):\n"
+    assert linecache.getline(alpha.filename, 1) == "def factory(s):\n"
+
+
+class Quiet:
+    pass
+
+
+def test_a_function_that_never_fails_registers_no_source() -> None:
+    """Source goes into `linecache` when an exception passes through, not at compile time."""
+    container = InjectQ()
+    container.bind(Quiet)
+    container.get(Quiet)
+    assert not [f for f in linecache.cache if f.startswith("<injectq get_Quiet ")]
