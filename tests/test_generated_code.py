@@ -425,6 +425,7 @@ class Request:
 
 def test_errors_generated_code_raises_show_the_line_that_raised() -> None:
     """A scope error and a needs-await error show the generated line that raised them."""
+
     class Errors(Module):
         def configure(self) -> None:
             self.bind(Request).scoped()
