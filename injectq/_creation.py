@@ -9,10 +9,13 @@ everything else is a method of the record, shared by both faces:
 - **Claiming.** The first caller that misses the cache claims the binding in that scope
   (one atomic ``dict.setdefault`` of a new, empty list into the scope's own cache, under
   the record as key; no lock) and builds the instance; nothing is held while user code
-  runs. The claim stays after the instance is cached (a later claimant finds the instance
-  first), so the uncontended case makes no second lookup and no deletion; it ends only on
-  failure, or when the instance leaves the cache (`forget`). Only the creation that holds
-  the claim caches the instance, so winning the claim means the instance is not there.
+  runs. A scoped binding's claim stays after the instance is cached (a later claimant
+  finds the instance first), so a request's uncontended case makes no second lookup and no
+  deletion; it ends only on failure, or when the instance leaves the cache (`forget`).
+  Only the creation that holds the claim caches the instance, so winning the claim means
+  the instance is not there. A singleton's claim ends once it is cached, so that nothing
+  of its creation outlives it (the resolver lets its generated functions and this record
+  go); its create function looks for the instance after winning a claim.
   The others wait for the claim to end: they get the creator's ordinary failure (one
   failure, not one per waiter, each after the other), or look again and find the
   instance, or claim it themselves when the creator was cancelled or interrupted. So a
@@ -241,7 +244,9 @@ def creation_lines(
         *([f"    {aw}REC.prepare_{face}(s)"] if deep else []),
         *([] if probed else ["    sc = s.cache"]),
         "    k = [TASK()]" if is_async else "    k = []",
-        "    if sc.setdefault(REC, k) is not k or s.closed:",
+        # A singleton's claim ends once it is cached (see `Creation.published`): a caller
+        # that missed the cache before then finds the instance after winning the claim.
+        f"    if sc.setdefault(REC, k) is not k or s.closed{' or B in sc' if notify else ''}:",
         f"        done = {aw}REC.contended_{face}(s, k)",
         "        if done is not MINE:",
         "            return done",
@@ -411,9 +416,11 @@ class Creation:
                 raise closed_error(binding, owner)
             holder = cache.setdefault(self, claim)
             if holder is claim:
-                if not owner.closed:
+                # Closed meanwhile, or a singleton cached meanwhile (whose claim had ended
+                # since the look above): give the claim back and look again.
+                if not owner.closed and binding not in cache:
                     return _MINE
-                self._release(owner, claim)  # closed meanwhile: look again
+                self._release(owner, claim)
                 continue
             if binding in cache:  # a finished claim: its instance is there
                 continue
@@ -498,9 +505,14 @@ class Creation:
             self.forget(owner)
             self._wake(owner, None)
             raise closed_error(binding, owner)
-        self._wake(owner, None)
         if self.on_created is not None:
+            # A singleton: its claim ends now, so nothing of its creation stays behind (its
+            # create function, this record) once the callback lets them go.
+            owner.cache.pop(self, None)
+            self._wake(owner, None)
             self.on_created(binding, value)
+            return
+        self._wake(owner, None)
 
     # -- deep graphs ------------------------------------------------------------------------
 
@@ -525,6 +537,8 @@ class Creation:
         while frames:
             creation, where, links = frames[-1]
             for dep in links:
+                if dep.scope == SINGLETON and dep in self.root.cache:
+                    continue  # created already (its record may have been let go)
                 record = creation.lookup(dep)
                 if not record.deep:
                     continue  # its parent's construction builds it, recursing a few levels
@@ -585,6 +599,9 @@ def _path_between(parent: Binding, child: Binding) -> list[str]:
     return [str(parent.key)]
 
 
+_LEAF: Final = (1, ())  # a cached binding that probes no other cached binding
+
+
 def derive(
     binding: Binding, memo: dict[Binding, tuple[int, tuple[Binding, ...]]]
 ) -> tuple[int, tuple[Binding, ...]]:
@@ -626,8 +643,9 @@ def derive(
                 links.update(dict.fromkeys(entry[1]))
             else:
                 links[target] = None
-        found[node] = memo[node] = (
-            depth if node.scope == TRANSIENT else depth + 1,
-            tuple(links),
-        )
-    return found.get(binding) or memo[binding]
+        entry = (depth if node.scope == TRANSIENT else depth + 1, tuple(links))
+        found[node] = memo[node] = _LEAF if entry == _LEAF else entry  # most are leaves
+    entry = found.get(binding) or memo.get(binding)
+    if entry is None:  # found in memo at first, and taken out of it since
+        return derive(binding, memo)
+    return entry

@@ -112,12 +112,25 @@ class Resolver:
             self._derived.pop(binding, None)
             self._records.pop(binding, None)
 
+    def _created(self, b: Binding, instance: Any) -> None:
+        """A singleton is cached: publish it, then let its generated functions go.
+
+        What is compiled later and needs them compiles them again (a dependency's create
+        function, called only on a miss, finds the instance). Another thread may hold them
+        meanwhile: they stay valid to call.
+        """
+        self._on_singleton(b, instance)
+        compiled = self._compiled
+        for kind in (SYNC, CREATE, ASYNC, ACREATE):
+            compiled.pop((kind, b), None)
+        self._records.pop(b, None)
+
     def _new_creation(self, b: Binding, *, is_async: bool) -> Creation:
         depth, links = self._derived.get(b) or derive(b, self._derived)
         creation = Creation(
             b,
             is_async=is_async,
-            on_created=self._on_singleton if b.scope == SINGLETON else None,
+            on_created=self._created if b.scope == SINGLETON else None,
             depth=depth,
             links=links,
             lookup=self._creation,

@@ -2,14 +2,18 @@
 
 import asyncio
 import contextvars
+import gc
 import sys
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from injectq import InjectQ, Provider, ResolutionError, resource
+from injectq._creation import derive
+from injectq._keys import Key
 
 REENTERED = (
     "was asked for again while it was being created (a cycle through Provider[...] or "
@@ -103,6 +107,71 @@ async def test_concurrent_tasks_create_one_async_singleton() -> None:
     )
     assert all(r is results[0] for r in results)
     assert calls == [1]
+
+
+# -- what a created singleton leaves behind ----------------------------------------------------
+
+
+class Lonely:
+    made = 0
+
+    def __init__(self) -> None:
+        Lonely.made += 1
+
+
+class NeedsLonely:
+    def __init__(self, lonely: Lonely) -> None:
+        self.lonely = lonely
+
+
+def test_a_created_singleton_lets_its_generated_functions_go() -> None:
+    """Once cached, a singleton keeps no create function, record or claim alive."""
+    container = InjectQ()
+    container.bind(Lonely, scope="singleton")
+    binding = container._graph.bindings[Key(Lonely)]
+    create = weakref.ref(container._resolver._creation(binding).create)
+    instance = container.get(Lonely)
+    gc.collect()
+    assert create() is None
+    assert binding not in container._resolver._records
+    assert list(container._root.cache.values()) == [instance]  # no claim left either
+    assert container.get(Lonely) is instance
+
+
+def test_a_create_function_called_after_its_singleton_was_cached_returns_it() -> None:
+    """A caller that missed the cache just before creation finished gets the one instance.
+
+    Its claim wins (the finished creation's claim is gone), and it finds the instance
+    instead of building a second one; so does a create function compiled again later.
+    """
+    Lonely.made = 0
+    container = InjectQ()
+    container.bind(Lonely, scope="singleton")
+    container.bind(NeedsLonely)
+    binding = container._graph.bindings[Key(Lonely)]
+    stale = container._resolver._creation(binding).create
+    first = container.get(Lonely)
+    assert stale(container._root) is first
+    assert container._resolver._creation(binding).create(container._root) is first
+    assert container.get(NeedsLonely).lonely is first  # compiled after: its miss path too
+    assert Lonely.made == 1
+
+
+@pytest.mark.usefixtures("fast_switching")
+def test_threads_first_getting_singleton_chains_build_each_once() -> None:
+    """Many rounds of threads racing the first get() of a singleton and its dependents."""
+    for _ in range(30):
+        Lonely.made = 0
+        container = InjectQ()
+        container.bind(Lonely, scope="singleton")
+        container.bind(NeedsLonely, scope="singleton")
+
+        def first_get(i: int, c: InjectQ = container) -> object:
+            return c.get(NeedsLonely).lonely if i % 2 else c.get(Lonely)
+
+        results = run_threads(8, first_get)
+        assert all(r is results[0] for r in results)
+        assert Lonely.made == 1
 
 
 # -- re-entrancy, in both worlds ---------------------------------------------------------------
@@ -249,7 +318,7 @@ class UsesPlain:
 
 
 def test_counts_of_instances_leave_the_claims_of_finished_creations_out() -> None:
-    """A finished creation's claim stays in the scope's cache; reprs count instances only."""
+    """A finished scoped creation's claim stays in its scope's cache; reprs count instances."""
     container = InjectQ()
     container.bind(Counted, scope="singleton")
     container.bind(Plain, scope="request")
@@ -430,3 +499,29 @@ def test_threads_creating_a_deep_chain_in_one_scope_from_both_ends_build_each_on
         for cls in classes:
             assert len(cls.built) == 1, cls  # type: ignore[attr-defined]
             assert all(cls.built[0] in got for got in results)  # type: ignore[attr-defined]
+
+
+class _VanishingMemo(dict[Any, Any]):
+    """A memo whose entry for ``gone`` is taken out the moment it is seen (another thread)."""
+
+    def __init__(self, gone: Any, entry: Any) -> None:
+        super().__init__({gone: entry})
+        self.gone = gone
+
+    def __contains__(self, key: object) -> bool:
+        found = super().__contains__(key)
+        if found and key is self.gone:
+            del self[key]
+        return found
+
+
+def test_derive_survives_its_binding_leaving_the_memo_while_it_looks() -> None:
+    """A binding seen in the memo, then taken out of it, is derived again (no KeyError)."""
+    container = InjectQ()
+    container.bind(Lonely, scope="singleton")
+    container.bind(NeedsLonely, scope="singleton")
+    binding = container._graph.bindings[Key(NeedsLonely)]
+    memo = _VanishingMemo(binding, (7, ()))
+    depth, links = derive(binding, memo)
+    assert depth == 2
+    assert [b.key for b in links] == [Key(Lonely)]
