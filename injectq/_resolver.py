@@ -152,7 +152,10 @@ class Resolver:
             record = self._records.get(binding)
             if record is not None:
                 return record
-            # Forgotten meanwhile (an override ended in another thread): compile it again.
+            # Forgotten meanwhile (an override ended in another thread), or let go with its
+            # created singleton while another thread compiled its function again (which
+            # stays, without its record): compile it anew.
+            self._compiled.pop((kind, binding), None)
 
     # -- entry points -----------------------------------------------------------------------
 

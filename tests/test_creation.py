@@ -525,3 +525,22 @@ def test_derive_survives_its_binding_leaving_the_memo_while_it_looks() -> None:
     depth, links = derive(binding, memo)
     assert depth == 2
     assert [b.key for b in links] == [Key(Lonely)]
+
+
+def test_a_compiled_create_function_without_its_record_is_compiled_again() -> None:
+    """The record let go with its singleton while another thread compiled the function anew.
+
+    Looking the record up then compiles it once more instead of looking forever.
+    """
+    container = InjectQ()
+    container.bind(Lonely, scope="singleton")
+    binding = container._graph.bindings[Key(Lonely)]
+    resolver = container._resolver
+    resolver._creation(binding)
+    del resolver._records[binding]  # what the racing thread's release did
+    found: list[Any] = []
+    looker = threading.Thread(target=lambda: found.append(resolver._creation(binding)), daemon=True)
+    looker.start()
+    looker.join(timeout=5)
+    assert not looker.is_alive(), "the lookup never ended"
+    assert found[0].create(container._root) is container.get(Lonely)
