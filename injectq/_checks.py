@@ -19,7 +19,7 @@ from typing import Any
 
 from injectq._introspect import Param, Signature, collection_of
 from injectq._keychecks import closed_example, open_reason
-from injectq._keys import Key, Part, describe
+from injectq._keys import Key, Part, describe, origin_of
 from injectq._marks import SINGLETON, TRANSIENT
 from injectq._module import Element, TargetKind
 from injectq._plan import Refusal
@@ -159,8 +159,8 @@ def target_problem(key: Key, kind: str, target: Any, where: Where) -> Problem | 
                 f"bind {t} to a concrete class, e.g. self.bind({t}, {t}Impl), or to a provider "
                 "function or an instance.",
             )
-        key_cls = typing.get_origin(key.tp) or key.tp
-        target_cls = typing.get_origin(target) or target
+        key_cls = origin_of(key.tp)
+        target_cls = origin_of(target)
         if (
             isinstance(key_cls, type)
             and not is_protocol(key_cls)
@@ -178,7 +178,7 @@ def target_problem(key: Key, kind: str, target: Any, where: Where) -> Problem | 
     elif kind == TargetKind.PROVIDER and isinstance(target, type):
         # to_provider(SomeClass) builds a SomeClass: it must be a key, as for bind(K, C).
         served = key.served
-        key_cls = typing.get_origin(served) or served
+        key_cls = origin_of(served)
         if (
             isinstance(key_cls, type)
             and not is_protocol(key_cls)
@@ -370,7 +370,7 @@ def refusal_text(r: Refusal) -> str:
 
 def construct_problem(tp: Any, *, jit: bool = False) -> str | None:
     """Why ``tp`` cannot be constructed by injectq, or None when it can."""
-    origin = typing.get_origin(tp) or tp
+    origin = origin_of(tp)
     if not isinstance(origin, type):
         return f"is a {type(tp).__name__}, not a class"
     if is_protocol(origin):

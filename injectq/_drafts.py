@@ -8,7 +8,6 @@ was compiled from) and its target's signature, read once; the compiler's depende
 from __future__ import annotations
 
 import inspect
-import typing
 from typing import Any
 
 import attrs
@@ -16,7 +15,7 @@ import attrs
 import injectq._checks as checks
 import injectq._composite_checks as composite
 from injectq._introspect import CallKind, Signature, call_kind, read_callable, read_class
-from injectq._keys import Key
+from injectq._keys import Key, origin_of
 from injectq._marks import is_resource_class as _is_resource
 from injectq._module import Element, Space, TargetKind
 from injectq._nodes import Binding
@@ -92,7 +91,7 @@ def make_draft(
     call, sig, resource_cls = CallKind.SYNC, None, None
     resource = False
     if kind == TargetKind.CLASS:
-        resource_cls = typing.get_origin(target) or target
+        resource_cls = origin_of(target)
         sig = read_class(target)
     elif kind == TargetKind.INSTANCE:
         resource_cls = type(target)
@@ -104,7 +103,7 @@ def make_draft(
         if call in (CallKind.GENERATOR, CallKind.ASYNC_GENERATOR):
             resource = True
         elif not decorator:  # a decorator function may return the instance it was given
-            resource_cls = typing.get_origin(served.tp) or served.tp
+            resource_cls = origin_of(served.tp)
     async_init, async_teardown = False, call is CallKind.ASYNC_GENERATOR
     if resource_cls is not None and isinstance(resource_cls, type) and _is_resource(resource_cls):
         resource = True

@@ -51,7 +51,7 @@ import injectq._points as points
 import injectq._products as products
 from injectq._drafts import Draft as _Draft
 from injectq._drafts import make_draft
-from injectq._keys import Key, describe, key_problem, product_key
+from injectq._keys import Key, describe, key_problem, origin_of, product_key
 from injectq._marks import SINGLETON, TRANSIENT, class_scope
 from injectq._module import Element, Space, TargetKind
 from injectq._nodes import (
@@ -372,7 +372,7 @@ class Compiler:
         if found is not None:
             return found
         target = key.tp
-        origin = typing.get_origin(target) or target
+        origin = origin_of(target)
         draft = self.head(
             key,
             None,

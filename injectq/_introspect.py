@@ -32,6 +32,7 @@ from injectq._keys import (
     Provider,
     describe,
     key_problem,
+    origin_of,
 )
 
 __all__ = [
@@ -147,13 +148,15 @@ def read_class(cls: Any) -> Signature:
     (``class UserRepo(SqlRepo[User])``), the constructor's annotations are read with the
     type variables filled in, also when it is inherited from a generic base.
     """
-    origin = typing.get_origin(cls) or cls
+    origin = origin_of(cls)
     plain = origin is cls  # read once per class, what it gives its generic bases included
     if plain:
         try:
-            return _cache[origin]
-        except (KeyError, TypeError):
-            pass
+            cached = _cache.get(origin)
+        except TypeError:  # a class that takes no weak references
+            cached = None
+        if cached is not None:
+            return cached
     maps: dict[type, dict[Any, Any]] = {}
     if not plain or getattr(cls, "__orig_bases__", None):
         _, maps = typevar_map(cls)
@@ -161,8 +164,10 @@ def read_class(cls: Any) -> Signature:
             maps = {}
     sig = _read_class(origin, maps)
     if plain:
-        with contextlib.suppress(TypeError):  # a class that takes no weak references
+        try:  # noqa: SIM105 - contextlib.suppress costs more than reading a constructor
             _cache[origin] = sig
+        except TypeError:  # a class that takes no weak references
+            pass
     return sig
 
 
@@ -231,8 +236,10 @@ def read_callable(
     elif isinstance(fn, types.MethodType) and isinstance(fn.__func__, types.FunctionType):
         quick = _read_code(fn.__func__, label, skip=1)  # a bound method: not its self
     if quick is not None:
-        with contextlib.suppress(TypeError):
+        try:  # noqa: SIM105 - as above
             _callables[fn] = quick
+        except TypeError:  # a callable that takes no weak references
+            pass
         return quick
     try:
         sig = inspect.signature(fn)

@@ -30,6 +30,7 @@ __all__ = [
     "describe",
     "factory_key",
     "key_problem",
+    "origin_of",
     "product_key",
 ]
 
@@ -343,6 +344,17 @@ def _type_name(tp: Any) -> str:
         return repr(tp)
     name = getattr(tp, "__qualname__", None) or getattr(tp, "__name__", None)
     return str(name) if name else repr(tp)
+
+
+def origin_of(tp: Any) -> Any:
+    """``typing.get_origin(tp) or tp``: the class behind ``Repo[User]``, a plain class itself.
+
+    A plain class (whose metaclass is `type`) is answered without asking `typing`: install
+    asks this of every binding's key and target several times.
+    """
+    if type(tp) is type:
+        return tp
+    return typing.get_origin(tp) or tp
 
 
 def key_problem(tp: Any) -> str | None:

@@ -15,6 +15,7 @@ from typing import Any, Final, TypeVar, overload
 
 import attrs
 
+from injectq._keys import origin_of
 from injectq.errors import UsageError
 
 __all__ = [
@@ -212,9 +213,7 @@ def resource(cls: C, /) -> C:
 
 def class_scope(cls: Any) -> str | None:
     """The scope a class decorator set on ``cls`` itself (not inherited), if any."""
-    import typing
-
-    origin = typing.get_origin(cls) or cls
+    origin = origin_of(cls)
     if not isinstance(origin, type):
         return None
     value = vars(origin).get(_SCOPE_ATTR)

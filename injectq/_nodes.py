@@ -17,7 +17,7 @@ import attrs
 
 from injectq._generics import match
 from injectq._introspect import CallKind
-from injectq._keys import InjectionPoint, Key, Part
+from injectq._keys import InjectionPoint, Key, Part, origin_of
 from injectq._module import Element, TargetKind
 from injectq._plan import Strategy
 from injectq._source import Source
@@ -127,7 +127,7 @@ class Binding:
         costs a Python-level ``__call__``, which sets ``__orig_class__``.
         """
         if self.kind == "class":
-            return typing.get_origin(self.target) or self.target
+            return origin_of(self.target)
         return self.target
 
     @property

@@ -19,7 +19,7 @@ from typing import Any
 import injectq._checks as checks
 import injectq._keychecks as keychecks
 from injectq._generics import ancestor_args, bound_problem, free_typevars, substitute
-from injectq._keys import Key, describe
+from injectq._keys import Key, describe, origin_of
 from injectq._marks import TRANSIENT, class_scope
 from injectq._module import Element, TargetKind
 from injectq._nodes import OpenBinding, open_matches
@@ -160,7 +160,7 @@ def open_param(comp: Any, draft: Any, owner: str, param: Any) -> None:
         f"parameter '{param.name}' of {owner} asks for {describe(param.tp)}, and "
         f"{describe(draft.key.tp)} does not say what {free} is",
         f"bind {describe(draft.head.record.key)} to the target parametrised with its type "
-        f"variables (e.g. {describe(typing.get_origin(draft.head.target) or draft.head.target)}"
+        f"variables (e.g. {describe(origin_of(draft.head.target))}"
         f"[{_names(binding)}]), so they reach its constructor.",
         draft=draft,
     )

@@ -11,13 +11,12 @@ anew, and a parameter asking directly for what only a factory can build.
 
 from __future__ import annotations
 
-import typing
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from injectq._checks import annotation
 from injectq._introspect import CallKind
-from injectq._keys import Key, describe, product_key
+from injectq._keys import Key, describe, origin_of, product_key
 from injectq._marks import TRANSIENT
 from injectq._module import TargetKind
 from injectq._nodes import Binding
@@ -56,7 +55,7 @@ def product_target(node: Any, inner: Key, *, buildable: bool) -> Made | None:
     if not buildable:
         return None
     target = inner.tp
-    return TargetKind.CLASS, target, object_source(typing.get_origin(target) or target)
+    return TargetKind.CLASS, target, object_source(origin_of(target))
 
 
 def can_build(node: Any) -> bool:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import re
 import time
-import typing
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -33,7 +32,7 @@ from injectq._creation import Creation, creation_lines, derive
 from injectq._factories import assisted_only, assisted_params, factory_function
 from injectq._graph import Binding, Dep, Strategy
 from injectq._introspect import CallKind
-from injectq._keys import InjectionPoint, Key, ProviderFn
+from injectq._keys import InjectionPoint, Key, ProviderFn, origin_of
 from injectq._lifecycle import AMBIENT, ScopeState, Teardown
 from injectq._marks import SINGLETON, TRANSIENT
 from injectq._module import TargetKind
@@ -461,7 +460,7 @@ class _Emitter:
             cls = type(b.target)
         else:
             cls = b.target if b.kind == "class" else b.key.served
-        cls = typing.get_origin(cls) or cls
+        cls = origin_of(cls)
         binding = self.name("B", b)
         if getattr(cls, "initialize", None) is not None:
             self.emit(f"{'await ' if b.async_init else ''}{var}.initialize()", path)

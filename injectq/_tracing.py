@@ -21,13 +21,12 @@ import re
 import sys
 import threading
 import types
-import typing
 from typing import Any, Final
 
 from injectq._checks import annotation
 from injectq._graph import Binding
 from injectq._introspect import CallKind
-from injectq._keys import describe
+from injectq._keys import describe, origin_of
 from injectq.errors import AsyncRequiredError, ResolutionError, ScopeError
 
 __all__ = [
@@ -149,7 +148,7 @@ async def afirst(gen: Any, binding: Binding) -> Any:
 
 def awaitable_key(tp: Any) -> bool:
     """Whether a key's type is itself awaitable (`Awaitable[T]`, a coroutine, a future)."""
-    origin = typing.get_origin(tp) or tp
+    origin = origin_of(tp)
     try:
         return isinstance(origin, type) and issubclass(origin, collections.abc.Awaitable)
     except TypeError:  # a runtime-uncheckable protocol
