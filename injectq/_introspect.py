@@ -16,7 +16,7 @@ import types
 import typing
 import weakref
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 import attrs
 
@@ -61,7 +61,7 @@ class CallKind(enum.Enum):
     ASYNC_GENERATOR = "async generator"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # made for every parameter read: a dict is set faster than slots
 class Param:
     """One parameter of a callable, as read from its signature.
 
@@ -176,11 +176,15 @@ def _init_owner(cls: type) -> tuple[type | None, Any]:
     for klass in cls.__mro__:
         if klass is object:
             break
-        if "__init__" in vars(klass):
-            return klass, vars(klass)["__init__"]
-        if "__new__" in vars(klass):
-            return klass, vars(klass)["__new__"]
+        own = klass.__dict__
+        if "__init__" in own:
+            return klass, own["__init__"]
+        if "__new__" in own:
+            return klass, own["__new__"]
     return None, None
+
+
+_METHOD_WRAPPERS: Final = (staticmethod, classmethod)
 
 
 def _read_class(cls: type, maps: dict[type, dict[Any, Any]]) -> Signature:
@@ -191,9 +195,10 @@ def _read_class(cls: type, maps: dict[type, dict[Any, Any]]) -> Signature:
     typevars = maps.get(defined_in, {}) if defined_in is not None else {}
     if maps and not typevars:
         typevars = maps.get(cls, {})
-    if isinstance(fn, staticmethod | classmethod):
+    if isinstance(fn, _METHOD_WRAPPERS):
         fn = fn.__func__
-    fn = inspect.unwrap(fn)
+    if hasattr(fn, "__wrapped__"):
+        fn = inspect.unwrap(fn)
     owner = f"{cls.__qualname__}.{fn.__name__}" if hasattr(fn, "__name__") else owner
     localns = {cls.__name__: cls}
     if not typevars:
@@ -269,9 +274,10 @@ def _read_code(
         localns: Names visible to string annotations besides the function's globals.
     """
     code = getattr(fn, "__code__", None)
-    if not isinstance(code, types.CodeType) or "__signature__" in vars(fn):
+    if not isinstance(code, types.CodeType):
         return None
-    if "__wrapped__" in vars(fn):  # inspect.signature reads the wrapped function
+    own = vars(fn)
+    if "__signature__" in own or "__wrapped__" in own:  # inspect.signature reads those
         return None
     annotations: dict[str, Any] = {}
     for name, given in fn.__annotations__.items():

@@ -70,7 +70,7 @@ class Dep:
         return ()
 
 
-@attrs.frozen(eq=False)
+@attrs.frozen(eq=False, slots=False)  # two per binding at install: a dict is set faster
 class Binding:
     """One compiled, validated binding: a node of the graph.
 
