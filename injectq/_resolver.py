@@ -327,7 +327,7 @@ def _prologue_names(resolver: Resolver) -> dict[str, Any]:
 
 
 _USES_SCOPE = re.compile(r"\bs\b")
-_NO_PATHS: dict[int, tuple[str, ...]] = {}  # a template's, whose lines serve no one path
+_NO_PATHS: dict[int, tuple[Key, ...]] = {}  # a template's, whose lines serve no one path
 _MISSING: Any = object()
 SYNC = "sync"
 ASYNC = "async"
@@ -351,7 +351,7 @@ class _Emitter:
         self.is_async = is_async
         self.ns: dict[str, Any] = {"trace_at": trace_at, "located": located, "PATHS": _NO_PATHS}
         self.lines: list[str] = []
-        self.paths: dict[int, tuple[str, ...]] = {}
+        self.paths: dict[int, tuple[Key, ...]] = {}
         self.needs: list[_Need] = []
         self.count = 0
         self.budget = INLINE_BUDGET
@@ -371,12 +371,12 @@ class _Emitter:
         self.needs.append((self.ns, name, (kind, b)))
         return name
 
-    def emit(self, line: str, path: tuple[str, ...]) -> None:
+    def emit(self, line: str, path: tuple[Key, ...]) -> None:
         self.lines.append(line)
         self.paths[len(self.lines)] = path
 
     def construct(
-        self, b: Binding, path: tuple[str, ...], *, args: dict[str, str] | None = None
+        self, b: Binding, path: tuple[Key, ...], *, args: dict[str, str] | None = None
     ) -> str:
         """Emit statements building a new instance of ``b`` in scope ``s``; return its var.
 
@@ -386,7 +386,7 @@ class _Emitter:
             self.ns["no_context"] = no_context
             self.emit(f"raise no_context({self.name('B', b)}, s)", path)
             return "None"
-        path = (*path, str(b.key))
+        path = (*path, b.key)  # made labels only when something fails (`trace_at`)
         if b.kind == "instance":
             var = self.name("i", b.target)
         else:
@@ -431,7 +431,7 @@ class _Emitter:
         return var
 
     def _arguments(
-        self, b: Binding, path: tuple[str, ...], args: dict[str, str] | None, *, collection: bool
+        self, b: Binding, path: tuple[Key, ...], args: dict[str, str] | None, *, collection: bool
     ) -> list[str]:
         """The argument expressions of ``b``'s call (emitting the statements they need)."""
         values = []
@@ -455,7 +455,7 @@ class _Emitter:
             values.append(f"{d.param}={expr}" if d.keyword else expr)
         return values
 
-    def _lifecycle(self, b: Binding, var: str, path: tuple[str, ...]) -> None:
+    def _lifecycle(self, b: Binding, var: str, path: tuple[Key, ...]) -> None:
         if b.kind == "instance":
             cls = type(b.target)
         else:
@@ -472,7 +472,7 @@ class _Emitter:
             add = "await s.aadd_teardown" if awaited else "s.add_teardown"
             self.emit(f"{add}({kind}, {var}, {binding})", path)
 
-    def dep(self, d: Dep, path: tuple[str, ...]) -> str:
+    def dep(self, d: Dep, path: tuple[Key, ...]) -> str:
         """An expression for one parameter's value (emitting statements it needs first)."""
         strategy = d.strategy
         if strategy == Strategy.BINDING:
@@ -494,7 +494,7 @@ class _Emitter:
         items = [f"{self.name('n', n)}: {self.binding(b, path)}" for n, b in d.items]
         return "{" + ", ".join(items) + "}"
 
-    def binding(self, b: Binding, path: tuple[str, ...]) -> str:
+    def binding(self, b: Binding, path: tuple[Key, ...]) -> str:
         """An expression for a dependency's instance."""
         is_async = self.is_async and b.needs_async
         aw = "await " if is_async else ""

@@ -26,7 +26,7 @@ from typing import Any, Final
 from injectq._checks import annotation
 from injectq._graph import Binding
 from injectq._introspect import CallKind
-from injectq._keys import describe, origin_of
+from injectq._keys import Key, describe, origin_of
 from injectq.errors import AsyncRequiredError, ResolutionError, ScopeError
 
 __all__ = [
@@ -90,7 +90,7 @@ def _tracer() -> tuple[int, int]:
     return threading.get_ident(), task
 
 
-def trace_at(exc: BaseException, paths: dict[int, tuple[str, ...]]) -> None:
+def trace_at(exc: BaseException, paths: dict[int, tuple[Key, ...]]) -> None:
     """Prepend the path of the generated line that was running when ``exc`` went through.
 
     Also shows that function's text in tracebacks (`show_source`).
@@ -98,13 +98,13 @@ def trace_at(exc: BaseException, paths: dict[int, tuple[str, ...]]) -> None:
     tb = exc.__traceback__
     if tb is not None:
         show_source(tb.tb_frame)
-        trace(exc, *paths.get(tb.tb_lineno, ()))
+        trace(exc, *[str(key) for key in paths.get(tb.tb_lineno, ())])
 
 
 LOGGER = logging.getLogger("injectq")
 
 
-def log_built(binding: Binding, seconds: float, path: tuple[str, ...]) -> None:
+def log_built(binding: Binding, seconds: float, path: tuple[Key, ...]) -> None:
     """Log one construction (only called by factories compiled with debug on)."""
     LOGGER.debug(
         "built %s (%s, %s) in %.3f ms via %s",
@@ -112,7 +112,7 @@ def log_built(binding: Binding, seconds: float, path: tuple[str, ...]) -> None:
         binding.scope,
         binding.source,
         seconds * 1000,
-        render_path(list(path)),
+        render_path([str(key) for key in path]),
     )
 
 
