@@ -42,14 +42,18 @@ def _build(previous: Graph | None, root: _Draft) -> Binding:
             continue
         if not ready:
             stack.append((draft, True))
-            stack.extend(
+            stack += [
                 (t, False)
-                for t in [*(t for d in draft.deps for t in d.targets()), draft.product]
+                for d in draft.deps
+                for t in d.targets()
                 if isinstance(t, _Draft) and t.built is None
-            )
+            ]
+            made = draft.product
+            if made is not None and made.built is None:
+                stack.append((made, False))
             continue
         owner = draft.head.target if draft.head.kind in _OWNERS else None
-        deps = tuple(build_dep(d, owner) for d in draft.deps)
+        deps = tuple([build_dep(d, owner) for d in draft.deps])
         prev = _previous(draft, previous)
         h = draft.head
         target = h.target
@@ -106,26 +110,13 @@ def build_dep(d: DepDraft, owner: Any = None) -> Dep:
     ``Provider`` parameter of such a binding keeps its point in ``value``, for later.
     """
     p = d.param
-
-    def point(key: Key | None) -> InjectionPoint | None:
-        if owner is None or key is None:
-            return None
-        return InjectionPoint(key.served, key.name, owner, p.name)
-
-    def built(node: Any) -> Binding:
-        if not isinstance(node, Binding):
-            assert node.built is not None
-            node = node.built
-        where = point(node.key) if node.per_point else None
-        return node if where is None else at_point(node, where)
-
     # A Provider[T] resolves its key when called, through the graph current then, so it
     # holds no node (Provider edges may form cycles; the built graph must not). A factory
     # parameter may close a cycle too (what the factory builds may need the parameter's
     # owner): it is no edge, and its value is the factory when that was built first (else
     # None: it is found by key when resolved, and its owner counts as changed).
-    binding = built(d.target) if d.strategy == Strategy.BINDING else None
-    items = tuple((n, built(t)) for n, t in d.items)
+    binding = _built(d.target, owner, p.name) if d.strategy == Strategy.BINDING else None
+    items = tuple((n, _built(t, owner, p.name)) for n, t in d.items) if d.items else ()
     key = d.key
     if d.strategy in (Strategy.PROVIDER, Strategy.FACTORY) and d.target.key.space is not None:
         key = d.target.key  # kept inside a private module: resolved by its own key
@@ -133,12 +124,28 @@ def build_dep(d: DepDraft, owner: Any = None) -> Dep:
     if d.strategy == Strategy.FACTORY:
         value = d.target if isinstance(d.target, Binding) else d.target.built
     elif d.strategy == Strategy.PROVIDER and _per_point(d.target):
-        value = point(d.key)  # providers of other bindings stay one per key
+        value = _point(d.key, owner, p.name)  # providers of other bindings stay one per key
     elif binding is not None:
         base = d.target if isinstance(d.target, Binding) else d.target.built
         if binding is not base:  # built for this parameter's point: keep which
-            value = point(base.key)
+            value = _point(base.key, owner, p.name)
     return Dep(p.name, p.keyword, d.strategy, binding, value, key, items, d.awaitable)
+
+
+def _point(key: Key | None, owner: Any, param: str) -> InjectionPoint | None:
+    """The injection point of parameter ``param`` of ``owner`` asking for ``key``."""
+    if owner is None or key is None:
+        return None
+    return InjectionPoint(key.served, key.name, owner, param)
+
+
+def _built(node: Any, owner: Any, param: str) -> Binding:
+    """The node a parameter resolves: ``node`` built, or built for the parameter's point."""
+    if not isinstance(node, Binding):
+        assert node.built is not None
+        node = node.built
+    where = _point(node.key, owner, param) if node.per_point else None
+    return node if where is None else at_point(node, where)
 
 
 def _per_point(node: Any) -> bool:
