@@ -162,11 +162,12 @@ def extend_graph(
 
 def _composes(graph: Graph, records: tuple[Element, ...]) -> bool:
     """Whether new elements make or replace part of a collection or a decorator chain."""
+    bindings = graph.bindings
     for el in records:
         if el.multi or el.kind == TargetKind.DECORATOR:
             return True
-        if key_problem(el.key) is None:
-            kept = graph.bindings.get(Key(el.key, el.name))
+        if bindings and key_problem(el.key) is None:  # nothing to replace in a first install
+            kept = bindings.get(Key(el.key, el.name))
             if kept is not None and is_composite(kept):
                 return True
     return False

@@ -81,7 +81,7 @@ def make_draft(
     def where() -> tuple[str, ...]:
         return (f"{'Decorated' if decorator else 'Bound'} at: {source}",)
 
-    served = Key(key.served, key.name)
+    served = key if key.space is None and key.served is key.tp else Key(key.served, key.name)
     if decorator:
         problem = composite.decorator_target_problem(served, kind, target, where)
     else:

@@ -363,6 +363,8 @@ def key_problem(tp: Any) -> str | None:
     A key is a class (ABCs and Protocols included), a parametrised generic such as
     ``Cache[User]``, a ``NewType`` or a ``type`` alias statement.
     """
+    if type(tp) is type:  # a plain class, the common case (hashed by identity)
+        return None
     try:
         hash(tp)
     except TypeError:

@@ -78,7 +78,7 @@ def place(elements: Iterable[Element]) -> Placement:
             if el.kind != TargetKind.DECORATOR:  # a decorator binds nothing to expose
                 used.add((space, plain))
             space = space.parent
-        keys[id(el)] = Key(el.key, el.name, space)
+        keys[id(el)] = plain if space is None else Key(el.key, el.name, space)
     problems = [
         _unbound(el, plain, elements, keys)
         for (space, plain), el in exposed.items()
