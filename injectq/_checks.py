@@ -159,6 +159,8 @@ def target_problem(key: Key, kind: str, target: Any, where: Where) -> Problem | 
                 f"bind {t} to a concrete class, e.g. self.bind({t}, {t}Impl), or to a provider "
                 "function or an instance.",
             )
+        if target is key.tp:  # bound to itself: a subclass of itself
+            return None
         key_cls = origin_of(key.tp)
         target_cls = origin_of(target)
         if (

@@ -155,15 +155,15 @@ def needs_async(root: Any, is_draft: Callable[[Any], bool]) -> bool:
 
     Sets ``needs_async`` on every draft below it; compiled nodes know theirs already.
     """
-    stack: list[tuple[Any, bool]] = [(root, False)]
+    stack: list[tuple[Any, list[Any] | None]] = [(root, None)]
     while stack:
-        node, ready = stack.pop()
+        node, children = stack.pop()
         if node.needs_async is not None:
             continue
-        children = [t for d in node.deps for t in d.targets()]
-        if not ready:
-            stack.append((node, True))
-            stack.extend((c, False) for c in children if is_draft(c) and c.needs_async is None)
+        if children is None:  # first visit: its children first, then itself again
+            children = [t for d in node.deps for t in d.targets()]
+            stack.append((node, children))
+            stack += [(c, None) for c in children if is_draft(c) and c.needs_async is None]
             continue
         h = node.head
         node.needs_async = (
