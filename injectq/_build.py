@@ -14,7 +14,7 @@ from injectq._drafts import Draft as _Draft
 from injectq._graph import Compiler
 from injectq._keys import InjectionPoint, Key
 from injectq._module import TargetKind
-from injectq._nodes import Binding, Dep, Graph, at_point, unchanged
+from injectq._nodes import Binding, Dep, Graph, at_point, takes_point, unchanged
 from injectq._plan import DepDraft, Strategy
 
 __all__ = ["build", "build_dep"]
@@ -150,4 +150,4 @@ def _built(node: Any, owner: Any, param: str) -> Binding:
 
 def _per_point(node: Any) -> bool:
     """Whether a draft or a node takes an ``InjectionPoint``."""
-    return any(d.strategy == Strategy.POINT for d in node.deps)
+    return takes_point(node.deps)

@@ -392,6 +392,8 @@ def construct_problem(tp: Any, *, jit: bool = False) -> str | None:
 
 def is_protocol(cls: Any) -> bool:
     """Whether ``cls`` is a `typing.Protocol`."""
+    if type(cls) is type:  # a Protocol's metaclass is typing's own
+        return False
     return bool(getattr(cls, "_is_protocol", False))
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "open_matches",
     "owned",
     "plain_jit",
+    "takes_point",
     "unchanged",
 ]
 
@@ -141,7 +142,7 @@ class Binding:
     @property
     def per_point(self) -> bool:
         """Whether its target takes an ``InjectionPoint``: it is built per injection point."""
-        return any(d.strategy == Strategy.POINT for d in self.deps)
+        return takes_point(self.deps)
 
     @property
     def product(self) -> Binding | None:
@@ -283,6 +284,14 @@ class Graph:
 
     def __repr__(self) -> str:
         return f"<Graph bindings={len(self.bindings)} jit={len(self.jit)}>"
+
+
+def takes_point(deps: Iterable[Any]) -> bool:
+    """Whether any of ``deps`` (of a node or a draft) is an ``InjectionPoint`` parameter."""
+    for d in deps:  # noqa: SIM110 - asked of every dependency at install: no generator
+        if d.strategy == Strategy.POINT:
+            return True
+    return False
 
 
 def empty_graph(container_type: Any, *, strict: bool) -> Graph:
