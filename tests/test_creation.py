@@ -544,3 +544,34 @@ def test_a_compiled_create_function_without_its_record_is_compiled_again() -> No
     looker.join(timeout=5)
     assert not looker.is_alive(), "the lookup never ended"
     assert found[0].create(container._root) is container.get(Lonely)
+
+
+class _PublishedMeanwhile(dict[Any, Any]):
+    """A root cache in which another thread caches ``binding`` just before a claim is made.
+
+    That thread's singleton claim has ended already, so the claim made now wins.
+    """
+
+    def __init__(self, binding: Any, instance: Any) -> None:
+        super().__init__()
+        self.binding, self.instance, self.raced = binding, instance, False
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        if not self.raced and key is not self.binding:
+            self.raced = True
+            self[self.binding] = self.instance
+        return super().setdefault(key, default)
+
+
+def test_a_claim_won_after_the_singleton_was_cached_returns_the_instance() -> None:
+    """Claiming looks for the instance again once it won: no second construction."""
+    Lonely.made = 0
+    container = InjectQ()
+    container.bind(Lonely, scope="singleton")
+    binding = container._graph.bindings[Key(Lonely)]
+    record = container._resolver._creation(binding)
+    theirs = Lonely()
+    container._root.cache = _PublishedMeanwhile(binding, theirs)
+    assert record._claim(container._root, [], is_async=False) is theirs
+    assert record not in container._root.cache  # the claim was given back
+    assert Lonely.made == 1
