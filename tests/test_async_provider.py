@@ -2,7 +2,6 @@
 
 import asyncio
 import inspect
-import sys
 from typing import Any
 
 import pytest
@@ -130,6 +129,7 @@ async def test_concurrent_awaits_create_an_async_singleton_once() -> None:
     assert all(r is results[0] for r in results)
 
 
+@pytest.mark.usefixtures("fast_switching")
 def test_threads_awaiting_it_create_an_async_singleton_once() -> None:
     """Sixteen threads, each with its own event loop, get one connection built once."""
     counter = Counter()
@@ -137,25 +137,20 @@ def test_threads_awaiting_it_create_an_async_singleton_once() -> None:
     reports = container.get(Reports)
     seen: list[Connection] = []
     errors: list[BaseException] = []
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        import threading
+    import threading
 
-        def worker() -> None:
-            try:
-                seen.append(asyncio.run(_await(reports.connect())))
-            except BaseException as exc:
-                errors.append(exc)
+    def worker() -> None:
+        try:
+            seen.append(asyncio.run(_await(reports.connect())))
+        except BaseException as exc:
+            errors.append(exc)
 
-        threads = [threading.Thread(target=worker) for _ in range(16)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=10)
-        assert not any(t.is_alive() for t in threads)
-    finally:
-        sys.setswitchinterval(old)
+    threads = [threading.Thread(target=worker) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    assert not any(t.is_alive() for t in threads)
     assert not errors
     assert counter.made == 1
     assert len(seen) == 16

@@ -3,7 +3,6 @@
 import abc
 import inspect
 import logging
-import sys
 import threading
 from collections.abc import AsyncIterator
 from typing import Any
@@ -414,6 +413,7 @@ class NeedsShared:
         self.shared = shared
 
 
+@pytest.mark.usefixtures("fast_switching")
 def test_threads_creating_just_in_time_bindings_at_once_share_one_singleton() -> None:
     """Eight threads racing through first get()/call() of unbound classes: one singleton."""
     fresh = [type(f"Fresh{i}", (NeedsShared,), {}) for i in range(40)]
@@ -434,17 +434,12 @@ def test_threads_creating_just_in_time_bindings_at_once_share_one_singleton() ->
         except BaseException as exc:
             errors.append(exc)
 
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=10)
-        assert not any(thread.is_alive() for thread in threads)
-    finally:
-        sys.setswitchinterval(old)
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert not any(thread.is_alive() for thread in threads)
     assert errors == []
     assert len(seen) == 40 + 16
     assert all(s is seen[0] for s in seen)

@@ -492,6 +492,7 @@ def test_no_context_declared_and_none_given_is_the_plain_scope() -> None:
     )
 
 
+@pytest.mark.usefixtures("fast_switching")
 def test_concurrent_threads_never_see_each_others_values() -> None:
     """Threads entering scopes with their own values, switching every microsecond."""
     container = InjectQ(WebModule())
@@ -508,17 +509,12 @@ def test_concurrent_threads_never_see_each_others_values() -> None:
         except BaseException as exc:
             errors.append(exc)
 
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=20)
-        assert not any(t.is_alive() for t in threads)
-    finally:
-        sys.setswitchinterval(old)
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=20)
+    assert not any(t.is_alive() for t in threads)
     assert errors == []
     assert len(seen) == 1600
     assert all(want == got and want.split("/")[1] == user for want, got, user in seen)

@@ -869,6 +869,7 @@ def test_a_later_install_renews_singletons_whose_factory_it_changes() -> None:
 # -- concurrency -----------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("fast_switching")
 def test_a_singleton_holding_a_factory_is_built_once_under_threads() -> None:
     """16 threads at a 1 µs switch interval: one singleton, one product per call."""
     built: list[object] = []
@@ -895,17 +896,12 @@ def test_a_singleton_holding_a_factory_is_built_once_under_threads() -> None:
             with lock:
                 products.append(audit)
 
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        threads = [threading.Thread(target=work) for _ in range(16)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
-        assert not any(thread.is_alive() for thread in threads)
-    finally:
-        sys.setswitchinterval(old)
+    threads = [threading.Thread(target=work) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads)
     assert len(built) == 1
     assert len({id(p) for p in products}) == 16 * 20
     assert len({id(p.db) for p in products}) == 1

@@ -2,7 +2,6 @@
 
 import asyncio
 import logging
-import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
@@ -210,6 +209,7 @@ def test_a_provider_method_bound_as_a_singleton_is_refused() -> None:
     assert info.value.codes == ("injection-point-scope",)
 
 
+@pytest.mark.usefixtures("fast_switching")
 def test_a_singleton_consumer_gets_its_own_point_and_is_built_once_under_threads() -> None:
     """A singleton holding a point-built value: built once by 16 threads at 1 µs."""
     built: list[object] = []
@@ -225,19 +225,14 @@ def test_a_singleton_consumer_gets_its_own_point_and_is_built_once_under_threads
 
     container = InjectQ(Wiring())
     found: list[object] = []
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        threads = [
-            threading.Thread(target=lambda: found.append(container.get(Shared))) for _ in range(16)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
-        assert not any(thread.is_alive() for thread in threads)
-    finally:
-        sys.setswitchinterval(old)
+    threads = [
+        threading.Thread(target=lambda: found.append(container.get(Shared))) for _ in range(16)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads)
     assert len(built) == 1
     assert {id(s) for s in found} == {id(built[0])}
     assert built[0].label.point.owner is Shared  # type: ignore[attr-defined]

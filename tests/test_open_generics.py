@@ -1,7 +1,6 @@
 """Open generics: ``bind(Repo[T], SqlRepo[T])`` serves every closed ``Repo[X]``."""
 
 import asyncio
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -699,27 +698,23 @@ class SlowRepo(Repo[T]):
 AnySlowRepo = SlowRepo[T]
 
 
+@pytest.mark.usefixtures("fast_switching")
 def test_a_closed_singleton_is_built_once_under_threads() -> None:
     """16 threads asking for two closed keys no one needed at install: one instance each."""
     SlowRepo.created = 0
     container = InjectQ()
     container.bind(AnyRepo, AnySlowRepo, scope="singleton")
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
     got: list[object] = []
-    try:
-        keys = [Repo[User], Repo[Product]]
-        threads = [
-            threading.Thread(target=lambda i=i: got.append(container.get(keys[i % 2])))
-            for i in range(16)
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=10)
-        assert not any(t.is_alive() for t in threads)
-    finally:
-        sys.setswitchinterval(old)
+    keys = [Repo[User], Repo[Product]]
+    threads = [
+        threading.Thread(target=lambda i=i: got.append(container.get(keys[i % 2])))
+        for i in range(16)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    assert not any(t.is_alive() for t in threads)
     assert SlowRepo.created == 2
     assert len({id(r) for r in got}) == 2
 

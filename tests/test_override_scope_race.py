@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
+
+import pytest
 
 from injectq import InjectQ, Module
 
@@ -45,6 +46,7 @@ class FakeClockModule(Module):
         self.bind(Clock, FakeClock).singleton()
 
 
+@pytest.mark.usefixtures("fast_switching")
 def test_ending_overrides_while_threads_fill_open_scopes() -> None:
     """An override's end walks open scopes that other threads are filling: no RuntimeError."""
     c = InjectQ(PartsModule())
@@ -60,8 +62,6 @@ def test_ending_overrides_while_threads_fill_open_scopes() -> None:
         except BaseException as exc:
             errors.append(exc)
 
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
     workers = [threading.Thread(target=fill) for _ in range(2)]
     try:
         for w in workers:
@@ -75,7 +75,6 @@ def test_ending_overrides_while_threads_fill_open_scopes() -> None:
         stop.set()
         for w in workers:
             w.join(10)
-        sys.setswitchinterval(old)
     assert not any(w.is_alive() for w in workers), "a thread hung"
     assert errors == []
     c.close()

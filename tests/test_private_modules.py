@@ -856,27 +856,21 @@ class SlowLeg(PrivateModule):
         self.expose(SlowUser, name=self.name)
 
 
+@pytest.mark.usefixtures("fast_switching")
 def test_a_private_singleton_is_built_once_under_threads() -> None:
     """16 threads at a 1 µs switch interval: one pool per leg."""
     SlowPool.created = 0
     container = InjectQ(SlowLeg("a"), SlowLeg("b"))
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
     got: list[SlowUser] = []
-    try:
-        threads = [
-            threading.Thread(
-                target=lambda i=i: got.append(container.get(SlowUser, name="ab"[i % 2]))
-            )
-            for i in range(16)
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=10)
-        assert not any(t.is_alive() for t in threads)
-    finally:
-        sys.setswitchinterval(old)
+    threads = [
+        threading.Thread(target=lambda i=i: got.append(container.get(SlowUser, name="ab"[i % 2])))
+        for i in range(16)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    assert not any(t.is_alive() for t in threads)
     assert SlowPool.created == 2
     assert len({id(u.pool) for u in got}) == 2
 

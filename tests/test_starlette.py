@@ -325,9 +325,9 @@ def test_a_context_key_starlette_cannot_supply_is_refused_at_setup() -> None:
     assert "Starlette supplies: Request, WebSocket, HTTPConnection." in str(info.value)
 
 
+@pytest.mark.usefixtures("fast_switching")
 def test_threads_racing_through_sync_endpoints_keep_their_own_scopes(tmp_path: Path) -> None:
     """Sync endpoints in the thread pool, switching every microsecond: no scope is shared."""
-    import sys
     import time
 
     seen: list[tuple[str, int]] = []
@@ -343,15 +343,10 @@ def test_threads_racing_through_sync_endpoints_keep_their_own_scopes(tmp_path: P
     app = Starlette(routes=[Route("/mine", mine)])
     setup(app, InjectQ(AppModule(tmp_path / "db")))
     Session.count = 0
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        with TestClient(app) as client, ThreadPoolExecutor(8) as pool:
-            answers = list(
-                pool.map(lambda i: client.get(f"/mine?tag=t{i}").text, range(120), timeout=60)
-            )
-    finally:
-        sys.setswitchinterval(old)
+    with TestClient(app) as client, ThreadPoolExecutor(8) as pool:
+        answers = list(
+            pool.map(lambda i: client.get(f"/mine?tag=t{i}").text, range(120), timeout=60)
+        )
     tags = [a.split()[0] for a in answers]
     numbers = [int(a.split()[1]) for a in answers]
     assert tags == [f"t{i}" for i in range(120)]
