@@ -67,18 +67,22 @@ def compile_function(ns: dict[str, Any], src: str, name: str) -> Any:
     return function
 
 
-SINGLETON_SOURCE: Final = """
-{a}def factory(s=None):
-    try:
-        return cache[B]
+# Serve the instance cached in CACHE, else create it in OWNER; what creation raises goes
+# through trace_at outside the KeyError handler (so it does not carry the KeyError).
+_PROBE_OR_CREATE: Final = """    try:
+        return CACHE[B]
     except KeyError:
         pass
     try:
-        return {aw}create(ROOT)
+        return {aw}create(OWNER)
     except Exception as e:
         trace_at(e, PATHS)
         raise
 """
+
+SINGLETON_SOURCE: Final = "\n{a}def factory(s=None):\n" + _PROBE_OR_CREATE.replace(
+    "CACHE", "cache"
+).replace("OWNER", "ROOT")
 
 SCOPED_SOURCE: Final = """
 {a}def factory(s=None):  # async only: concurrent tasks share one creation
@@ -88,16 +92,7 @@ SCOPED_SOURCE: Final = """
         t = t.parent
         if t is None:
             raise located(scope_error(B, s))
-    try:
-        return t.cache[B]
-    except KeyError:
-        pass
-    try:
-        return {aw}create(t)
-    except Exception as e:
-        trace_at(e, PATHS)
-        raise
-"""
+""" + _PROBE_OR_CREATE.replace("CACHE", "t.cache").replace("OWNER", "t")
 
 INSTANCE_SOURCE: Final = """
 def factory(s=None):
