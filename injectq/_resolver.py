@@ -28,12 +28,13 @@ from injectq._codegen import (
     compile_function,
 )
 from injectq._compile import gc_paused
-from injectq._creation import Creation, creation_lines, derive
+from injectq._creation import Creation, creation_lines
 from injectq._factories import assisted_only, assisted_params, factory_function
 from injectq._graph import Binding, Dep, Strategy
 from injectq._introspect import CallKind
 from injectq._keys import InjectionPoint, Key, ProviderFn, origin_of
 from injectq._lifecycle import AMBIENT, ScopeState, Teardown
+from injectq._links import derive
 from injectq._marks import SINGLETON, TRANSIENT
 from injectq._module import TargetKind
 from injectq._tracing import (

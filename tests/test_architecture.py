@@ -43,6 +43,7 @@ LAYERS: dict[str, float] = {
     "_calls": 3.3,
     "_view": 4,
     "_lifecycle": 4,
+    "_links": 3.9,
     "_creation": 4,
     "_tracing": 4.5,
     "_codegen": 4.55,

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from injectq import InjectQ, Provider, ResolutionError, resource
-from injectq._creation import derive
 from injectq._keys import Key
+from injectq._links import derive
 
 REENTERED = (
     "was asked for again while it was being created (a cycle through Provider[...] or "
