@@ -16,6 +16,7 @@ from injectq import (
     inject,
     provider,
 )
+from tests.threads import run_all
 
 
 class Connection:
@@ -146,11 +147,7 @@ def test_threads_awaiting_it_create_an_async_singleton_once() -> None:
             errors.append(exc)
 
     threads = [threading.Thread(target=worker) for _ in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=10)
-    assert not any(t.is_alive() for t in threads)
+    run_all(threads)
     assert not errors
     assert counter.made == 1
     assert len(seen) == 16

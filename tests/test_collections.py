@@ -25,6 +25,7 @@ from injectq import (
     provider,
     resource,
 )
+from tests.threads import run_all
 
 
 class Middleware:
@@ -721,11 +722,7 @@ def test_a_singleton_element_is_built_once_under_16_threads() -> None:
         results[i] = container.get(list[Middleware])
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=10)
-    assert not any(thread.is_alive() for thread in threads)
+    run_all(threads)
     assert len(built) == 1
     assert all(r[0] is built[0] for r in results)
 

@@ -24,6 +24,7 @@ from injectq import (
     singleton,
 )
 from injectq._module import collect
+from tests.threads import run_all
 
 
 class Config:
@@ -435,11 +436,7 @@ def test_threads_creating_just_in_time_bindings_at_once_share_one_singleton() ->
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=10)
-    assert not any(thread.is_alive() for thread in threads)
+    run_all(threads)
     assert errors == []
     assert len(seen) == 40 + 16
     assert all(s is seen[0] for s in seen)

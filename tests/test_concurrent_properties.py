@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from injectq import InjectQ
 from tests.test_properties import Model, aget_node, get_node, graphs
+from tests.threads import run_all
 
 CONCURRENT = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -79,11 +80,7 @@ def test_threads_in_their_own_scopes_share_singletons_only(
     sys.setswitchinterval(1e-6)
     try:
         pool = [threading.Thread(target=work, args=(g, o)) for g, o in enumerate(orders)]
-        for thread in pool:
-            thread.start()
-        for thread in pool:
-            thread.join(10)
-        assert not any(thread.is_alive() for thread in pool), "a thread hung"
+        run_all(pool)
     finally:
         sys.setswitchinterval(old)
     assert not errors, errors
@@ -182,11 +179,7 @@ def test_concurrent_threads_build_each_cached_node_once(
                     errors.append(exc)
 
             pool = [threading.Thread(target=work, args=(o,)) for o in orders]
-            for thread in pool:
-                thread.start()
-            for thread in pool:
-                thread.join(10)
-            assert not any(thread.is_alive() for thread in pool), "a thread hung"
+            run_all(pool)
     finally:
         sys.setswitchinterval(old)
     assert not errors, errors

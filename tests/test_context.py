@@ -23,6 +23,7 @@ from injectq import (
     provider,
     resource,
 )
+from tests.threads import run_all
 
 HERE = "tests/test_context.py"
 TenantId = NewType("TenantId", str)
@@ -510,11 +511,7 @@ def test_concurrent_threads_never_see_each_others_values() -> None:
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=20)
-    assert not any(t.is_alive() for t in threads)
+    run_all(threads, timeout=20)
     assert errors == []
     assert len(seen) == 1600
     assert all(want == got and want.split("/")[1] == user for want, got, user in seen)

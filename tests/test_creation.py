@@ -14,6 +14,7 @@ import pytest
 from injectq import InjectQ, Provider, ResolutionError, resource
 from injectq._keys import Key
 from injectq._links import derive
+from tests.threads import run_all
 
 REENTERED = (
     "was asked for again while it was being created (a cycle through Provider[...] or "
@@ -34,11 +35,7 @@ def run_threads(n: int, target: Callable[[int], Any]) -> list[Any]:
             results[i] = exc
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=10)
-    assert not any(t.is_alive() for t in threads), "a thread hung"
+    run_all(threads)
     return results
 
 

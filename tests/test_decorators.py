@@ -20,6 +20,7 @@ from injectq import (
     provider,
     resource,
 )
+from tests.threads import run_all
 
 
 class Repository:
@@ -655,11 +656,7 @@ def test_a_decorated_singleton_is_built_once_under_16_threads() -> None:
         results[i] = container.get(Repository)
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=10)
-    assert not any(thread.is_alive() for thread in threads)
+    run_all(threads)
     assert len(inner_built) == 1
     assert len(decorated) == 1
     assert all(r is decorated[0] for r in results)

@@ -32,6 +32,7 @@ from injectq import (
     provider,
     resource,
 )
+from tests.threads import run_all
 
 log: list[str] = []
 
@@ -897,11 +898,7 @@ def test_a_singleton_holding_a_factory_is_built_once_under_threads() -> None:
                 products.append(audit)
 
     threads = [threading.Thread(target=work) for _ in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads)
+    run_all(threads, timeout=30)
     assert len(built) == 1
     assert len({id(p) for p in products}) == 16 * 20
     assert len({id(p.db) for p in products}) == 1

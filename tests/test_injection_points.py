@@ -20,6 +20,7 @@ from injectq import (
     inject,
     provider,
 )
+from tests.threads import run_all
 
 log: list[str] = []
 
@@ -228,11 +229,7 @@ def test_a_singleton_consumer_gets_its_own_point_and_is_built_once_under_threads
     threads = [
         threading.Thread(target=lambda: found.append(container.get(Shared))) for _ in range(16)
     ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads)
+    run_all(threads, timeout=30)
     assert len(built) == 1
     assert {id(s) for s in found} == {id(built[0])}
     assert built[0].label.point.owner is Shared  # type: ignore[attr-defined]

@@ -24,6 +24,7 @@ from injectq import (
     resource,
 )
 from injectq._keys import Key
+from tests.threads import run_all
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -710,11 +711,7 @@ def test_a_closed_singleton_is_built_once_under_threads() -> None:
         threading.Thread(target=lambda i=i: got.append(container.get(keys[i % 2])))
         for i in range(16)
     ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=10)
-    assert not any(t.is_alive() for t in threads)
+    run_all(threads)
     assert SlowRepo.created == 2
     assert len({id(r) for r in got}) == 2
 

@@ -23,6 +23,7 @@ from injectq import (
     resource,
     singleton,
 )
+from tests.threads import run_all
 
 events: list[str] = []
 
@@ -866,11 +867,7 @@ def test_a_private_singleton_is_built_once_under_threads() -> None:
         threading.Thread(target=lambda i=i: got.append(container.get(SlowUser, name="ab"[i % 2])))
         for i in range(16)
     ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=10)
-    assert not any(t.is_alive() for t in threads)
+    run_all(threads)
     assert SlowPool.created == 2
     assert len({id(u.pool) for u in got}) == 2
 
