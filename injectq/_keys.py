@@ -5,7 +5,7 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Annotated, Any, Final, Generic, Protocol, TypeAlias, TypeVar
+from typing import Annotated, Any, Final, Generic, NamedTuple, Protocol, TypeAlias, TypeVar
 
 import attrs
 
@@ -35,8 +35,7 @@ __all__ = [
 ]
 
 
-@attrs.frozen(cache_hash=True)
-class Key:
+class Key(NamedTuple):
     """A binding's identity: a type-like object, an optional name, and where it is visible.
 
     ``space`` is None for a key everyone sees; a binding kept inside a private module has
@@ -45,6 +44,9 @@ class Key:
 
     The type of a hidden binding (an element of a collection) is a `Part`; `served` is then
     the type its instances have.
+
+    A key is a tuple: install hashes and compares keys many times per binding, and a
+    tuple does both in C. Nothing else is a 3-tuple where keys are looked up.
     """
 
     tp: Any

@@ -469,7 +469,7 @@ class GraphView:
             lines.append(f"{indent}{branch}{_dependency(dep)}")
             held = (node.product or node).deps[index]
             target = held.binding if held.strategy == Strategy.BINDING else None
-            if held.strategy == Strategy.FACTORY and held.key in infos:
+            if held.strategy == Strategy.FACTORY and held.key is not None and held.key in infos:
                 target = self._nodes[held.key]
             if target is not None and target.key in infos:
                 child = infos[target.key]
