@@ -603,7 +603,9 @@ class Compiler:
         self.problems.extend(graph_checks.captives(roots, self.lookup))
         self.problems.extend(products.assisted_problems([*roots, *made], self.where))
         self.problems.extend(points.scope_problems(roots, self.where))
-        for draft in [*roots, *made]:  # a factory is sync; what it builds may not be
+        # `cycles` set what needs an await below the roots; a factory is sync, what it
+        # builds may not be.
+        for draft in made:
             graph_checks.needs_async(draft, _is_draft)
 
     def fail(self, modules: tuple[str, ...]) -> None:

@@ -29,7 +29,12 @@ def _eager_targets(node: Any) -> list[Any]:
 
 
 def cycles(roots: Sequence[Any], is_draft: Callable[[Any], bool]) -> list[Problem]:
-    """Every dependency cycle among the drafts, each reported once with its path."""
+    """Every dependency cycle among the drafts, each reported once with its path.
+
+    The same walk decides what needs an await: each draft it finishes gets the
+    ``needs_async`` that `needs_async` would give it, so a graph without cycles is walked
+    once. (With a cycle, the flags of the drafts on it mean nothing: the install fails.)
+    """
     problems: list[Problem] = []
     done: set[int] = set()
     reported: set[frozenset[int]] = set()
@@ -38,16 +43,21 @@ def cycles(roots: Sequence[Any], is_draft: Callable[[Any], bool]) -> list[Proble
             continue
         path: list[Any] = [root]
         on_path: dict[int, int] = {id(root): 0}
-        stack: list[tuple[Any, list[Any], int]] = [(root, _drafts_of(root, is_draft), 0)]
+        children = _eager_targets(root)
+        stack: list[tuple[Any, list[Any], list[Any], int]] = [
+            (root, children, [t for t in children if is_draft(t)], 0)
+        ]
         while stack:
-            node, targets, index = stack[-1]
+            node, children, targets, index = stack[-1]
             if index == len(targets):
                 stack.pop()
                 path.pop()
                 del on_path[id(node)]
                 done.add(id(node))
+                if node.needs_async is None:
+                    node.needs_async = _awaits(node, children)
                 continue
-            stack[-1] = (node, targets, index + 1)
+            stack[-1] = (node, children, targets, index + 1)
             target = targets[index]
             if id(target) in on_path:
                 cycle = path[on_path[id(target)] :]
@@ -58,12 +68,9 @@ def cycles(roots: Sequence[Any], is_draft: Callable[[Any], bool]) -> list[Proble
             elif id(target) not in done:
                 on_path[id(target)] = len(path)
                 path.append(target)
-                stack.append((target, _drafts_of(target, is_draft), 0))
+                below = _eager_targets(target)
+                stack.append((target, below, [t for t in below if is_draft(t)], 0))
     return problems
-
-
-def _drafts_of(node: Any, is_draft: Callable[[Any], bool]) -> list[Any]:
-    return [t for t in _eager_targets(node) if is_draft(t)]
 
 
 def _cycle(cycle: list[Any]) -> Problem:
@@ -165,10 +172,16 @@ def needs_async(root: Any, is_draft: Callable[[Any], bool]) -> bool:
             stack.append((node, children))
             stack += [(c, None) for c in children if is_draft(c) and c.needs_async is None]
             continue
-        h = node.head
-        node.needs_async = (
-            h.call in (CallKind.ASYNC, CallKind.ASYNC_GENERATOR)
-            or h.async_init
-            or any(bool(c.needs_async) for c in children)
-        )
+        node.needs_async = _awaits(node, children)
     return bool(root.needs_async)
+
+
+def _awaits(draft: Any, children: list[Any]) -> bool:
+    """Whether producing ``draft`` needs an await, its children's flags set already."""
+    h = draft.head
+    if h.call in (CallKind.ASYNC, CallKind.ASYNC_GENERATOR) or h.async_init:
+        return True
+    for child in children:  # noqa: SIM110 - no generator per draft: install is hot
+        if child.needs_async:
+            return True
+    return False
