@@ -182,24 +182,25 @@ class Module:
         )
 
     def _record(self, method: str, key: Any, target: Any) -> BindingRecord[Any]:
-        recording = _RECORDING.get(id(self))
-        if recording is None:
+        entry = _RECORDING.get(id(self))
+        if entry is None:
             msg = (
                 f"{type(self).__name__}.{method}() was called outside configure(). "
                 f"Hint: move the {method}() calls into configure(self); the container calls "
                 "it when the module is installed."
             )
             raise UsageError(msg)
+        recording, chain = entry
         record: BindingRecord[Any] = BindingRecord(
-            key, target, classify(target), caller_source(), module=type(self).__name__
+            key, target, classify(target), caller_source(chain), module=type(self).__name__
         )
         recording.append(record)
         return record
 
     def install(self, module: Module) -> None:
         """Install another module from inside ``configure()``: modules compose."""
-        recording = _RECORDING.get(id(self))
-        if recording is None:
+        entry = _RECORDING.get(id(self))
+        if entry is None:
             msg = (
                 f"{type(self).__name__}.install() was called outside configure(). "
                 "Hint: call self.install(OtherModule()) inside configure(self), or pass "
@@ -217,7 +218,7 @@ class Module:
                 )
             )
             raise UsageError(msg)
-        recording.append(module)
+        entry[0].append(module)
 
     def _provider_records(self) -> Iterator[BindingRecord[Any]]:
         from injectq._introspect import provided_type
@@ -278,8 +279,8 @@ class PrivateModule(Module):
         Raises:
             UsageError: When called outside ``configure()``.
         """
-        recording = _RECORDING.get(id(self))
-        if recording is None:
+        entry = _RECORDING.get(id(self))
+        if entry is None:
             msg = (
                 f"{type(self).__name__}.expose() was called outside configure(). "
                 "Hint: call self.expose(Key) inside configure(self), next to the bind() "
@@ -289,7 +290,8 @@ class PrivateModule(Module):
         problems: tuple[str, ...] = ()
         if name is not None and (not isinstance(name, str) or not name):
             problems = (f"expose() takes a non-empty string as name=, got {name!r}",)
-        recording.append(Exposure(key, name, caller_source(), problems))
+        recording, chain = entry
+        recording.append(Exposure(key, name, caller_source(chain), problems))
 
 
 def _apply_scope(record: BindingRecord[Any], scope: str) -> None:
@@ -309,10 +311,11 @@ class Collected:
     modules: tuple[str, ...]
 
 
-# The recording of each module whose configure() is running, by id(): kept off the module
-# instance, so configuring a module leaves its attributes (and so its de-duplication key)
-# as they were.
-_RECORDING: dict[int, list[Any]] = {}
+# The recording of each module whose configure() is running, and the chain of modules
+# that installed it (itself first), by id(): kept off the module instance, so configuring
+# a module leaves its attributes (and so its de-duplication key) as they were. A source
+# made during configure() carries the chain already; `freeze` need not copy it.
+_RECORDING: dict[int, tuple[list[Any], tuple[str, ...]]] = {}
 
 
 def _dedupe_key(module: Module) -> Any:
@@ -349,7 +352,7 @@ def collect(modules: tuple[Any, ...]) -> Collected:
         if isinstance(module, PrivateModule):
             space = Space(chain[0], chain, object_source(type(module)), space)
         recording: list[Any] = []
-        _RECORDING[id(module)] = recording
+        _RECORDING[id(module)] = (recording, chain)
         try:
             module.configure()
         except Exception as exc:

@@ -322,11 +322,14 @@ def freeze(record: BindingRecord[Any], chain: tuple[str, ...], space: Space | No
     problems, hint = tuple(record.problems), record.hint
     if space is not None and record.kind == TargetKind.CONTEXT and not problems:
         problems, hint = (_PRIVATE_CONTEXT,), _PRIVATE_CONTEXT_HINT
+    source = record.source
+    if source.modules != chain:  # made outside configure() (a provider method)
+        source = source.in_modules(chain)
     return Element(
         record.key,
         record.target,
         record.kind,
-        record.source.in_modules(chain),
+        source,
         record.name,
         tuple(record.scopes),
         record.eager_,
@@ -353,7 +356,7 @@ class Exposure:
             self.key,
             None,
             TargetKind.EXPOSE,
-            self.source.in_modules(chain),
+            self.source if self.source.modules == chain else self.source.in_modules(chain),
             self.name,
             (),
             eager=False,

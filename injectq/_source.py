@@ -83,14 +83,17 @@ def _in_package(filename: str) -> bool:
     return os.path.dirname(filename) == _PACKAGE_DIR
 
 
-def caller_source() -> Source:
-    """Return the first frame outside the injectq package: the user's ``bind`` call."""
+def caller_source(modules: tuple[str, ...] = ()) -> Source:
+    """Return the first frame outside the injectq package: the user's ``bind`` call.
+
+    ``modules`` is the chain of modules the call was made in, when it is known already.
+    """
     frame = sys._getframe(1)
     while frame is not None and _in_package(frame.f_code.co_filename):
         frame = frame.f_back  # type: ignore[assignment]
     if frame is None:  # pragma: no cover - only injectq frames on the stack
-        return Source("<unknown>", 0)
-    return Source(frame.f_code.co_filename, frame.f_lineno)
+        return Source("<unknown>", 0, None, modules)
+    return Source(frame.f_code.co_filename, frame.f_lineno, None, modules)
 
 
 def object_source(obj: Any) -> Source:

@@ -547,9 +547,9 @@ def test_builder_used_after_install_is_refused() -> None:
     with pytest.raises(UsageError) as info:
         kept[0].singleton()
     assert str(info.value) == (
-        f"The binding of Config made at {HERE}:{line_of('kept-builder')} was recorded when its "
-        "module was installed, so .singleton() on it now would change nothing. Hint: chain "
-        "the builder calls inside configure(), e.g. self.bind(K, Impl).singleton()."
+        f"The binding of Config made at {HERE}:{line_of('kept-builder')} (in Keeps) was recorded "
+        "when its module was installed, so .singleton() on it now would change nothing. Hint: "
+        "chain the builder calls inside configure(), e.g. self.bind(K, Impl).singleton()."
     )
     assert c.get(Config) is not c.get(Config)  # still transient
 
