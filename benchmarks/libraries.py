@@ -685,8 +685,18 @@ def punq(scenario: str) -> Bench:
     )
 
 
+def floor(scenario: str) -> Bench:
+    """The measuring stick of the cold build (`benchmarks.floor`), not a peer."""
+    from benchmarks import floor as f
+
+    if scenario == "install1000":
+        return Bench("build()", {"build": f.build}, lambda: _depth(f.build(), 1000))
+    raise NotAvailable("only the install and cold-build scenarios")
+
+
 BUILDERS: dict[str, Callable[[str], Bench]] = {
     "hand-written": hand,
+    "floor": floor,
     "injectq": injectq,
     "dishka": dishka,
     "dependency-injector": dependency_injector,
