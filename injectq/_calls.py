@@ -26,7 +26,7 @@ from injectq._graph import Dep, Graph
 from injectq._introspect import Param, Signature, read_callable, read_class
 from injectq._keys import Key, describe
 from injectq._nodes import open_matches
-from injectq._plan import Refusal, Strategy, plan_param, to_fill
+from injectq._plan import CALL_SHAPES, Refusal, Strategy, plan_param, to_fill
 from injectq._source import object_source
 from injectq.errors import (
     BindingError,
@@ -67,6 +67,11 @@ class FunctionPlan:
     sig: Signature
     explicit: bool
     steps: tuple[Dep | _Failure, ...]
+    # What `pending` found for each call shape (positional count, keyword names) that
+    # fills every parameter it leaves out; a shape that fails is worked out each time.
+    shapes: dict[tuple[int, tuple[str, ...]], list[tuple[int, Dep]]] = attrs.field(
+        factory=dict, repr=False
+    )
 
 
 def read_function(fn: Any, what: str = "call()") -> Signature:
@@ -230,12 +235,19 @@ def pending(
 ) -> list[tuple[int, Dep]]:
     """The parameters a call leaves out that the plan fills, with their `Dep`, in order.
 
-    ``left_out`` is `to_fill` of this call when the caller has it already (`@inject`).
+    What a call leaves out depends only on how many positional arguments it passes and
+    which keywords: the answer is kept per such shape (up to `CALL_SHAPES` of them), so a
+    function called the same way again pays one lookup. ``left_out`` is `to_fill` of this
+    call when the caller has it already (`@inject`). The list returned is shared: read it.
 
     Raises:
         InjectQError: A parameter left out cannot be filled.
     """
-    out: list[tuple[int, Dep]] = []
+    shape = (len(args), tuple(kwargs))
+    out = plan.shapes.get(shape)
+    if out is not None:
+        return out
+    out = []
     if left_out is None:
         left_out = to_fill(plan.sig, args, kwargs, explicit_only=plan.explicit)
     for index, param in left_out:
@@ -245,6 +257,8 @@ def pending(
         if step.strategy == Strategy.VALUE and param.has_default and not param.positional_only:
             continue  # it keeps its default
         out.append((index, step))
+    if len(plan.shapes) < CALL_SHAPES:
+        plan.shapes[shape] = out
     return out
 
 

@@ -9,8 +9,8 @@ from typing import Any, ParamSpec, TypeVar, overload
 
 from injectq._calls import read_function
 from injectq._container import InjectQ
-from injectq._introspect import Signature
-from injectq._plan import to_fill
+from injectq._introspect import Param, Signature
+from injectq._plan import CALL_SHAPES, to_fill
 from injectq.errors import UsageError
 
 __all__ = ["inject"]
@@ -69,23 +69,31 @@ def inject(fn: Any) -> Any:
         )
         raise UsageError(msg)
     state: list[tuple[Signature, bool]] = []
+    # What a call leaves out, per shape (positional count, keyword names), as `pending`
+    # keeps what a plan fills per shape.
+    shapes: dict[tuple[int, tuple[str, ...]], list[tuple[int, Param]]] = {}
 
-    def signature() -> tuple[Signature, bool]:
-        # Read on the first call, when forward references have been defined.
-        if not state:
-            sig = read_function(fn, "@inject")
-            state.append((sig, any(p.explicit for p in sig.params)))
-        return state[0]
+    def leaves_out(args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[tuple[int, Param]]:
+        shape = (len(args), tuple(kwargs))
+        found = shapes.get(shape)
+        if found is None:
+            if not state:  # read on the first call, when forward references are defined
+                sig = read_function(fn, "@inject")
+                state.append((sig, any(p.explicit for p in sig.params)))
+            found = to_fill(state[0][0], args, kwargs, explicit_only=state[0][1])
+            if len(shapes) < CALL_SHAPES:
+                shapes[shape] = found
+        return found
 
     if inspect.iscoroutinefunction(fn):
 
         @functools.wraps(fn)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            sig, explicit = signature()
-            left_out = to_fill(sig, args, kwargs, explicit_only=explicit)
+            left_out = leaves_out(args, kwargs)
             if not left_out:
                 return await fn(*args, **kwargs)
             container = InjectQ.current()
+            sig = state[0][0]
             positional, keywords = await container._afill(fn, sig, args, kwargs, left_out)
             return await fn(*positional, **keywords)
 
@@ -93,12 +101,11 @@ def inject(fn: Any) -> Any:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        sig, explicit = signature()
-        left_out = to_fill(sig, args, kwargs, explicit_only=explicit)
+        left_out = leaves_out(args, kwargs)
         if not left_out:
             return fn(*args, **kwargs)
         container = InjectQ.current()
-        positional, keywords = container._fill(fn, sig, args, kwargs, left_out)
+        positional, keywords = container._fill(fn, state[0][0], args, kwargs, left_out)
         return fn(*positional, **keywords)
 
     return wrapper

@@ -208,6 +208,10 @@ def plan_param(p: Param, ctx: Context) -> DepDraft | Refusal:
     return Refusal("missing-binding", p, key)
 
 
+CALL_SHAPES: Final = 32
+"""How many call shapes (positional count, keyword names) a function's fills are kept for:
+a function is called a few ways at most; past that each call works its own out."""
+
 Slot = int | str
 """Where a filled-in argument goes: a position (positional-only) or a keyword."""
 
