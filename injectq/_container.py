@@ -107,6 +107,7 @@ class InjectQ(NoCopy):
         self._sfast: dict[Any, Any] = {_GRAPH: self._graph}
         self._afast: dict[Any, Any] = {_GRAPH: self._graph}
         self._named_fast: dict[Any, Any] = {_GRAPH: self._graph}
+        self._waiting: dict[Binding, list[Any]] = {}
         if modules:
             self.install(*modules)
 
@@ -190,6 +191,8 @@ class InjectQ(NoCopy):
         self._sfast = {_GRAPH: graph}
         self._afast = {_GRAPH: graph}
         self._named_fast = {_GRAPH: graph}
+        # Per singleton not created yet: the get() entries whose code looks it up.
+        self._waiting = {}
 
     def _singleton_ready(self, binding: Binding, instance: Any) -> None:
         """Let get() serve a created singleton without calling its factory."""
@@ -202,6 +205,8 @@ class InjectQ(NoCopy):
             and fast[_GRAPH].find(key) is binding
         ):
             fast[key.tp] = itertools.repeat(instance).__next__
+        for waiting in self._waiting.pop(binding, ()):
+            fast.pop(waiting, None)  # its next get() compiles with this one as a constant
 
     # -- resolving --------------------------------------------------------------------------
 
@@ -289,9 +294,23 @@ class InjectQ(NoCopy):
         binding = self._binding(key, name, fast[_GRAPH])
         if binding is None:  # the container itself
             return self
-        factory = self._resolver.sync(binding)
+        if fast is not self._fast:
+            factory = self._resolver.sync(binding)
+            if not self._closed:
+                fast[lookup] = factory
+            return factory(state)
+        # get(): the singletons its code uses that exist already are constants in it; each
+        # one it still looks up, once created, drops it from the table (`_singleton_ready`)
+        # so that the next get() compiles it warmer.
+        factory, waits = self._resolver.warm(binding)
         if not self._closed:
             fast[lookup] = factory
+            waiting = self._waiting
+            for singleton in waits:
+                waiting.setdefault(singleton, []).append(lookup)
+            root = self._root.cache
+            if any(s in root for s in waits):  # created meanwhile, by another thread
+                fast.pop(lookup, None)
         return factory(state)
 
     async def _aresolve(self, key: Any, name: str | None, state: ScopeState | None) -> Any:

@@ -166,6 +166,21 @@ class Resolver:
             factory = self._ensure(SYNC, binding)
         return factory  # type: ignore[no-any-return]
 
+    def warm(self, binding: Binding) -> tuple[SyncFactory, tuple[Binding, ...]]:
+        """``get()``'s sync factory of ``binding``, and the singletons it still looks up.
+
+        For a transient binding, every singleton its inlined tree uses that is created
+        already is a constant of the code (no cache probe); the singletons returned are
+        probed as `sync`'s code does, not created yet. Once one is, a warmer function is
+        worth compiling: the caller keeps this one only until then. A function compiled so
+        is not kept here (nothing but ``get()``'s own table may call it: it must not outlive
+        the graph, or the container's close, that its constants belong to).
+        """
+        if binding.scope != TRANSIENT:
+            return self.sync(binding), ()
+        factory = self._ensure(WARM, binding)
+        return factory, getattr(factory, "__globals__", {}).get("WAITS", ())
+
     def async_(self, binding: Binding) -> AsyncFactory:
         """The async factory of ``binding`` (for bindings that need an await)."""
         factory = self._compiled.get((ASYNC, binding))
@@ -249,6 +264,10 @@ class Resolver:
         # same binding at once and share its record; either's function will do).
         for record, function in creates:
             record.create = function
+        if kind == WARM:  # the caller keeps it (`warm`); what it calls is kept as usual
+            function = staged.pop((kind, binding))
+            compiled.update(staged)
+            return function
         compiled.update(staged)
         target = (kind, binding)
         return staged[target] if target in staged else found[target]
@@ -260,7 +279,7 @@ class Resolver:
         caller sets once the names are filled.
         """
         is_async = kind in (ASYNC, ACREATE, APRODUCT)
-        emitter = _Emitter(self, is_async=is_async)
+        emitter = _Emitter(self, is_async=is_async, constants=kind == WARM)
         if kind in (PRODUCT, APRODUCT):  # what a factory builds, from its Assisted arguments
             args = {p.name: f"a{i}" for i, p in enumerate(assisted_params(b))}
             result = emitter.construct(b, (), args=args)
@@ -331,6 +350,9 @@ _USES_SCOPE = re.compile(r"\bs\b")
 _NO_PATHS: dict[int, tuple[Key, ...]] = {}  # a template's, whose lines serve no one path
 _MISSING: Any = object()
 SYNC = "sync"
+# get()'s function of a transient binding: the singletons it builds that were created
+# already are constants of its code (never kept in `_compiled`: see `Resolver.warm`).
+WARM = "warm"
 ASYNC = "async"
 CREATE = "create"
 ACREATE = "acreate"
@@ -347,9 +369,12 @@ class _Emitter:
     the resolution path it serves, so a failure is traced from the traceback's line number.
     """
 
-    def __init__(self, resolver: Resolver, *, is_async: bool) -> None:
+    def __init__(self, resolver: Resolver, *, is_async: bool, constants: bool = False) -> None:
         self.resolver = resolver
         self.is_async = is_async
+        # With `constants` (`WARM`), a created singleton is a constant; the ones probed
+        # because they are not created yet go to the namespace as WAITS.
+        self.constants = constants
         self.ns: dict[str, Any] = {"trace_at": trace_at, "located": located, "PATHS": _NO_PATHS}
         self.lines: list[str] = []
         self.paths: dict[int, tuple[Key, ...]] = {}
@@ -507,6 +532,12 @@ class _Emitter:
             self.budget -= 1
             return self.construct(b, path)
         if b.scope == SINGLETON:
+            if self.constants:
+                instance = self.resolver.root.cache.get(b, _MISSING)
+                if instance is _MISSING:
+                    self.ns["WAITS"] = (*self.ns.get("WAITS", ()), b)
+                elif instance is not None:  # a singleton that is None is probed, as below
+                    return self.name("c", instance)
             key = self.name("B", b)
             create = self.need(ACREATE if is_async else CREATE, b)
             var = f"v{self.count}"

@@ -226,6 +226,7 @@ def async_required(binding: Binding) -> AsyncRequiredError:
 
 _PREFIXES = {
     "sync": "get_",
+    "warm": "get_",
     "async": "aget_",
     "create": "make_",
     "acreate": "amake_",
