@@ -28,10 +28,58 @@ def build(comp: Compiler) -> dict[Key, Binding]:
     held by it; factories are built first where nothing forces otherwise, so the parameters
     taking them see whether they are the previous graph's (see `build_dep`).
     """
-    for key in comp.order:
-        if comp.drafts[key].product is not None:
-            _build(comp.previous, comp.drafts[key])
+    factories = [comp.drafts[key] for key in comp.order if comp.drafts[key].product is not None]
+    if factories:
+        _build_factories(comp.previous, factories)
     return {key: _build(comp.previous, comp.drafts[key]) for key in comp.order}
+
+
+def _build_factories(previous: Graph | None, factories: list[_Draft]) -> None:
+    """Build each factory after the factories that the tree of what it builds takes.
+
+    A parameter taking a factory is the previous graph's only when that factory was built
+    first, as the previous graph's (`build_dep`): so a factory whose product's tree takes
+    another factory builds that one first, unless a cycle goes through them (then the
+    parameter that closes the cycle finds its factory unbuilt, and its owner counts as
+    changed).
+    """
+    building: set[int] = set()
+    for first in factories:
+        stack: list[tuple[_Draft, bool]] = [(first, False)]
+        while stack:
+            factory, ready = stack.pop()
+            if factory.built is not None:
+                continue
+            if ready:
+                _build(previous, factory)
+                building.discard(id(factory))
+                continue
+            if id(factory) in building:  # a cycle through factories
+                continue
+            building.add(id(factory))
+            stack.append((factory, True))
+            stack += [(f, False) for f in _taken_factories(factory) if id(f) not in building]
+
+
+def _taken_factories(factory: _Draft) -> list[_Draft]:
+    """The unbuilt factory drafts that parameters in the tree of ``factory``'s product take."""
+    found: list[_Draft] = []
+    seen: set[int] = set()
+    stack: list[Any] = [factory.product]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, _Draft) or node.built is not None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        for d in node.deps:
+            if d.strategy == Strategy.FACTORY and isinstance(d.target, _Draft):
+                if d.target.built is None:
+                    found.append(d.target)
+            else:
+                stack += d.targets()
+        if node.product is not None:  # a factory reached as a binding builds its product too
+            stack.append(node.product)
+    return found
 
 
 def _build(previous: Graph | None, root: _Draft) -> Binding:

@@ -742,6 +742,61 @@ def test_a_factory_of_a_closed_scope_refuses_to_build_a_resource() -> None:
 # -- overrides and later installs ------------------------------------------------------------
 
 
+class Leaf:
+    pass
+
+
+class Wrapped:
+    def __init__(self, leaves: Factory[Leaf]) -> None:
+        self.leaves = leaves
+
+
+def keep_wrapped(inner: Wrapped) -> Wrapped:
+    return inner
+
+
+class Middle:
+    def __init__(self, wrapped: Wrapped) -> None:
+        self.wrapped = wrapped
+
+
+class Top:
+    def __init__(self, middles: Factory[Middle]) -> None:
+        self.middles = middles
+
+
+def test_an_override_keeps_a_scoped_instance_whose_factory_parameter_it_does_not_touch() -> None:
+    """A factory built while another factory's product tree is built: regression.
+
+    Overriding Middle recompiles the whole graph (Wrapped is decorated). Factory[Middle]
+    was built first, its product's tree reaching Wrapped before Factory[Leaf] was built:
+    Wrapped's parameter found no factory, Wrapped counted as changed, and the open scope
+    built a second Wrapped. The factories a product's tree takes are built first now.
+    """
+
+    class Graph(Module):
+        def configure(self) -> None:
+            self.bind(Leaf).scoped()
+            self.bind(Wrapped).scoped()
+            self.decorate(Wrapped, keep_wrapped)
+            self.bind(Middle).scoped()
+            self.bind(Top).scoped()
+
+    class NewMiddle(Module):
+        def configure(self) -> None:
+            self.bind(Middle).scoped()
+
+    c = InjectQ(Graph())
+    with c.scope() as scope:
+        top = scope.get(Top)
+        wrapped = scope.get(Wrapped)
+        assert top.middles().wrapped is wrapped
+        with c.override(NewMiddle()):
+            assert scope.get(Wrapped) is wrapped
+            assert scope.get(Top).middles().wrapped is wrapped
+        assert scope.get(Wrapped) is wrapped
+
+
 class Audit:
     def __init__(self, db: Database, event: Assisted[str]) -> None:
         self.db = db
