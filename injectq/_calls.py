@@ -26,7 +26,7 @@ from injectq._graph import Dep, Graph
 from injectq._introspect import Param, Signature, read_callable, read_class
 from injectq._keys import Key, describe
 from injectq._nodes import open_matches
-from injectq._plan import CALL_SHAPES, Refusal, Strategy, plan_param, to_fill
+from injectq._plan import CALL_SHAPES, Refusal, Shape, Strategy, call_shape, plan_param, to_fill
 from injectq._source import object_source
 from injectq.errors import (
     BindingError,
@@ -69,9 +69,7 @@ class FunctionPlan:
     steps: tuple[Dep | _Failure, ...]
     # What `pending` found for each call shape (positional count, keyword names) that
     # fills every parameter it leaves out; a shape that fails is worked out each time.
-    shapes: dict[tuple[int, tuple[str, ...]], list[tuple[int, Dep]]] = attrs.field(
-        factory=dict, repr=False
-    )
+    shapes: dict[Shape, list[tuple[int, Dep]]] = attrs.field(factory=dict, repr=False)
 
 
 def read_function(fn: Any, what: str = "call()") -> Signature:
@@ -235,15 +233,15 @@ def pending(
 ) -> list[tuple[int, Dep]]:
     """The parameters a call leaves out that the plan fills, with their `Dep`, in order.
 
-    What a call leaves out depends only on how many positional arguments it passes and
-    which keywords: the answer is kept per such shape (up to `CALL_SHAPES` of them), so a
-    function called the same way again pays one lookup. ``left_out`` is `to_fill` of this
-    call when the caller has it already (`@inject`). The list returned is shared: read it.
+    What a call leaves out depends only on its `call_shape`: the answer is kept per shape
+    (up to `CALL_SHAPES` of them), so a function called the same way again pays one
+    lookup. ``left_out`` is `to_fill` of this call when the caller has it already
+    (`@inject`). The list returned is shared: read it.
 
     Raises:
         InjectQError: A parameter left out cannot be filled.
     """
-    shape = (len(args), tuple(kwargs))
+    shape = call_shape(args, kwargs)
     out = plan.shapes.get(shape)
     if out is not None:
         return out

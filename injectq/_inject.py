@@ -10,7 +10,7 @@ from typing import Any, ParamSpec, TypeVar, overload
 from injectq._calls import read_function
 from injectq._container import InjectQ
 from injectq._introspect import Param, Signature
-from injectq._plan import CALL_SHAPES, to_fill
+from injectq._plan import CALL_SHAPES, Shape, call_shape, to_fill
 from injectq.errors import UsageError
 
 __all__ = ["inject"]
@@ -69,12 +69,11 @@ def inject(fn: Any) -> Any:
         )
         raise UsageError(msg)
     state: list[tuple[Signature, bool]] = []
-    # What a call leaves out, per shape (positional count, keyword names), as `pending`
-    # keeps what a plan fills per shape.
-    shapes: dict[tuple[int, tuple[str, ...]], list[tuple[int, Param]]] = {}
+    # What a call leaves out, per `call_shape`, as `pending` keeps what a plan fills.
+    shapes: dict[Shape, list[tuple[int, Param]]] = {}
 
     def leaves_out(args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[tuple[int, Param]]:
-        shape = (len(args), tuple(kwargs))
+        shape = call_shape(args, kwargs)
         found = shapes.get(shape)
         if found is None:
             if not state:  # read on the first call, when forward references are defined

@@ -36,6 +36,7 @@ problem is a `Refusal` that the caller turns into the compiler's text (`injectq.
 from __future__ import annotations
 
 import typing
+from collections.abc import Mapping
 from typing import Any, Final, Protocol
 
 import attrs
@@ -209,8 +210,17 @@ def plan_param(p: Param, ctx: Context) -> DepDraft | Refusal:
 
 
 CALL_SHAPES: Final = 32
-"""How many call shapes (positional count, keyword names) a function's fills are kept for:
-a function is called a few ways at most; past that each call works its own out."""
+"""How many call shapes a function's fills are kept for: a function is called a few ways
+at most; past that each call works its own out."""
+
+Shape = tuple[int, tuple[str, ...]]
+"""A call's shape: how many positional arguments it passes, and which keywords."""
+
+
+def call_shape(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Shape:
+    """The shape of a call: all that `to_fill` (so what it leaves out) depends on."""
+    return len(args), tuple(kwargs)
+
 
 Slot = int | str
 """Where a filled-in argument goes: a position (positional-only) or a keyword."""
@@ -223,7 +233,8 @@ def to_fill(
 
     A parameter left out that has no annotation but a default is not listed: it keeps its
     default. With ``explicit_only`` (some parameter is marked ``Inject[T]``), only marked
-    parameters are filled.
+    parameters are filled. The answer depends on the call's `call_shape` alone, so callers
+    keep it per shape.
     """
     out: list[tuple[int, Param]] = []
     positional = 0
