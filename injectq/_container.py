@@ -38,7 +38,7 @@ from injectq._overrides import (
     override_modules,
     override_records,
 )
-from injectq._resolver import Resolver
+from injectq._resolver import Resolver, SyncFactory
 from injectq._scopes import Activation, NoCopy, Scope, new_scope
 from injectq._view import GraphView
 from injectq.errors import (
@@ -107,7 +107,7 @@ class InjectQ(NoCopy):
         self._sfast: dict[Any, Any] = {_GRAPH: self._graph}
         self._afast: dict[Any, Any] = {_GRAPH: self._graph}
         self._named_fast: dict[Any, Any] = {_GRAPH: self._graph}
-        self._waiting: dict[Binding, list[Any]] = {}
+        self._waiting: dict[Binding, list[tuple[dict[Any, Any], Any]]] = {}
         if modules:
             self.install(*modules)
 
@@ -191,7 +191,7 @@ class InjectQ(NoCopy):
         self._sfast = {_GRAPH: graph}
         self._afast = {_GRAPH: graph}
         self._named_fast = {_GRAPH: graph}
-        # Per singleton not created yet: the get() entries whose code looks it up.
+        # Per singleton not created yet: the table entries whose code looks it up (`_keep`).
         self._waiting = {}
 
     def _singleton_ready(self, binding: Binding, instance: Any) -> None:
@@ -205,8 +205,8 @@ class InjectQ(NoCopy):
             and fast[_GRAPH].find(key) is binding
         ):
             fast[key.tp] = itertools.repeat(instance).__next__
-        for waiting in self._waiting.pop(binding, ()):
-            fast.pop(waiting, None)  # its next get() compiles with this one as a constant
+        for table, lookup in self._waiting.pop(binding, ()):
+            table.pop(lookup, None)  # its next lookup compiles with this one as a constant
 
     # -- resolving --------------------------------------------------------------------------
 
@@ -294,24 +294,7 @@ class InjectQ(NoCopy):
         binding = self._binding(key, name, fast[_GRAPH])
         if binding is None:  # the container itself
             return self
-        if fast is not self._fast:
-            factory = self._resolver.sync(binding)
-            if not self._closed:
-                fast[lookup] = factory
-            return factory(state)
-        # get(): the singletons its code uses that exist already are constants in it; each
-        # one it still looks up, once created, drops it from the table (`_singleton_ready`)
-        # so that the next get() compiles it warmer.
-        factory, waits = self._resolver.warm(binding)
-        if not self._closed:
-            fast[lookup] = factory
-            waiting = self._waiting
-            for singleton in waits:
-                waiting.setdefault(singleton, []).append(lookup)
-            root = self._root.cache
-            if any(s in root for s in waits):  # created meanwhile, by another thread
-                fast.pop(lookup, None)
-        return factory(state)
+        return self._keep(fast, lookup, binding)(state)
 
     async def _aresolve(self, key: Any, name: str | None, state: ScopeState | None) -> Any:
         afast = self._afast
@@ -324,10 +307,33 @@ class InjectQ(NoCopy):
             if name is None and not self._closed:
                 afast[key] = (True, factory)
             return await factory(state)
-        factory = resolver.sync(binding)
-        if name is None and not self._closed:
-            afast[key] = (False, factory)
-        return factory(state)
+        if name is None:
+            return self._keep(afast, key, binding, awaited=True)(state)
+        return resolver.sync(binding)(state)
+
+    def _keep(
+        self, table: dict[Any, Any], lookup: Any, binding: Binding, *, awaited: bool = False
+    ) -> SyncFactory:
+        """The sync factory of ``binding`` for one of the lookup tables, put in it.
+
+        The singletons its code uses that exist already are constants of it
+        (`Resolver.warm`); each one it still looks up drops the entry once created
+        (`_singleton_ready`), so that the next lookup compiles it warmer. Only these tables
+        hold such functions: a graph swap and close() replace them. ``awaited``: the table
+        of `aget`, whose entries say whether they need an await.
+        """
+        factory, waits = self._resolver.warm(binding)
+        if self._closed:
+            return factory
+        table[lookup] = (False, factory) if awaited else factory
+        if waits:
+            waiting = self._waiting
+            for singleton in waits:
+                waiting.setdefault(singleton, []).append((table, lookup))
+            root = self._root.cache
+            if any(s in root for s in waits):  # created meanwhile, by another thread
+                table.pop(lookup, None)
+        return factory
 
     def _provided(self, key: Key, point: InjectionPoint | None) -> Binding | None:
         """The binding a `Provider[T]` of ``key`` resolves, None for the container itself.

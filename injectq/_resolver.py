@@ -167,14 +167,15 @@ class Resolver:
         return factory  # type: ignore[no-any-return]
 
     def warm(self, binding: Binding) -> tuple[SyncFactory, tuple[Binding, ...]]:
-        """``get()``'s sync factory of ``binding``, and the singletons it still looks up.
+        """The sync factory of ``binding`` for a lookup table, and the singletons it probes.
 
         For a transient binding, every singleton its inlined tree uses that is created
         already is a constant of the code (no cache probe); the singletons returned are
         probed as `sync`'s code does, not created yet. Once one is, a warmer function is
         worth compiling: the caller keeps this one only until then. A function compiled so
-        is not kept here (nothing but ``get()``'s own table may call it: it must not outlive
-        the graph, or the container's close, that its constants belong to).
+        is not kept here: only the container's lookup tables (``get()``, ``scope.get()``,
+        ``aget()``) may hold it, since they are replaced with the graph and at close, and
+        it must not outlive the graph, or the close, that its constants belong to.
         """
         if binding.scope != TRANSIENT:
             return self.sync(binding), ()
@@ -350,7 +351,7 @@ _USES_SCOPE = re.compile(r"\bs\b")
 _NO_PATHS: dict[int, tuple[Key, ...]] = {}  # a template's, whose lines serve no one path
 _MISSING: Any = object()
 SYNC = "sync"
-# get()'s function of a transient binding: the singletons it builds that were created
+# A lookup table's function of a transient binding: the singletons it builds that exist
 # already are constants of its code (never kept in `_compiled`: see `Resolver.warm`).
 WARM = "warm"
 ASYNC = "async"

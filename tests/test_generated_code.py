@@ -125,13 +125,16 @@ class NamedModule(Module):
 def test_named_and_generic_keys_give_identifier_names() -> None:
     """`Handler named "email"` is `get_Handler_named_email`; `list[int]` is `get_list_int`."""
     container = InjectQ(NamedModule())
+
+    def names() -> list[str]:  # what the container compiled, and what its tables keep
+        kept = [*container._resolver._compiled.values(), *container._named_fast.values()]
+        kept += container._fast.values()
+        return sorted({getattr(f, "__name__", "") for f in kept} - {""})
+
     container.get(Handler, name="email")
-    resolver = container._resolver  # the compiled functions
-    names = sorted(getattr(f, "__name__", "") for f in resolver._compiled.values())
-    assert "get_Handler_named_email" in names
+    assert "get_Handler_named_email" in names()
     container.get(list[int])
-    names = sorted(getattr(f, "__name__", "") for f in resolver._compiled.values())
-    assert names == ["get_Handler_named_email", "get_list_int"]
+    assert names() == ["get_Handler_named_email", "get_list_int"]
 
 
 class Shape:

@@ -1,17 +1,20 @@
-"""``get()`` of a transient holds the singletons it builds as constants once they exist.
+"""A transient's lookup entry holds the singletons it builds as constants once they exist.
 
-The function ``get()`` compiles for a transient binding looks each singleton of its tree
-up in the root cache until that singleton is created; the next ``get()`` after its
-creation compiles the function again with the instance as a constant of its code. These
-tests read the generated source from a traceback, and check that the instances served
-are the ones a cache lookup would give, across overrides, close, failures and threads.
+The function that ``get()`` (and ``scope.get()``, ``aget()``, a named ``get()``) compiles
+for a transient binding looks each singleton of its tree up in the root cache until that
+singleton is created; the next lookup after its creation compiles the function again
+with the instance as a constant of its code. These tests read the generated source from
+a traceback, and check that the instances served are the ones a cache lookup would give,
+across overrides, close, failures and threads.
 """
 
 from __future__ import annotations
 
+import asyncio
 import linecache
 import threading
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -52,16 +55,16 @@ class Mixed(Module):
         self.bind(Service)
 
 
-def _source_of_get_service(c: InjectQ) -> str:
-    """The generated source of ``get_Service``, as a traceback through it shows it."""
+def _source_of_get_service(c: InjectQ, get: Callable[[], object] | None = None) -> str:
+    """The generated source of ``get_Service``, as a traceback through ``get()`` shows it."""
     Repo.fail = True
     try:
         with pytest.raises(RuntimeError, match="repo down") as info:
-            c.get(Service)
+            (get or (lambda: c.get(Service)))()
     finally:
         Repo.fail = False
     for frame, _ in traceback.walk_tb(info.value.__traceback__):
-        if frame.f_code.co_name == "get_Service":
+        if frame.f_code.co_name.startswith("get_Service"):
             return "".join(linecache.getlines(frame.f_code.co_filename))
     raise AssertionError("no get_Service frame in the traceback")
 
@@ -174,3 +177,49 @@ def test_threads_getting_transients_while_singletons_are_created_share_them(
         assert len(seen) == 180
         assert {id(p) for p, _ in seen} == {id(c.get(Pool))}
         assert {id(k) for _, k in seen} == {id(c.get(Config))}
+
+
+class NamedService(Service):
+    pass
+
+
+def test_each_lookup_table_holds_created_singletons_as_constants() -> None:
+    """scope.get(), aget(), scope.aget() and a named get() warm up as get() does."""
+
+    class Named(Mixed):
+        def configure(self) -> None:
+            super().configure()
+            self.bind(Service, NamedService, name="named")
+
+    c = InjectQ(Named())
+    loop = asyncio.new_event_loop()
+    try:
+        with c.scope() as scope:
+            ways: dict[str, Callable[[], object]] = {
+                "scope.get": lambda: scope.get(Service),
+                "aget": lambda: loop.run_until_complete(c.aget(Service)),
+                "scope.aget": lambda: loop.run_until_complete(scope.aget(Service)),
+                "named get": lambda: c.get(Service, name="named"),
+            }
+            for way, get in ways.items():
+                first = get()
+                assert isinstance(first, Service)
+                assert first.repo.pool is c.get(Pool), way
+                assert "cache[" not in _source_of_get_service(c, get), way
+                again = get()
+                assert isinstance(again, Service)
+                assert again is not first
+                assert again.repo.pool is first.repo.pool
+                assert again.config is first.config
+    finally:
+        loop.close()
+
+
+def test_a_scope_open_at_close_serves_nothing_from_constants() -> None:
+    c = InjectQ(Mixed())
+    with c.scope() as scope:
+        scope.get(Service)
+        assert scope.get(Service).repo.pool is c.get(Pool)  # warm now
+        c.close()
+        with pytest.raises(ContainerClosedError):
+            scope.get(Service)
