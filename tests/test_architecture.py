@@ -48,6 +48,7 @@ LAYERS: dict[str, float] = {
     "_tracing": 4.5,
     "_codegen": 4.55,
     "_factories": 4.6,
+    "_emit": 4.7,
     "_resolver": 5,
     "_arguments": 5.5,
     "_scopes": 6,
