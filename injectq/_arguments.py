@@ -12,7 +12,6 @@ from typing import Any
 
 from injectq._calls import FunctionPlan, arrange, pending
 from injectq._graph import Dep, Strategy
-from injectq._introspect import Param
 from injectq._keys import InjectionPoint
 from injectq._tracing import trace
 
@@ -25,16 +24,11 @@ def fill(
     container: Any,
     args: tuple[Any, ...],
     kwargs: Mapping[str, Any],
-    *,
-    left_out: list[tuple[int, Param]] | None = None,
 ) -> tuple[list[Any], dict[str, Any]]:
-    """The positional and keyword arguments to call the planned function with.
-
-    ``left_out``: the call's parameters left out, when the caller has them (`pending`).
-    """
+    """The positional and keyword arguments to call the planned function with."""
     sync = resolver.sync
     filled: list[tuple[int, Any]] = []
-    for index, dep in pending(plan, args, kwargs, left_out):
+    for index, dep in pending(plan, args, kwargs):
         try:
             if dep.strategy == Strategy.BINDING:
                 assert dep.binding is not None
@@ -56,13 +50,11 @@ async def afill(
     container: Any,
     args: tuple[Any, ...],
     kwargs: Mapping[str, Any],
-    *,
-    left_out: list[tuple[int, Param]] | None = None,
 ) -> tuple[list[Any], dict[str, Any]]:
     """`fill` awaiting async bindings."""
     aresolve = resolver.aresolve
     filled: list[tuple[int, Any]] = []
-    for index, dep in pending(plan, args, kwargs, left_out):
+    for index, dep in pending(plan, args, kwargs):
         try:
             if dep.strategy == Strategy.BINDING:
                 assert dep.binding is not None

@@ -229,14 +229,12 @@ def pending(
     plan: FunctionPlan,
     args: tuple[Any, ...],
     kwargs: Mapping[str, Any],
-    left_out: list[tuple[int, Param]] | None = None,
 ) -> list[tuple[int, Dep]]:
     """The parameters a call leaves out that the plan fills, with their `Dep`, in order.
 
     What a call leaves out depends only on its `call_shape`: the answer is kept per shape
     (up to `CALL_SHAPES` of them), so a function called the same way again pays one
-    lookup. ``left_out`` is `to_fill` of this call when the caller has it already
-    (`@inject`). The list returned is shared: read it.
+    lookup. The list returned is shared: read it.
 
     Raises:
         InjectQError: A parameter left out cannot be filled.
@@ -246,9 +244,7 @@ def pending(
     if out is not None:
         return out
     out = []
-    if left_out is None:
-        left_out = to_fill(plan.sig, args, kwargs, explicit_only=plan.explicit)
-    for index, param in left_out:
+    for index, param in to_fill(plan.sig, args, kwargs, explicit_only=plan.explicit):
         step = plan.steps[index]
         if isinstance(step, _Failure):
             raise step.make()

@@ -24,7 +24,7 @@ from injectq._checks import missing_key
 from injectq._compile import add_jit, extend_graph, gc_paused, named_bindings, suggestions_for
 from injectq._fast import checked_key, warm_get
 from injectq._graph import Binding, Graph
-from injectq._introspect import Param, Signature
+from injectq._introspect import Signature
 from injectq._keychecks import not_exposed_error
 from injectq._keys import InjectionPoint, Key, KeyOf, Target, describe
 from injectq._lifecycle import ScopeState, ambient, instances, new_state
@@ -461,10 +461,9 @@ class InjectQ(NoCopy):
         sig: Signature,
         args: tuple[Any, ...],
         kwargs: Mapping[str, Any],
-        left_out: list[tuple[int, Param]] | None = None,
     ) -> tuple[list[Any], dict[str, Any]]:
         """The arguments to call ``fn`` with: the caller's, plus the injected ones."""
-        return fill(self._plan(fn, sig), self._resolver, self, args, kwargs, left_out=left_out)
+        return fill(self._plan(fn, sig), self._resolver, self, args, kwargs)
 
     async def _afill(
         self,
@@ -472,11 +471,9 @@ class InjectQ(NoCopy):
         sig: Signature,
         args: tuple[Any, ...],
         kwargs: Mapping[str, Any],
-        left_out: list[tuple[int, Param]] | None = None,
     ) -> tuple[list[Any], dict[str, Any]]:
         """`_fill` awaiting async bindings."""
-        plan = self._plan(fn, sig)
-        return await afill(plan, self._resolver, self, args, kwargs, left_out=left_out)
+        return await afill(self._plan(fn, sig), self._resolver, self, args, kwargs)
 
     # -- scopes and activation --------------------------------------------------------------
 

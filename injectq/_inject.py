@@ -9,7 +9,7 @@ from typing import Any, ParamSpec, TypeVar, overload
 
 from injectq._calls import read_function
 from injectq._container import InjectQ
-from injectq._introspect import Param, Signature
+from injectq._introspect import Signature
 from injectq._plan import CALL_SHAPES, Shape, call_shape, to_fill
 from injectq.errors import UsageError
 
@@ -69,17 +69,18 @@ def inject(fn: Any) -> Any:
         )
         raise UsageError(msg)
     state: list[tuple[Signature, bool]] = []
-    # What a call leaves out, per `call_shape`, as `pending` keeps what a plan fills.
-    shapes: dict[Shape, list[tuple[int, Param]]] = {}
+    # Per `call_shape`: whether a call of it leaves anything to inject (then a container is
+    # needed; what it fills, `pending` keeps per shape in the plan).
+    shapes: dict[Shape, bool] = {}
 
-    def leaves_out(args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[tuple[int, Param]]:
+    def leaves_out(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
         shape = call_shape(args, kwargs)
         found = shapes.get(shape)
         if found is None:
             if not state:  # read on the first call, when forward references are defined
                 sig = read_function(fn, "@inject")
                 state.append((sig, any(p.explicit for p in sig.params)))
-            found = to_fill(state[0][0], args, kwargs, explicit_only=state[0][1])
+            found = bool(to_fill(state[0][0], args, kwargs, explicit_only=state[0][1]))
             if len(shapes) < CALL_SHAPES:
                 shapes[shape] = found
         return found
@@ -88,23 +89,20 @@ def inject(fn: Any) -> Any:
 
         @functools.wraps(fn)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            left_out = leaves_out(args, kwargs)
-            if not left_out:
+            if not leaves_out(args, kwargs):
                 return await fn(*args, **kwargs)
             container = InjectQ.current()
-            sig = state[0][0]
-            positional, keywords = await container._afill(fn, sig, args, kwargs, left_out)
+            positional, keywords = await container._afill(fn, state[0][0], args, kwargs)
             return await fn(*positional, **keywords)
 
         return async_wrapper
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        left_out = leaves_out(args, kwargs)
-        if not left_out:
+        if not leaves_out(args, kwargs):
             return fn(*args, **kwargs)
         container = InjectQ.current()
-        positional, keywords = container._fill(fn, state[0][0], args, kwargs, left_out)
+        positional, keywords = container._fill(fn, state[0][0], args, kwargs)
         return fn(*positional, **keywords)
 
     return wrapper
