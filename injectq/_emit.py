@@ -276,7 +276,7 @@ class Emitter:
             if self.constants:
                 instance = self.resolver.root.cache.get(b, _MISSING)
                 if instance is _MISSING:
-                    self.ns["WAITS"] = (*self.ns.get("WAITS", ()), b)
+                    self.ns.setdefault("WAITS", []).append(b)
                 elif instance is not None:  # a singleton that is None is probed, as below
                     return self.name("c", instance)
             key = self.name("B", b)

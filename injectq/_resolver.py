@@ -176,7 +176,7 @@ class Resolver:
         if binding.scope != TRANSIENT:
             return self.sync(binding), ()
         factory = self._ensure(WARM, binding)
-        return factory, getattr(factory, "__globals__", {}).get("WAITS", ())
+        return factory, tuple(getattr(factory, "__globals__", {}).get("WAITS", ()))
 
     def async_(self, binding: Binding) -> AsyncFactory:
         """The async factory of ``binding`` (for bindings that need an await)."""
