@@ -113,25 +113,23 @@ def _build(previous: Graph | None, root: _Draft) -> Binding:
         elif prev is not None and unchanged(prev, h, deps):
             draft.built = prev
             continue
-        draft.built = Binding(
-            h.key,
-            h.scope,
-            h.kind,
-            target,
-            h.call,
-            deps,
-            h.source,
-            h.resource,
-            h.async_init,
-            h.async_teardown,
-            bool(draft.needs_async),
-            h.eager,
-            h.jit,
-            h.record,
-            h.default,
-        )
+        draft.built = _seal(h, target, deps, needs_async=bool(draft.needs_async))
     assert root.built is not None
     return root.built
+
+
+def _seal(head: Binding, target: Any, deps: tuple[Dep, ...], *, needs_async: bool) -> Binding:
+    """Make a draft's head its final node: the fields only the dependency phase knows.
+
+    The head was made for this draft alone (`injectq._drafts.make_draft`) and nothing
+    outside the compile has seen it, so it is completed in place rather than copied: from
+    here on it is a node of the graph, and nothing sets its fields again.
+    """
+    fields = head.__dict__
+    fields["target"] = target
+    fields["deps"] = deps
+    fields["needs_async"] = needs_async
+    return head
 
 
 def _previous(draft: _Draft, previous: Graph | None) -> Binding | None:

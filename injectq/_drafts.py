@@ -30,7 +30,9 @@ __all__ = ["Draft", "make_draft"]
 class Draft:
     """A binding being compiled: its frozen head, plus what the dependency phase fills in.
 
-    The head holds every field of the final `Binding` except ``deps`` and ``needs_async``.
+    The head holds every field of the final `Binding` except ``deps`` and ``needs_async``
+    (and a factory's ``target``, its built product); `injectq._build` fills those in and
+    the head becomes the node itself, so a head is never shared between drafts.
     """
 
     head: Binding

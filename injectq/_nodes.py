@@ -71,7 +71,7 @@ class Dep:
         return ()
 
 
-@attrs.frozen(eq=False, slots=False)  # two per binding at install: a dict is set faster
+@attrs.frozen(eq=False, slots=False)  # one per binding at install: a dict is set faster
 class Binding:
     """One compiled, validated binding: a node of the graph.
 
