@@ -72,10 +72,6 @@ from injectq.errors import BindingError, CircularDependencyError, Problem
 __all__ = ["Binding", "Compiler", "Dep", "Graph", "Strategy"]
 
 
-def _is_draft(node: Any) -> bool:
-    return isinstance(node, _Draft)
-
-
 class Compiler:
     """One compile: new drafts over a base graph whose other nodes are kept as they are."""
 
@@ -594,7 +590,7 @@ class Compiler:
 
     def check(self) -> None:
         roots = [self.drafts[k] for k in self.order]
-        found = graph_checks.cycles(roots, _is_draft)
+        found = graph_checks.cycles(roots, _Draft)
         if found:
             self.has_cycle = True
             self.problems.extend(found)
@@ -606,7 +602,7 @@ class Compiler:
         # `cycles` set what needs an await below the roots; a factory is sync, what it
         # builds may not be.
         for draft in made:
-            graph_checks.needs_async(draft, _is_draft)
+            graph_checks.needs_async(draft, _Draft)
 
     def fail(self, modules: tuple[str, ...]) -> None:
         if self.problems:

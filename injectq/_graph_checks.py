@@ -7,7 +7,7 @@ code, and their texts are pinned by the golden tests.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from injectq._checks import annotation
@@ -25,15 +25,20 @@ __all__ = ["captives", "cycles", "needs_async"]
 
 
 def _eager_targets(node: Any) -> list[Any]:
-    return [t for d in node.deps for t in d.targets()]
+    out: list[Any] = []
+    for d in node.deps:  # a loop, not a comprehension: no frame per node (install is hot)
+        out += d.targets()
+    return out
 
 
-def cycles(roots: Sequence[Any], is_draft: Callable[[Any], bool]) -> list[Problem]:
+def cycles(roots: Sequence[Any], draft: type[Any]) -> list[Problem]:
     """Every dependency cycle among the drafts, each reported once with its path.
 
-    The same walk decides what needs an await: each draft it finishes gets the
-    ``needs_async`` that `needs_async` would give it, so a graph without cycles is walked
-    once. (With a cycle, the flags of the drafts on it mean nothing: the install fails.)
+    ``draft`` is the class of the nodes being compiled (`injectq._drafts.Draft`): the walk
+    goes through those only, compiled nodes having no cycle below them. The same walk
+    decides what needs an await: each draft it finishes gets the ``needs_async`` that
+    `needs_async` would give it, so a graph without cycles is walked once. (With a cycle,
+    the flags of the drafts on it mean nothing: the install fails.)
     """
     problems: list[Problem] = []
     done: set[int] = set()
@@ -44,32 +49,33 @@ def cycles(roots: Sequence[Any], is_draft: Callable[[Any], bool]) -> list[Proble
         path: list[Any] = [root]
         on_path: dict[int, int] = {id(root): 0}
         children = _eager_targets(root)
-        stack: list[tuple[Any, list[Any], list[Any], int]] = [
-            (root, children, [t for t in children if is_draft(t)], 0)
-        ]
+        # Per node on the path: the node, its eager targets, and those not walked yet.
+        stack: list[tuple[Any, list[Any], Iterator[Any]]] = [(root, children, iter(children))]
         while stack:
-            node, children, targets, index = stack[-1]
-            if index == len(targets):
+            node, children, todo = stack[-1]
+            for target in todo:
+                if not isinstance(target, draft):
+                    continue
+                ident = id(target)
+                if ident in on_path:
+                    cycle = path[on_path[ident] :]
+                    members = frozenset(id(s) for s in cycle)
+                    if members not in reported:
+                        reported.add(members)
+                        problems.append(_cycle(cycle))
+                elif ident not in done:
+                    on_path[ident] = len(path)
+                    path.append(target)
+                    below = _eager_targets(target)
+                    stack.append((target, below, iter(below)))
+                    break
+            else:  # every target walked: the node is done
                 stack.pop()
                 path.pop()
                 del on_path[id(node)]
                 done.add(id(node))
                 if node.needs_async is None:
                     node.needs_async = _awaits(node, children)
-                continue
-            stack[-1] = (node, children, targets, index + 1)
-            target = targets[index]
-            if id(target) in on_path:
-                cycle = path[on_path[id(target)] :]
-                ident = frozenset(id(s) for s in cycle)
-                if ident not in reported:
-                    reported.add(ident)
-                    problems.append(_cycle(cycle))
-            elif id(target) not in done:
-                on_path[id(target)] = len(path)
-                path.append(target)
-                below = _eager_targets(target)
-                stack.append((target, below, [t for t in below if is_draft(t)], 0))
     return problems
 
 
@@ -157,10 +163,11 @@ def _find_scoped(root: Any, lookup: Callable[[Key], Any]) -> tuple[list[Any], An
 # -- which drafts need an await ----------------------------------------------------------
 
 
-def needs_async(root: Any, is_draft: Callable[[Any], bool]) -> bool:
+def needs_async(root: Any, draft: type[Any]) -> bool:
     """Whether producing the draft ``root`` needs an await (its own call, or a dependency's).
 
-    Sets ``needs_async`` on every draft below it; compiled nodes know theirs already.
+    Sets ``needs_async`` on every draft (an instance of ``draft``) below it; compiled nodes
+    know theirs already.
     """
     stack: list[tuple[Any, list[Any] | None]] = [(root, None)]
     while stack:
@@ -168,9 +175,9 @@ def needs_async(root: Any, is_draft: Callable[[Any], bool]) -> bool:
         if node.needs_async is not None:
             continue
         if children is None:  # first visit: its children first, then itself again
-            children = [t for d in node.deps for t in d.targets()]
+            children = _eager_targets(node)
             stack.append((node, children))
-            stack += [(c, None) for c in children if is_draft(c) and c.needs_async is None]
+            stack += [(c, None) for c in children if isinstance(c, draft) and c.needs_async is None]
             continue
         node.needs_async = _awaits(node, children)
     return bool(root.needs_async)
