@@ -370,8 +370,13 @@ def refusal_text(r: Refusal) -> str:
     return f"nothing binds {r.key}"
 
 
+_TPFLAGS_IS_ABSTRACT = 1 << 20  # what `inspect.isabstract` reads of a class that is no ABC
+
+
 def construct_problem(tp: Any, *, jit: bool = False) -> str | None:
     """Why ``tp`` cannot be constructed by injectq, or None when it can."""
+    if type(tp) is type and not jit and not tp.__flags__ & _TPFLAGS_IS_ABSTRACT:
+        return None  # a plain class (no Protocol, no ABC) bound explicitly: the common case
     origin = origin_of(tp)
     if not isinstance(origin, type):
         return f"is a {type(tp).__name__}, not a class"

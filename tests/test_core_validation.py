@@ -141,6 +141,14 @@ class Concrete:
     pass
 
 
+class Unfinished:  # no ABCMeta: abstract only because its abstract methods were set
+    def run(self) -> None:
+        pass
+
+
+Unfinished.__abstractmethods__ = frozenset({"run"})  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize(
     ("configure", "code", "phrases"),
     [
@@ -155,6 +163,12 @@ class Concrete:
             "abstract-target",
             ["PaymentGateway is bound to PaymentGateway, which is abstract", "concrete class"],
             id="abstract",
+        ),
+        pytest.param(
+            lambda m: m.bind(Unfinished),
+            "abstract-target",
+            ["Unfinished is bound to Unfinished, which is abstract (it does not implement run)"],
+            id="abstract-without-abc",
         ),
         pytest.param(
             lambda m: m.bind(Handler, Handler),
