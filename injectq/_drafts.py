@@ -83,7 +83,10 @@ def make_draft(
     def where() -> tuple[str, ...]:
         return (f"{'Decorated' if decorator else 'Bound'} at: {source}",)
 
-    served = key if key.space is None and key.served is key.tp else Key(key.served, key.name)
+    if key.space is None and (type(key.tp) is type or key.served is key.tp):
+        served = key
+    else:
+        served = Key(key.served, key.name)
     if decorator:
         problem = composite.decorator_target_problem(served, kind, target, where)
     else:

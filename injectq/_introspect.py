@@ -158,7 +158,7 @@ def read_class(cls: Any) -> Signature:
         if cached is not None:
             return cached
     maps: dict[type, dict[Any, Any]] = {}
-    if not plain or getattr(cls, "__orig_bases__", None):
+    if not plain or _derives_from_generic(cls):
         _, maps = typevar_map(cls)
         if not any(maps.values()):
             maps = {}
@@ -169,6 +169,18 @@ def read_class(cls: Any) -> Signature:
         except TypeError:  # a class that takes no weak references
             pass
     return sig
+
+
+def _derives_from_generic(cls: type) -> bool:
+    """Whether a class of ``cls``'s MRO names a parametrised generic among its bases.
+
+    What ``getattr(cls, "__orig_bases__", None)`` tells, read from each class's own dict:
+    for the many classes that have none, an absent attribute costs an exception.
+    """
+    for klass in cls.__mro__:  # noqa: SIM110 - no generator per class read: install is hot
+        if klass.__dict__.get("__orig_bases__"):
+            return True
+    return False
 
 
 def _init_owner(cls: type) -> tuple[type | None, Any]:
@@ -188,18 +200,21 @@ _METHOD_WRAPPERS: Final = (staticmethod, classmethod)
 
 
 def _read_class(cls: type, maps: dict[type, dict[Any, Any]]) -> Signature:
-    owner = f"{cls.__qualname__}.__init__"
     defined_in, fn = _init_owner(cls)
     if fn is None:
-        return Signature(owner, ())
+        return Signature(f"{cls.__qualname__}.__init__", ())
     typevars = maps.get(defined_in, {}) if defined_in is not None else {}
     if maps and not typevars:
         typevars = maps.get(cls, {})
     if isinstance(fn, _METHOD_WRAPPERS):
         fn = fn.__func__
-    if hasattr(fn, "__wrapped__"):
+    if isinstance(fn, types.FunctionType):  # what functools.wraps set is in its own dict
+        wrapped = "__wrapped__" in fn.__dict__  # (an absent attribute costs an exception)
+    else:
+        wrapped = hasattr(fn, "__wrapped__")
+    if wrapped:
         fn = inspect.unwrap(fn)
-    owner = f"{cls.__qualname__}.{fn.__name__}" if hasattr(fn, "__name__") else owner
+    owner = f"{cls.__qualname__}.{getattr(fn, '__name__', '__init__')}"
     localns = {cls.__name__: cls}
     if not typevars:
         quick = _read_code(fn, owner, skip=1, localns=localns)
@@ -281,6 +296,9 @@ def _read_code(
         return None
     annotations: dict[str, Any] = {}
     for name, given in fn.__annotations__.items():
+        if type(given) is type:  # a plain class, the common case
+            annotations[name] = given
+            continue
         if name == "return":
             continue
         # With `from __future__ import annotations` every annotation is a string: a bare

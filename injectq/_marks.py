@@ -222,4 +222,10 @@ def class_scope(cls: Any) -> str | None:
 
 def is_resource_class(cls: Any) -> bool:
     """Whether ``cls`` (or a base) is marked ``@resource``."""
+    if isinstance(cls, type):  # its classes' own dicts: an absent attribute costs an exception
+        for klass in cls.__mro__:
+            own = klass.__dict__
+            if _RESOURCE_ATTR in own:
+                return own[_RESOURCE_ATTR] is True
+        return False
     return getattr(cls, _RESOURCE_ATTR, False) is True

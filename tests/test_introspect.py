@@ -105,6 +105,22 @@ def test_a_wrapper_is_read_as_the_function_it_wraps() -> None:
     assert [p.name for p in read_callable(wrapper).params] == ["a", "b"]
 
 
+def test_a_wrapped_constructor_is_read_as_the_one_it_wraps() -> None:
+    """A constructor decorated with functools.wraps is read as the function it wraps."""
+
+    def init(self: Any, a: Dep, b: Other) -> None:
+        pass
+
+    class Wrapped:
+        @functools.wraps(init)  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            init(self, *args, **kwargs)
+
+    sig = read_class(Wrapped)
+    assert [(p.name, p.tp) for p in sig.params] == [("a", Dep), ("b", Other)]
+    assert sig.variadic == ()
+
+
 class Holder:
     def make(self, dep: Dep, count: int = 2) -> Other:
         return Other()

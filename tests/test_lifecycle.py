@@ -205,6 +205,26 @@ class ResourceModule(Module):
             log.append("session closed")
 
 
+def test_a_subclass_of_a_resource_is_a_resource_and_a_plain_class_is_not() -> None:
+    """@resource is inherited: a subclass is initialized and disposed; a plain class is not."""
+
+    class PooledConnection(Connection):
+        pass
+
+    class Plain:
+        def initialize(self) -> None:
+            log.append("plain initialize")
+
+    log.clear()
+    c = InjectQ()
+    c.bind(PooledConnection, scope="singleton")
+    c.bind(Plain, scope="singleton")
+    with c:
+        c.get(PooledConnection)
+        c.get(Plain)
+    assert log == ["construct", "initialize", "dispose"]
+
+
 def test_resources_initialize_before_use_and_dispose_in_reverse_order() -> None:
     """initialize() before anyone gets it; teardown in reverse creation order at scope end."""
     c = InjectQ(ResourceModule())

@@ -374,6 +374,20 @@ def test_an_inherited_constructor_is_read_with_the_type_variables_filled_in() ->
     assert container.get(UserRepo).model is User
 
 
+def test_a_class_two_levels_below_a_parametrised_base_reads_it_filled_in() -> None:
+    """A subclass of a class deriving from SqlRepo[User] has no generic base of its own."""
+
+    class UserRepo(SqlRepo[User]):
+        pass
+
+    class AuditedUserRepo(UserRepo):
+        pass
+
+    container = InjectQ()
+    container.bind(Session)
+    assert container.get(AuditedUserRepo).model is User
+
+
 def test_strict_containers_serve_closed_keys() -> None:
     """A closed key of an open binding is bound, not made just in time."""
     container = InjectQ(Generics(), strict=True)
