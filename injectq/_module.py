@@ -191,8 +191,9 @@ class Module:
             )
             raise UsageError(msg)
         recording, chain = entry
+        # Called by bind(), multibind() or decorate() only: two frames of injectq's.
         record: BindingRecord[Any] = BindingRecord(
-            key, target, classify(target), caller_source(chain), module=type(self).__name__
+            key, target, classify(target), caller_source(chain, skip=2), module=type(self).__name__
         )
         recording.append(record)
         return record

@@ -83,12 +83,15 @@ def _in_package(filename: str) -> bool:
     return os.path.dirname(filename) == _PACKAGE_DIR
 
 
-def caller_source(modules: tuple[str, ...] = ()) -> Source:
+def caller_source(modules: tuple[str, ...] = (), *, skip: int = 0) -> Source:
     """Return the first frame outside the injectq package: the user's ``bind`` call.
 
     ``modules`` is the chain of modules the call was made in, when it is known already.
+    ``skip`` is how many frames, the caller's first, are injectq's for certain: they are
+    passed over without being looked at (looking at a frame makes it an object, which
+    costs a good part of what recording a ``bind`` call does).
     """
-    frame = sys._getframe(1)
+    frame = sys._getframe(1 + skip)
     while frame is not None and _in_package(frame.f_code.co_filename):
         frame = frame.f_back  # type: ignore[assignment]
     if frame is None:  # pragma: no cover - only injectq frames on the stack
