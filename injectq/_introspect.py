@@ -271,6 +271,9 @@ def read_callable(
     return result
 
 
+_VARIADIC: Final = inspect.CO_VARARGS | inspect.CO_VARKEYWORDS
+
+
 def _read_code(
     fn: Any, owner: str, *, skip: int, localns: dict[str, Any] | None = None
 ) -> Signature | None:
@@ -294,28 +297,28 @@ def _read_code(
     own = vars(fn)
     if "__signature__" in own or "__wrapped__" in own:  # inspect.signature reads those
         return None
-    annotations: dict[str, Any] = {}
-    for name, given in fn.__annotations__.items():
-        if type(given) is type:  # a plain class, the common case
-            annotations[name] = given
-            continue
-        if name == "return":
+    given_all: dict[str, Any] = fn.__annotations__
+    annotations = given_all  # copied only when a string annotation names a class
+    for name, given in given_all.items():
+        if type(given) is type or name == "return":  # a plain class, the common case
             continue
         # With `from __future__ import annotations` every annotation is a string: a bare
         # name is looked up as get_type_hints would; anything else takes the full reader.
         hint = _lookup_name(given, fn, localns) if isinstance(given, str) else given
         if not isinstance(hint, type) or isinstance(hint, types.GenericAlias):
             return None
-        annotations[name] = hint
+        if hint is not given:
+            if annotations is given_all:
+                annotations = dict(given_all)
+            annotations[name] = hint
     positional = code.co_argcount
     names = code.co_varnames[: positional + code.co_kwonlyargcount]
     defaults = fn.__defaults__ or ()
     first_default = positional - len(defaults)
     kwdefaults = fn.__kwdefaults__ or {}
     params: list[Param] = []
-    for index, name in enumerate(names):
-        if index < skip:
-            continue
+    for index in range(skip, len(names)):
+        name = names[index]
         if index < positional:
             default = defaults[index - first_default] if index >= first_default else _EMPTY
         else:
@@ -331,12 +334,15 @@ def _read_code(
                 positional_only=index < code.co_posonlyargcount,
             )
         )
+    flags = code.co_flags
+    if not flags & _VARIADIC:
+        return Signature(owner, tuple(params))
     variadic: list[str] = []
     extra = positional + code.co_kwonlyargcount
-    if code.co_flags & inspect.CO_VARARGS:
+    if flags & inspect.CO_VARARGS:
         variadic.append("*" + code.co_varnames[extra])
         extra += 1
-    if code.co_flags & inspect.CO_VARKEYWORDS:
+    if flags & inspect.CO_VARKEYWORDS:
         variadic.append("**" + code.co_varnames[extra])
     return Signature(owner, tuple(params), tuple(variadic))
 
