@@ -130,3 +130,20 @@ def test_a_bound_method_is_read_without_its_self() -> None:
     """A bound method (a @provider method) reads as inspect.signature reads it."""
     bound = Holder().make
     assert read_callable(bound) == _full(bound, bound.__qualname__, skip=0, localns={})
+
+
+def test_reading_leaves_the_functions_annotations_as_they_were() -> None:
+    """Real classes and bare-name strings side by side: read as the full reader does, and
+    the function's own ``__annotations__`` still holds the strings afterwards."""
+
+    def mixed(a, b, *rest, c, **extra):  # type: ignore[no-untyped-def]
+        pass
+
+    mixed.__annotations__ = {"a": Dep, "b": "Other", "c": "int", "return": None}
+    before = dict(mixed.__annotations__)
+    sig = read_callable(mixed)
+    assert sig == _full(mixed, mixed.__qualname__, skip=0, localns={})
+    assert [(p.name, p.tp) for p in sig.params] == [("a", Dep), ("b", Other), ("c", int)]
+    assert sig.variadic == ("*rest", "**extra")
+    assert mixed.__annotations__ == before
+    assert mixed.__annotations__["b"] == "Other"
