@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint typecheck unit docs test-matrix bench bench-scale bench-instructions bench-features bench-versions bench-floor clean
+.PHONY: test demo lint typecheck unit docs test-matrix bench bench-scale bench-instructions bench-limits bench-features bench-versions bench-floor clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ bench-features: $(STAMP)
 # Instructions per operation under valgrind's callgrind (skipped without valgrind).
 bench-instructions: $(STAMP)
 	$(PY) -m benchmarks --instructions
+
+# The least CPython allows for the warm singleton and the request (benchmarks/limits.py).
+bench-limits: $(STAMP)
+	$(PY) -m benchmarks --limits
 
 # The cold build against the least a validating container does (benchmarks/floor.py).
 bench-floor: $(STAMP)

@@ -3,6 +3,7 @@
 Usage: python -m benchmarks [--quick] [--only LIB,LIB] [--scenarios S,S]
        python -m benchmarks --scale            (the scale checks only)
        python -m benchmarks --instructions     (instruction counts under callgrind)
+       python -m benchmarks --limits           (the least CPython allows: benchmarks.limits)
        python -m benchmarks --features [--quick]  (collections, decorators... vs plain)
        python -m benchmarks --versions [--scenarios S,S]  (injectq on CPython 3.11-3.13)
        python -m benchmarks --floor [--quick]  (the cold build against a minimal container)
@@ -126,6 +127,11 @@ def main() -> None:
         from benchmarks import versions
 
         versions.main(sys.argv[sys.argv.index("--versions") + 1 :])
+        return
+    if "--limits" in sys.argv:
+        from benchmarks import instructions
+
+        instructions.limits_main(sys.argv[sys.argv.index("--limits") + 1 :])
         return
     if "--instructions" in sys.argv:
         from benchmarks import instructions

@@ -6,6 +6,7 @@ two totals divided by N is the cost of one warm operation, with start-up, import
 the first (specialising) runs cancelled out. Hash randomisation is fixed so runs repeat.
 
 Usage: python -m benchmarks --instructions [--scenarios S,S] [--python PATH]
+       python -m benchmarks --limits [--python PATH]   (the shapes of `benchmarks.limits`)
 Without valgrind on the PATH it says so and exits 0 (install: apt-get install valgrind).
 """
 
@@ -34,6 +35,7 @@ SCENARIOS: dict[str, tuple[int, str]] = {
     "cold": (2, "register + install 1,000 never-seen classes + resolve"),
 }
 LIBRARIES = ("injectq", "hand-written")
+SHAPE = "shape:"  # a library name "shape:NAME" runs that shape of `benchmarks.limits`
 
 
 def cold_ops(library: str, n: int) -> None:
@@ -74,7 +76,12 @@ def run_ops(library: str, scenario: str, n: int) -> None:
     if scenario == "cold":
         cold_ops(library, n)
         return
-    bench = build(library, scenario)
+    if library.startswith(SHAPE):
+        from benchmarks import limits
+
+        bench = limits.build(library.removeprefix(SHAPE), scenario)
+    else:
+        bench = build(library, scenario)
     bench.check()
     if bench.is_async:
         ns: dict[str, Any] = dict(bench.ns)
@@ -116,8 +123,8 @@ def total_instructions(python: str, library: str, scenario: str, n: int) -> int:
     return int(match.group(1))
 
 
-def per_op(python: str, library: str, scenario: str) -> float:
-    n = SCENARIOS[scenario][0]
+def per_op(python: str, library: str, scenario: str, n: int | None = None) -> float:
+    n = n or SCENARIOS[scenario][0]
     once = total_instructions(python, library, scenario, n)
     twice = total_instructions(python, library, scenario, 2 * n)
     return (twice - once) / n
@@ -144,26 +151,96 @@ def render(results: dict[str, dict[str, Any]], python_version: str) -> str:
     return "\n".join(rows) + f"\n\n{note}"
 
 
-def main(argv: list[str]) -> None:
-    """Count, print the table, and write the figures (JSON and the docs block)."""
+def _python(argv: list[str]) -> str | None:
+    """The interpreter to count (``--python``), or None when valgrind is missing."""
     if shutil.which("valgrind") is None:
         print(
             "valgrind not found: instruction counts skipped "
             "(install it, e.g. apt-get install valgrind, and run again)"
         )
-        return
-    python = sys.executable
-    if "--python" in argv:
-        python = argv[argv.index("--python") + 1]
-    scenarios = list(SCENARIOS)
-    if "--scenarios" in argv:
-        scenarios = argv[argv.index("--scenarios") + 1].split(",")
-    version = subprocess.run(
+        return None
+    return argv[argv.index("--python") + 1] if "--python" in argv else sys.executable
+
+
+def _version(python: str) -> str:
+    return subprocess.run(
         [python, "-c", "import platform; print(platform.python_version())"],
         capture_output=True,
         text=True,
         check=True,
     ).stdout.strip()
+
+
+def limits_main(argv: list[str]) -> None:
+    """Count each shape of `benchmarks.limits` beside injectq and the baseline; write them."""
+    from benchmarks import limits
+
+    python = _python(argv)
+    if python is None:
+        return
+    n = SCENARIOS["singleton"][0]
+
+    def count(shape: str, scenario: str) -> float:
+        library = shape if shape in LIBRARIES else SHAPE + shape
+        if scenario == "transient":
+            library = SHAPE + shape
+        figure = per_op(python, library, scenario, n if scenario == "transient" else None)
+        print(f"limits {scenario:10} {shape:12} {figure:,.0f}", flush=True)
+        return figure
+
+    figures: dict[str, dict[str, Any]] = {"singleton": {}, "transient": {}, "request": {}}
+    base = {s: count("hand-written", s) for s in figures}
+    rows = [
+        "| shape | what `get` is | singleton `get` | ratio | transient `get` | ratio |",
+        "|---|---|---|---|---|---|",
+    ]
+    ladder = {**limits.SINGLETON_SHAPES, "injectq": "injectq's `container.get`"}
+    for shape, what in ladder.items():
+        hit = figures["singleton"][shape] = count(shape, "singleton")
+        cells = f"| {shape} | {what} | {hit:,.0f} | {hit / base['singleton']:.2f}x |"
+        if shape in limits.SERVES_TRANSIENTS or shape == "injectq":
+            made = figures["transient"][shape] = count(shape, "transient")
+            cells += f" {made:,.0f} | {made / base['transient']:.2f}x |"
+        else:
+            cells += " n/a | |"
+        rows.append(cells)
+    rows += [
+        f"| hand-written | `return SETTINGS`; `RequestState()` | {base['singleton']:,.0f} | "
+        f"1.00x | {base['transient']:,.0f} | 1.00x |",
+        "",
+        "| shape | the request | instructions | ratio |",
+        "|---|---|---|---|",
+    ]
+    for shape, what in {**limits.REQUEST_SHAPES, "injectq": "injectq's scope"}.items():
+        made = figures["request"][shape] = count(shape, "request")
+        rows.append(f"| {shape} | {what} | {made:,.0f} | {made / base['request']:.2f}x |")
+    rows.append(f"| hand-written | a dict as the cache | {base['request']:,.0f} | 1.00x |")
+    for scenario, figure in base.items():
+        figures[scenario]["hand-written"] = figure
+    version = _version(python)
+    note = (
+        f"Instructions per operation (valgrind callgrind, CPython {version}, "
+        f"{time.strftime('%Y-%m-%d')}, commit {git_commit()}), counted as above."
+    )
+    text = "\n".join(rows) + f"\n\n{note}"
+    (ROOT / "docs" / "performance_limits.json").write_text(
+        json.dumps({"python": version, "scenarios": figures}, indent=1) + "\n",
+        encoding="utf-8",
+    )
+    write_block("limits", text)
+    print()
+    print(text)
+
+
+def main(argv: list[str]) -> None:
+    """Count, print the table, and write the figures (JSON and the docs block)."""
+    python = _python(argv)
+    if python is None:
+        return
+    scenarios = list(SCENARIOS)
+    if "--scenarios" in argv:
+        scenarios = argv[argv.index("--scenarios") + 1].split(",")
+    version = _version(python)
     results: dict[str, dict[str, Any]] = {}
     for scenario in scenarios:
         try:
