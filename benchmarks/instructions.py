@@ -181,9 +181,9 @@ def limits_main(argv: list[str]) -> None:
     n = SCENARIOS["singleton"][0]
 
     def count(shape: str, scenario: str) -> float:
-        library = shape if shape in LIBRARIES else SHAPE + shape
-        if scenario == "transient":
-            library = SHAPE + shape
+        # injectq's and the baseline's own scenarios, but the transient of this ladder's own
+        own = shape in LIBRARIES and scenario != "transient"
+        library = shape if own else SHAPE + shape
         figure = per_op(python, library, scenario, n if scenario == "transient" else None)
         print(f"limits {scenario:10} {shape:12} {figure:,.0f}", flush=True)
         return figure
@@ -198,7 +198,7 @@ def limits_main(argv: list[str]) -> None:
     for shape, what in ladder.items():
         hit = figures["singleton"][shape] = count(shape, "singleton")
         cells = f"| {shape} | {what} | {hit:,.0f} | {hit / base['singleton']:.2f}x |"
-        if shape in limits.SERVES_TRANSIENTS or shape == "injectq":
+        if shape == "injectq" or limits.serves_transients(shape):
             made = figures["transient"][shape] = count(shape, "transient")
             cells += f" {made:,.0f} | {made / base['transient']:.2f}x |"
         else:

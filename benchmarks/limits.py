@@ -42,7 +42,6 @@ SINGLETON_SHAPES: dict[str, str] = {
     "typed": "as `named`; a factory's entry is of a private type, checked and called",
     "served": "as `named`; every entry is called (a created singleton's is C-level)",
 }
-SERVES_TRANSIENTS = frozenset({"catch", "in-check", "get-none", "typed", "served"})
 REQUEST_SHAPES: dict[str, str] = {
     "ambient": "the hand-written body inside a `with` that sets and resets a contextvar",
     "minimal": "a scope object: ambient, `s.get(key, name=None)`, a dict cache per scope",
@@ -251,6 +250,11 @@ _AMBIENT_BODY = (
     "        handler = cache[RequestHandler] = RequestHandler(state)\n"
 )
 _SCOPE_BODY = "with scope() as s:\n    s.get(RequestState)\n    s.get(RequestHandler)\n"
+
+
+def serves_transients(shape: str) -> bool:
+    """Whether the shape's ``get`` does all the contract asks (transients included)."""
+    return singleton_get(shape)[1] is not object
 
 
 def build(shape: str, scenario: str) -> Bench:
