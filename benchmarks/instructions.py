@@ -181,7 +181,7 @@ def limits_main(argv: list[str]) -> None:
     n = SCENARIOS["singleton"][0]
 
     def count(shape: str, scenario: str) -> float:
-        # injectq's and the baseline's own scenarios, but the transient of this ladder's own
+        # The transient scenario is this ladder's own (`limits.build`), for every shape.
         own = shape in LIBRARIES and scenario != "transient"
         library = shape if own else SHAPE + shape
         figure = per_op(python, library, scenario, n if scenario == "transient" else None)

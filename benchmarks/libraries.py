@@ -38,6 +38,16 @@ LIBRARIES = [
     "punq",
 ]
 CHAIN = m.make_chain(30, prefix="K")
+# The request by hand, given a dict ``cache``; and through a scope object's ``get``.
+REQUEST_BY_HAND = (
+    "state = cache.get(RequestState)\n"
+    "if state is None:\n"
+    "    state = cache[RequestState] = RequestState()\n"
+    "handler = cache.get(RequestHandler)\n"
+    "if handler is None:\n"
+    "    handler = cache[RequestHandler] = RequestHandler(state)\n"
+)
+SCOPE_REQUEST = "with scope() as s:\n    s.get(RequestState)\n    s.get(RequestHandler)\n"
 
 
 class NotAvailable(Exception):
@@ -92,16 +102,7 @@ def hand(scenario: str) -> Bench:
         ns = {"Service": m.Service, "Repo": m.Repo, "POOL": m.Pool(), "CONFIG": m.Config()}
         return Bench("Service(Repo(POOL), CONFIG)", ns, lambda: None)
     if scenario == "request":
-        stmt = (
-            "cache = {}\n"
-            "state = cache.get(RequestState)\n"
-            "if state is None:\n"
-            "    state = cache[RequestState] = RequestState()\n"
-            "handler = cache.get(RequestHandler)\n"
-            "if handler is None:\n"
-            "    handler = cache[RequestHandler] = RequestHandler(state)\n"
-        )
-        return Bench(stmt, vars(m), lambda: None)
+        return Bench("cache = {}\n" + REQUEST_BY_HAND, vars(m), lambda: None)
     if scenario == "chain30":
         return Bench(nested_call(CHAIN), chain_ns(CHAIN), lambda: None)
     if scenario == "async":
@@ -175,7 +176,7 @@ def injectq(scenario: str) -> Bench:
                 self.bind(m.RequestHandler).scoped()
 
         c = InjectQ(Web())
-        stmt = "with scope() as s:\n    s.get(RequestState)\n    s.get(RequestHandler)\n"
+        stmt = SCOPE_REQUEST
 
         return Bench(
             stmt,
