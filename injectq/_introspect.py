@@ -10,7 +10,6 @@ from __future__ import annotations
 import builtins
 import collections.abc
 import contextlib
-import enum
 import inspect
 import types
 import typing
@@ -52,13 +51,17 @@ _MAPPING_ORIGINS = (dict, collections.abc.Mapping, typing.Mapping)
 _SEQUENCE_ORIGINS = (list, collections.abc.Sequence)
 
 
-class CallKind(enum.Enum):
-    """How a provider function returns its value."""
+class CallKind:
+    """How a provider function returns its value (plain strings: compared per binding).
 
-    SYNC = "sync"
-    ASYNC = "async"
-    GENERATOR = "generator"
-    ASYNC_GENERATOR = "async generator"
+    An `enum.Enum` member costs a metaclass lookup each time it is named, and the compiler
+    and the emitter name these for every binding they handle.
+    """
+
+    SYNC: Final = "sync"
+    ASYNC: Final = "async"
+    GENERATOR: Final = "generator"
+    ASYNC_GENERATOR: Final = "async generator"
 
 
 @attrs.frozen(slots=False)  # made for every parameter read: a dict is set faster than slots
@@ -114,7 +117,7 @@ class Param:
         return self.default is not _EMPTY
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # one per callable read: as for `Param`
 class Signature:
     """The injectable view of a callable.
 
@@ -563,7 +566,7 @@ def _markers(
     return name_of, explicit, assisted
 
 
-def provided_type(fn: Callable[..., Any]) -> tuple[Any, CallKind, str | None, str]:
+def provided_type(fn: Callable[..., Any]) -> tuple[Any, str, str | None, str]:
     """Return the type a ``@provider`` function provides, its call kind, any problem and its fix.
 
     Generator providers annotated ``Iterator[T]``, ``AsyncIterator[T]``, ``Generator[T, ...]``
@@ -605,7 +608,7 @@ def provided_type(fn: Callable[..., Any]) -> tuple[Any, CallKind, str | None, st
             return (
                 meant,
                 kind,
-                f"it is {'an' if kind is CallKind.ASYNC_GENERATOR else 'a'} {kind.value} "
+                f"it is {'an' if kind is CallKind.ASYNC_GENERATOR else 'a'} {kind} "
                 f"annotated {describe(ret)}, so it provides no type",
                 f"annotate it -> {iterator}[{shown}] to provide {shown}.",
             )
@@ -613,7 +616,7 @@ def provided_type(fn: Callable[..., Any]) -> tuple[Any, CallKind, str | None, st
     return ret, kind, None, ""
 
 
-def call_kind(fn: Any) -> CallKind:
+def call_kind(fn: Any) -> str:
     """Tell whether calling ``fn`` returns a value, a coroutine or a generator."""
     target = inspect.unwrap(fn) if not isinstance(fn, type) else fn
     if inspect.isasyncgenfunction(target):

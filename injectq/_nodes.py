@@ -16,7 +16,6 @@ from typing import Any
 import attrs
 
 from injectq._generics import match
-from injectq._introspect import CallKind
 from injectq._keys import InjectionPoint, Key, Part, origin_of
 from injectq._module import Element, TargetKind
 from injectq._plan import Strategy
@@ -42,7 +41,7 @@ __all__ = [
 ]
 
 
-@attrs.frozen(eq=False)
+@attrs.frozen(eq=False, slots=False)  # one per parameter at install: as for `Binding`
 class Dep:
     """What one parameter of a binding's target receives.
 
@@ -102,7 +101,7 @@ class Binding:
     scope: str
     kind: str
     target: Any
-    call: CallKind
+    call: str  # a `CallKind`
     deps: tuple[Dep, ...]
     source: Source
     resource: bool

@@ -255,7 +255,7 @@ class Space:
         return f"<Space {' <- '.join(self.modules)}>"
 
 
-@attrs.frozen(eq=False)
+@attrs.frozen(eq=False, slots=False)  # one per binding at install: as for `Binding`
 class Element:
     """One binding as recorded, frozen when `collect` ends: what was asked, and where.
 

@@ -20,7 +20,7 @@ __all__ = ["Source", "caller_source", "object_source"]
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
-@attrs.frozen(eq=False)
+@attrs.frozen(eq=False, slots=False)  # one per bind() call: a dict is set faster
 class Source:
     """The place a binding was made.
 
