@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from injectq._introspect import Signature, _read, read_callable, read_class
+from injectq import INJECTED
+from injectq._introspect import Param, Signature, _read, plain_param, read_callable, read_class
 
 
 class Dep:
@@ -147,3 +148,45 @@ def test_reading_leaves_the_functions_annotations_as_they_were() -> None:
     assert sig.variadic == ("*rest", "**extra")
     assert mixed.__annotations__ == before
     assert mixed.__annotations__["b"] == "Other"
+
+
+@pytest.mark.parametrize("tp", [Dep, None])
+@pytest.mark.parametrize("default", [inspect.Parameter.empty, 3, None, INJECTED])
+@pytest.mark.parametrize(
+    ("keyword", "positional_only"), [(False, False), (True, False), (False, True)]
+)
+def test_plain_param_is_the_record_the_constructor_makes(
+    tp: type | None, default: object, keyword: bool, positional_only: bool
+) -> None:
+    """The quick reader's parameters hold every field the attrs constructor sets, alike."""
+    made = plain_param("dep", tp, default, keyword=keyword, positional_only=positional_only)
+    expected = Param(
+        "dep",
+        keyword,
+        annotated=tp is not None,
+        tp=tp,
+        default=default,
+        positional_only=positional_only,
+    )
+    assert type(made) is Param
+    assert vars(made) == vars(expected)
+    assert made.explicit is (default is INJECTED)
+    assert made.has_default is (default not in (inspect.Parameter.empty, INJECTED))
+
+
+def test_a_constructor_defaulting_to_injected_is_read_quickly_as_explicit() -> None:
+    """``dep: Dep = INJECTED`` reads as explicit with no default, as the full reader has it."""
+
+    class Marked:
+        def __init__(self, dep: Dep = INJECTED) -> None:
+            self.dep = dep
+
+    (param,) = read_class(Marked).params
+    assert (param.tp, param.explicit, param.has_default) == (Dep, True, False)
+    assert read_class(Marked) == _full(
+        Marked.__init__,
+        "test_a_constructor_defaulting_to_injected_is_read_quickly_as_explicit"
+        ".<locals>.Marked.__init__",
+        skip=1,
+        localns={"Marked": Marked},
+    )
