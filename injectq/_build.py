@@ -90,18 +90,20 @@ def _build(previous: Graph | None, root: _Draft) -> Binding:
             continue
         if not ready:
             stack.append((draft, True))
-            stack += [
-                (t, False)
-                for d in draft.deps
-                for t in d.targets()
-                if isinstance(t, _Draft) and t.built is None
-            ]
+            # Loops, not comprehensions: no frame per draft (install is hot).
+            for d in draft.deps:
+                for t in d.targets():
+                    if isinstance(t, _Draft) and t.built is None:
+                        stack.append((t, False))  # noqa: PERF401
             made = draft.product
             if made is not None and made.built is None:
                 stack.append((made, False))
             continue
         owner = draft.head.target if draft.head.kind in _OWNERS else None
-        deps = tuple([build_dep(d, owner) for d in draft.deps])
+        built = []
+        for d in draft.deps:
+            built.append(build_dep(d, owner))  # noqa: PERF401
+        deps = tuple(built)
         prev = _previous(draft, previous)
         h = draft.head
         target = h.target

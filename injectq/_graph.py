@@ -225,7 +225,7 @@ class Compiler:
         kind, target = el.kind, el.target
         if kind == TargetKind.SELF:
             kind, target = TargetKind.CLASS, el.key
-        distinct = list(dict.fromkeys(el.scopes))
+        distinct = list(dict.fromkeys(el.scopes)) if el.scopes else []
         scope = distinct[-1] if distinct else None
         problem = checks.scope_problem(el, key, scope, distinct)
         if problem is not None:
