@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint typecheck unit docs test-matrix bench bench-scale bench-instructions bench-limits bench-features bench-versions bench-floor clean
+.PHONY: test demo lint typecheck unit docs test-matrix bench bench-scale bench-instructions bench-limits bench-features bench-versions bench-floor bench-opcodes clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ bench-limits: $(STAMP)
 # The cold build against the least a validating container does (benchmarks/floor.py).
 bench-floor: $(STAMP)
 	$(PY) -m benchmarks --floor $(ARGS)
+
+# The cold build's bytecodes and calls per function (sys.settrace); ARGS=N classes.
+bench-opcodes: $(STAMP)
+	$(PY) -m benchmarks --opcodes $(ARGS)
 
 # injectq's timing ratios on each CPython 3.11-3.13 that has a .venv-3.X (make test-matrix).
 bench-versions: $(STAMP)

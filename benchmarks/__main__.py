@@ -7,6 +7,7 @@ Usage: python -m benchmarks [--quick] [--only LIB,LIB] [--scenarios S,S]
        python -m benchmarks --features [--quick]  (collections, decorators... vs plain)
        python -m benchmarks --versions [--scenarios S,S]  (injectq on CPython 3.11-3.13)
        python -m benchmarks --floor [--quick]  (the cold build against a minimal container)
+       python -m benchmarks --opcodes [N]      (the cold build's bytecodes per function)
 """
 
 from __future__ import annotations
@@ -132,6 +133,11 @@ def main() -> None:
         from benchmarks import instructions
 
         instructions.limits_main(sys.argv[sys.argv.index("--limits") + 1 :])
+        return
+    if "--opcodes" in sys.argv:
+        from benchmarks import opcodes
+
+        opcodes.main(sys.argv[sys.argv.index("--opcodes") + 1 :])
         return
     if "--instructions" in sys.argv:
         from benchmarks import instructions
