@@ -128,7 +128,9 @@ class Compiler:
                 continue
             groups.setdefault(placement.keys[id(el)], []).append(el)
         for key, group in groups.items():
-            chosen = [e for e in group if not e.default] or group
+            # The non-defaults, else the defaults; one element is itself either way (and
+            # makes no comprehension frame: install is hot).
+            chosen = group if len(group) == 1 else [e for e in group if not e.default] or group
             kept: Any = None
             if not overriding:
                 kept = self.generics.get(key) if is_open(key) else self.base.bindings.get(key)
@@ -465,7 +467,7 @@ class Compiler:
         if sig is None:
             return
         problem = checks.signature_problem(
-            draft.key,
+            draft.head.key,
             sig,
             is_class=draft.head.kind == TargetKind.CLASS,
             where=lambda: self.where(draft),
@@ -487,6 +489,8 @@ class Compiler:
             else:
                 draft.deps.append(planned)
         self.current = None
+        if not refused:
+            return
         refused = [r for r in refused if r.code != "claimed"]
         if not refused:
             return
