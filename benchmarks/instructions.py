@@ -38,6 +38,18 @@ LIBRARIES = ("injectq", "hand-written")
 SHAPE = "shape:"  # a library name "shape:NAME" runs that shape of `benchmarks.limits`
 
 
+def injectq_chain(chain: list[type]) -> object:
+    """Register each class of ``chain`` in a module, install it and resolve the last one."""
+    from injectq import InjectQ, Module
+
+    class ChainModule(Module):
+        def configure(self) -> None:
+            for cls in chain:
+                self.bind(cls)
+
+    return InjectQ(ChainModule()).get(chain[-1])
+
+
 def cold_ops(library: str, n: int) -> None:
     """Install and resolve n chains of 1,000 classes that no code has seen yet.
 
@@ -52,18 +64,8 @@ def cold_ops(library: str, n: int) -> None:
         for chain in chains[:n]:
             assert chain_depth(by_hand(chain)) == 1000
         return
-    from injectq import InjectQ, Module
-
-    class ChainModule(Module):
-        def __init__(self, classes: list[type]) -> None:
-            self.classes = classes
-
-        def configure(self) -> None:
-            for cls in self.classes:
-                self.bind(cls)
-
     for chain in chains[:n]:
-        assert chain_depth(InjectQ(ChainModule(chain)).get(chain[-1])) == 1000
+        assert chain_depth(injectq_chain(chain)) == 1000
 
 
 def run_ops(library: str, scenario: str, n: int) -> None:

@@ -61,21 +61,12 @@ def count(work: Callable[[], Any]) -> tuple[Counter[str], Counter[str]]:
 
 def cold_build(n: int) -> tuple[Counter[str], Counter[str]]:
     """The counts of one build of ``n`` never-seen classes, after a build of others."""
-    from injectq import InjectQ, Module
+    from benchmarks.instructions import injectq_chain
 
-    class ChainModule(Module):
-        def __init__(self, classes: list[type]) -> None:
-            self.classes = classes
-
-        def configure(self) -> None:
-            for cls in self.classes:
-                self.bind(cls)
-
-    warm = make_chain(n, "W")
-    assert chain_depth(InjectQ(ChainModule(warm)).get(warm[-1])) == n
+    assert chain_depth(injectq_chain(make_chain(n, "W"))) == n
     chain = make_chain(n, "C")
     built: list[object] = []
-    counts = count(lambda: built.append(InjectQ(ChainModule(chain)).get(chain[-1])))
+    counts = count(lambda: built.append(injectq_chain(chain)))
     assert chain_depth(built[0]) == n  # checked outside the count
     return counts
 
