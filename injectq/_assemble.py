@@ -22,12 +22,13 @@ import attrs
 import injectq._composite_checks as composite
 from injectq._drafts import Draft as _Draft
 from injectq._graph import Compiler
-from injectq._introspect import CallKind, Param, list_of
+from injectq._introspect import Param, list_of
 from injectq._keys import Key, Part, describe
 from injectq._marks import TRANSIENT
 from injectq._module import Element, TargetKind, is_generic_class
 from injectq._nodes import Binding
 from injectq._plan import DepDraft, Strategy
+from injectq._provided import CallKind
 
 __all__ = ["assemble"]
 

@@ -14,12 +14,13 @@ import attrs
 
 import injectq._checks as checks
 import injectq._composite_checks as composite
-from injectq._introspect import CallKind, Signature, call_kind, read_callable, read_class
+from injectq._introspect import Signature, read_callable, read_class
 from injectq._keys import Key, origin_of
 from injectq._marks import is_resource_class as _is_resource
 from injectq._module import Element, Space, TargetKind
 from injectq._nodes import Binding
 from injectq._plan import DepDraft
+from injectq._provided import CallKind, call_kind
 from injectq._source import Source
 from injectq.errors import Problem
 

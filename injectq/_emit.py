@@ -19,11 +19,11 @@ from injectq._codegen import PROLOGUE, compile_function
 from injectq._creation import Creation, creation_lines
 from injectq._factories import assisted_only
 from injectq._graph import Binding, Dep, Strategy
-from injectq._introspect import CallKind
 from injectq._keys import InjectionPoint, Key, ProviderFn, origin_of
 from injectq._lifecycle import AMBIENT, ScopeState, Teardown
 from injectq._marks import SINGLETON, TRANSIENT
 from injectq._module import TargetKind
+from injectq._provided import CallKind
 from injectq._tracing import (
     AWAITABLE_TYPES,
     afirst,

@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from injectq._checks import annotation
-from injectq._introspect import CallKind
 from injectq._keys import Key
 from injectq._marks import SINGLETON, TRANSIENT
 from injectq._module import TargetKind
 from injectq._plan import Strategy
+from injectq._provided import CallKind
 from injectq.errors import Problem
 
 __all__ = ["captives", "cycles", "needs_async"]

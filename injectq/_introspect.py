@@ -30,17 +30,15 @@ from injectq._keys import (
     Named,
     Provider,
     describe,
-    key_problem,
     origin_of,
 )
 
 __all__ = [
-    "CallKind",
     "Param",
     "Signature",
     "collection_of",
+    "hints_of",
     "list_of",
-    "provided_type",
     "read_callable",
     "read_class",
 ]
@@ -49,19 +47,6 @@ _EMPTY = inspect.Parameter.empty
 _MAPPING_ORIGINS = (dict, collections.abc.Mapping, typing.Mapping)
 # typing.List[T] and typing.Sequence[T] have these origins too.
 _SEQUENCE_ORIGINS = (list, collections.abc.Sequence)
-
-
-class CallKind:
-    """How a provider function returns its value (plain strings: compared per binding).
-
-    An `enum.Enum` member costs a metaclass lookup each time it is named, and the compiler
-    and the emitter name these for every binding they handle.
-    """
-
-    SYNC: Final = "sync"
-    ASYNC: Final = "async"
-    GENERATOR: Final = "generator"
-    ASYNC_GENERATOR: Final = "async generator"
 
 
 @attrs.frozen(slots=False)  # made for every parameter read: a dict is set faster than slots
@@ -398,7 +383,7 @@ def _lookup_name(text: str, fn: Any, localns: dict[str, Any] | None) -> Any:
     return found
 
 
-def _hints(fn: Any, localns: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+def hints_of(fn: Any, localns: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     target = fn.func if hasattr(fn, "func") and hasattr(fn, "keywords") else fn
     # Always our own locals mapping: when locals and globals are the same object,
     # typing reuses a ForwardRef's first evaluation, and typing caches Annotated["X", ...]
@@ -418,7 +403,7 @@ def _read(
     typevars: dict[Any, Any],
     localns: dict[str, Any],
 ) -> Signature:
-    hints, problem = _hints(fn, localns)
+    hints, problem = hints_of(fn, localns)
     if problem is not None:
         return Signature(owner, (), problem=problem)
     out: list[Param] = []
@@ -597,68 +582,6 @@ def _markers(
         elif meta is ASSISTED_MARKER:
             assisted = True
     return name_of, explicit, assisted
-
-
-def provided_type(fn: Callable[..., Any]) -> tuple[Any, str, str | None, str]:
-    """Return the type a ``@provider`` function provides, its call kind, any problem and its fix.
-
-    Generator providers annotated ``Iterator[T]``, ``AsyncIterator[T]``, ``Generator[T, ...]``
-    or ``AsyncGenerator[T, ...]`` provide ``T``. A generator annotated with a plain ``T`` is a
-    problem, but ``T`` is still returned: it is plainly the type meant, so nothing that needs
-    it is reported again.
-    """
-    kind = call_kind(fn)
-    name = getattr(fn, "__name__", "provide")
-    hints, problem = _hints(fn, {})
-    if problem is not None:
-        return None, kind, problem, "make every annotation of the method importable."
-    ret = hints.get("return", _EMPTY)
-    if ret is _EMPTY:
-        return (
-            None,
-            kind,
-            "it has no return annotation, so injectq cannot tell what it provides",
-            f"annotate the type it provides: def {name}(self, ...) -> SomeService.",
-        )
-    if kind in (CallKind.GENERATOR, CallKind.ASYNC_GENERATOR):
-        origin = typing.get_origin(ret)
-        args = typing.get_args(ret)
-        iterator = "Iterator" if kind is CallKind.GENERATOR else "AsyncIterator"
-        if (
-            origin
-            not in (
-                collections.abc.Iterator,
-                collections.abc.Generator,
-                collections.abc.Iterable,
-                collections.abc.AsyncIterator,
-                collections.abc.AsyncGenerator,
-                collections.abc.AsyncIterable,
-            )
-            or not args
-        ):
-            meant = ret if key_problem(ret) is None else None
-            shown = describe(ret) if meant is not None else "T"
-            return (
-                meant,
-                kind,
-                f"it is {'an' if kind is CallKind.ASYNC_GENERATOR else 'a'} {kind} "
-                f"annotated {describe(ret)}, so it provides no type",
-                f"annotate it -> {iterator}[{shown}] to provide {shown}.",
-            )
-        ret = args[0]
-    return ret, kind, None, ""
-
-
-def call_kind(fn: Any) -> str:
-    """Tell whether calling ``fn`` returns a value, a coroutine or a generator."""
-    target = inspect.unwrap(fn) if not isinstance(fn, type) else fn
-    if inspect.isasyncgenfunction(target):
-        return CallKind.ASYNC_GENERATOR
-    if inspect.isgeneratorfunction(target):
-        return CallKind.GENERATOR
-    if inspect.iscoroutinefunction(target):
-        return CallKind.ASYNC
-    return CallKind.SYNC
 
 
 def list_of(tp: Any) -> Any:

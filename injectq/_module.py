@@ -222,7 +222,7 @@ class Module:
         entry[0].append(module)
 
     def _provider_records(self) -> Iterator[BindingRecord[Any]]:
-        from injectq._introspect import provided_type
+        from injectq._provided import provided_type
 
         seen: set[str] = set()
         for klass in type(self).__mro__:

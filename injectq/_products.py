@@ -15,12 +15,12 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from injectq._checks import annotation
-from injectq._introspect import CallKind
 from injectq._keys import Key, describe, origin_of, product_key
 from injectq._marks import TRANSIENT
 from injectq._module import TargetKind
 from injectq._nodes import Binding
 from injectq._plan import Strategy
+from injectq._provided import CallKind
 from injectq._source import Source, object_source
 from injectq.errors import Problem
 

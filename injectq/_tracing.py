@@ -25,8 +25,8 @@ from typing import Any, Final
 
 from injectq._checks import annotation
 from injectq._graph import Binding
-from injectq._introspect import CallKind
 from injectq._keys import Key, describe, origin_of
+from injectq._provided import CallKind
 from injectq.errors import AsyncRequiredError, ResolutionError, ScopeError
 
 __all__ = [

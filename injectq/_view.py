@@ -9,11 +9,11 @@ from typing import Any
 import attrs
 
 from injectq._graph import Binding, Dep, Graph, Strategy
-from injectq._introspect import CallKind, call_kind
 from injectq._keys import Key, Part, describe
 from injectq._module import TargetKind
 from injectq._nodes import OpenBinding
 from injectq._open import scope_of
+from injectq._provided import CallKind, call_kind
 
 __all__ = ["BindingInfo", "DependencyInfo", "GraphView", "PrivateModuleInfo"]
 

@@ -18,6 +18,7 @@ LAYERS: dict[str, float] = {
     "_source": 0,
     "_generics": 0.5,
     "_introspect": 1,
+    "_provided": 1.5,
     "_marks": 2.0,
     "_records": 2.05,
     "_module": 2.1,
