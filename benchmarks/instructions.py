@@ -38,18 +38,6 @@ LIBRARIES = ("injectq", "hand-written")
 SHAPE = "shape:"  # a library name "shape:NAME" runs that shape of `benchmarks.limits`
 
 
-def injectq_chain(chain: list[type]) -> object:
-    """Register each class of ``chain`` in a module, install it and resolve the last one."""
-    from injectq import InjectQ, Module
-
-    class ChainModule(Module):
-        def configure(self) -> None:
-            for cls in chain:
-                self.bind(cls)
-
-    return InjectQ(ChainModule()).get(chain[-1])
-
-
 def cold_ops(library: str, n: int) -> None:
     """Install and resolve n chains of 1,000 classes that no code has seen yet.
 
@@ -57,6 +45,7 @@ def cold_ops(library: str, n: int) -> None:
     cancels out: what remains is registering, installing and resolving (for the baseline,
     constructing the chain by hand).
     """
+    from benchmarks.libraries import injectq_chain
     from benchmarks.model import by_hand, chain_depth, make_chain
 
     chains = [make_chain(1000) for _ in range(2 * SCENARIOS["cold"][0])]

@@ -123,6 +123,18 @@ def hand(scenario: str) -> Bench:
 # -- injectq ---------------------------------------------------------------------------------
 
 
+def injectq_chain(chain: list[type]) -> object:
+    """Register each class of ``chain`` in a module, install it and resolve the last one."""
+    from injectq import InjectQ, Module
+
+    class ChainModule(Module):
+        def configure(self) -> None:
+            for cls in chain:
+                self.bind(cls)
+
+    return InjectQ(ChainModule()).get(chain[-1])
+
+
 def injectq(scenario: str) -> Bench:
     from injectq import InjectQ, Module
 
@@ -192,14 +204,7 @@ def injectq(scenario: str) -> Bench:
     if scenario == "install1000":
 
         def build(chain: list[type] | None = None) -> object:
-            chain = chain or m.make_chain(1000)
-
-            class ChainModule(Module):
-                def configure(self) -> None:
-                    for cls in chain:
-                        self.bind(cls)
-
-            return InjectQ(ChainModule()).get(chain[-1])
+            return injectq_chain(chain or m.make_chain(1000))
 
         return Bench("build()", {"build": build}, lambda: _depth(build(), 1000))
     raise NotAvailable(scenario)

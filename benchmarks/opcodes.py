@@ -15,6 +15,7 @@ costs.
 from __future__ import annotations
 
 import gc
+import os
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -22,9 +23,10 @@ from types import FrameType
 from typing import Any
 
 from benchmarks.model import chain_depth, make_chain
+from benchmarks.report import ROOT
 
 DEFAULT_CLASSES = 300
-ROOT_DIR = __file__.rsplit("/benchmarks/", 1)[0] + "/"
+ROOT_DIR = str(ROOT) + os.sep  # labels are relative to the checkout
 
 
 def label(frame: FrameType) -> str:
@@ -61,7 +63,7 @@ def count(work: Callable[[], Any]) -> tuple[Counter[str], Counter[str]]:
 
 def cold_build(n: int) -> tuple[Counter[str], Counter[str]]:
     """The counts of one build of ``n`` never-seen classes, after a build of others."""
-    from benchmarks.instructions import injectq_chain
+    from benchmarks.libraries import injectq_chain
 
     assert chain_depth(injectq_chain(make_chain(n, "W"))) == n
     chain = make_chain(n, "C")
